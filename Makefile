@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# lx: Linux 6.1 as a library inside container processes.
+#
+#   make deps    install the Debian packages the build and tests need
+#   make         build the kernel (first time ~10 min) and build/liblx.a
+#   make test    build and run the tests
+#   make demo    boot the kernel and run a short session in it
+#   make bench   run the benchmarks into docs/BENCHMARKS.md
+#
+# V=1 shows full commands.
+
+TOP := $(CURDIR)
+B := $(TOP)/build
+KSRC := $(B)/linux
+JOBS ?= $(shell nproc)
+
+CC := gcc
+CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wpointer-arith \
+	-Wwrite-strings -fPIE -fstack-protector-strong -I$(TOP)/include
+LDFLAGS := -pie
+LIBS := -lpthread
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+DEPS := linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev \
+	ccache xz-utils cpio rsync python3 kmod
+
+HOST_OBJS := $(B)/host/host.o
+TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/t-*.c))
+
+.PHONY: all deps kernel test demo bench clean distclean
+
+all: $(B)/liblx.a
+
+deps:
+	@echo "  DEPS    apt-get install $(DEPS)"
+	$(Q)DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEPS) >/dev/null \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		     apt-get install -y -qq $(DEPS) >/dev/null; }
+
+# kbuild decides what is out of date; this always asks it.
+kernel:
+	$(Q)V=$(V) kernel/kbuild.sh $(KSRC) $(TOP)/include $(JOBS)
+
+$(KSRC)/vmlinux: kernel
+	@:
+
+# Only the lx_* symbols of the kernel stay global.
+$(B)/lx.o: $(KSRC)/vmlinux
+	@echo "  OBJCOPY $@"
+	$(Q)objcopy --wildcard --keep-global-symbol='lx_*' --add-section .note.GNU-stack=/dev/null $< $@
+	$(Q)undef=$$(nm -u $@ | grep -v _GLOBAL_OFFSET_TABLE_); if [ -n "$$undef" ]; then \
+		echo "lx.o: undefined symbols: $$undef" >&2; exit 1; fi
+
+$(B)/host/%.o: host/%.c include/lx/*.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/liblx.a: $(B)/lx.o $(HOST_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/tests/%: tests/%.c tests/*.h $(B)/liblx.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/liblx.a $(LIBS)
+
+test: $(TESTS)
+	$(Q)tests/run-tests.sh $(B)/tests
+
+demo: $(B)/demo/lx-demo
+	$(Q)$<
+
+$(B)/demo/lx-demo: demo/lx-demo.c $(B)/liblx.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/liblx.a $(LIBS)
+
+clean:
+	rm -rf $(B)/host $(B)/tests $(B)/demo $(B)/lx.o $(B)/liblx.a
+
+distclean:
+	rm -rf $(B)
+
+-include $(wildcard $(B)/host/*.d)

@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * host.c - the Linux-host side of the lx kernel: the host ops table, the
+ * shared kernel region, the timer thread, and the public API of lx.h.
+ *
+ * Kernel memory (its RAM and its writable sections) lives in one memfd
+ * mapped MAP_SHARED, so a host fork() shares one kernel between processes
+ * (DESIGN.md decision 5).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <asm/ptrace.h>
+
+#include <lx/lx.h>
+#include <lx/host_ops.h>
+
+/* The region: [0, data_len) backs .lxdata, RAM follows page aligned. */
+static int region_fd = -1;
+static unsigned long region_len;
+
+static int timer_fd = -1;
+static pthread_t timer_thread;
+static int log_to_stderr;
+static pthread_key_t task_key;
+static struct sigaction old_segv, old_bus;
+
+static void *process_anchor;
+static __thread void *thread_task;
+static __thread jmp_buf *kthread_exit_jb;
+
+static void host_print(const char *str, int len)
+{
+	if (log_to_stderr && write(2, str, len) < 0)
+		return;
+}
+
+/*
+ * The kernel panicked: nothing of this process can go on, and a hang
+ * would leave the container's engine waiting.  The one place host/ ends
+ * the process.
+ */
+static void host_panic(const char *msg)
+{
+	fprintf(stderr, "lx: kernel panic: %s\n", msg);
+	_exit(134);
+}
+
+static unsigned long region_grow(unsigned long len)
+{
+	unsigned long off = region_len;
+
+	if (ftruncate(region_fd, off + len) < 0)
+		return 0;
+	region_len = off + len;
+	return off;
+}
+
+#define RAM_ALIGN (4UL << 20)
+
+static unsigned long host_mem_alloc(unsigned long size)
+{
+	unsigned long off = region_grow(size), start, end;
+	void *p;
+
+	if (!off)
+		return 0;
+	/* reserve room to align, then map the region into it */
+	p = mmap(NULL, size + RAM_ALIGN, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	start = ((unsigned long)p + RAM_ALIGN - 1) & ~(RAM_ALIGN - 1);
+	end = (unsigned long)p + size + RAM_ALIGN;
+	if (start > (unsigned long)p)
+		munmap(p, start - (unsigned long)p);
+	if (end > start + size)
+		munmap((void *)(start + size), end - start - size);
+	p = mmap((void *)start, size, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, region_fd, off);
+	return p == MAP_FAILED ? 0 : (unsigned long)p;
+}
+
+static void host_mem_release(unsigned long addr, unsigned long size)
+{
+	madvise((void *)addr, size, MADV_REMOVE);
+}
+
+static void host_mem_free(unsigned long addr, unsigned long size)
+{
+	munmap((void *)addr, size);
+}
+
+struct kthread_start {
+	void (*fn)(void *);
+	void *arg;
+};
+
+static void *kthread_main(void *p)
+{
+	struct kthread_start s = *(struct kthread_start *)p;
+	jmp_buf jb;
+
+	free(p);
+	kthread_exit_jb = &jb;
+	if (setjmp(jb) == 0)
+		s.fn(s.arg);
+	return NULL;
+}
+
+static int host_thread_start(void (*fn)(void *), void *arg)
+{
+	struct kthread_start *s = malloc(sizeof(*s));
+	sigset_t all, old;
+	pthread_attr_t attr;
+	pthread_t t;
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	s->fn = fn;
+	s->arg = arg;
+	/* kernel threads take no host signal meant for the program */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	err = pthread_create(&t, &attr, kthread_main, s);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		free(s);
+		return -err;
+	}
+	return 0;
+}
+
+static void host_thread_exit(void)
+{
+	longjmp(*kthread_exit_jb, 1);
+}
+
+static int host_gettid(void)
+{
+	return gettid();
+}
+
+static void host_futex_wait(unsigned int *word, unsigned int val)
+{
+	syscall(SYS_futex, word, FUTEX_WAIT, val, NULL, NULL, 0);
+}
+
+static void host_futex_wake(unsigned int *word, int n)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE, n, NULL, NULL, 0);
+}
+
+static void *host_task_get(void)
+{
+	return thread_task;
+}
+
+static void host_task_set(void *task)
+{
+	thread_task = task;
+	/* a host thread of the program: its task ends with it */
+	if (!kthread_exit_jb)
+		pthread_setspecific(task_key, task);
+}
+
+static void task_key_destroy(void *task)
+{
+	lx_kernel_thread_gone(task);
+}
+
+static unsigned long long host_time_ns(int which)
+{
+	static const clockid_t ids[] = { CLOCK_MONOTONIC, CLOCK_REALTIME };
+	struct timespec ts;
+
+	clock_gettime(ids[which], &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void host_timer_set(unsigned long long delta_ns)
+{
+	struct itimerspec its = {
+		.it_value.tv_sec = delta_ns / 1000000000ULL,
+		.it_value.tv_nsec = delta_ns % 1000000000ULL,
+	};
+
+	timerfd_settime(timer_fd, 0, &its, NULL);
+}
+
+static void host_entropy(void *buf, unsigned long len)
+{
+	if (getrandom(buf, len, 0) < 0)
+		memset(buf, 0, len);
+}
+
+static struct lx_host_ops ops = {
+	.print = host_print,
+	.panic = host_panic,
+	.mem_alloc = host_mem_alloc,
+	.mem_release = host_mem_release,
+	.mem_free = host_mem_free,
+	.thread_start = host_thread_start,
+	.thread_exit = host_thread_exit,
+	.gettid = host_gettid,
+	.futex_wait = host_futex_wait,
+	.futex_wake = host_futex_wake,
+	.anchor = &process_anchor,
+	.task_get = host_task_get,
+	.task_set = host_task_set,
+	.time_ns = host_time_ns,
+	.timer_set = host_timer_set,
+	.entropy = host_entropy,
+};
+
+static void *timer_main(void *arg __attribute__((unused)))
+{
+	unsigned long long n;
+
+	while (read(timer_fd, &n, sizeof(n)) == sizeof(n) || errno == EINTR)
+		lx_timer_interrupt();
+	return NULL;
+}
+
+/* A fault in a kernel copy from or to a user pointer resumes at its fixup. */
+static void fault_handler(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+	unsigned long ip = uc->uc_mcontext.gregs[REG_RIP];
+	struct sigaction *old = sig == SIGSEGV ? &old_segv : &old_bus;
+
+	if (ip >= (unsigned long)lx_uaccess_start &&
+	    ip < (unsigned long)lx_uaccess_end) {
+		uc->uc_mcontext.gregs[REG_RIP] = (unsigned long)lx_uaccess_fixup;
+		return;
+	}
+	/* not ours: the program's handler, or the default action */
+	if (old->sa_flags & SA_SIGINFO) {
+		old->sa_sigaction(sig, si, ctx);
+	} else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+		old->sa_handler(sig);
+	} else {
+		sigaction(sig, old, NULL);
+	}
+}
+
+/* Move the kernel's writable sections into the shared region. */
+static int region_init(void)
+{
+	unsigned long len = lx_data_end - lx_data_start;
+	void *p;
+
+	region_fd = memfd_create("lx-kernel", MFD_CLOEXEC);
+	if (region_fd < 0)
+		return -errno;
+	if (ftruncate(region_fd, len) < 0 ||
+	    pwrite(region_fd, lx_data_start, len, 0) != (ssize_t)len)
+		goto fail;
+	p = mmap(lx_data_start, len, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, region_fd, 0);
+	if (p == MAP_FAILED)
+		goto fail;
+	region_len = len;
+	return 0;
+fail:
+	close(region_fd);
+	region_fd = -1;
+	return -errno;
+}
+
+int lx_start_kernel(const char *cmdline)
+{
+	struct sigaction sa = { .sa_sigaction = fault_handler,
+				.sa_flags = SA_SIGINFO | SA_ONSTACK };
+	sigset_t all, old;
+	int ret;
+
+	if (lx_kernel_running() || region_fd >= 0)
+		return -EALREADY;
+	log_to_stderr = getenv("LX_LOG") != NULL;
+	ret = region_init();
+	if (ret)
+		return ret;
+	if (pthread_key_create(&task_key, task_key_destroy))
+		return -EAGAIN;
+	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (timer_fd < 0)
+		return -errno;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = -pthread_create(&timer_thread, NULL, timer_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret)
+		return ret;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+	return lx_kernel_boot(&ops, cmdline);
+}
+
+int lx_running(void)
+{
+	return lx_kernel_running();
+}
+
+long lx_syscall_regs(struct pt_regs *regs)
+{
+	return lx_kernel_syscall(regs);
+}
+
+long lx_syscall(long nr, const long args[6])
+{
+	struct pt_regs regs = {
+		.orig_rax = nr,
+		.rdi = args[0],
+		.rsi = args[1],
+		.rdx = args[2],
+		.r10 = args[3],
+		.r8 = args[4],
+		.r9 = args[5],
+		.rip = 2,	/* no user context: see lx_kernel_syscall() */
+		.cs = 0x33,
+		.ss = 0x2b,
+	};
+
+	return lx_kernel_syscall(&regs);
+}
+
+int lx_halt(void)
+{
+	int ret = lx_kernel_halt();
+
+	if (ret)
+		return ret;
+	pthread_cancel(timer_thread);
+	pthread_join(timer_thread, NULL);
+	close(timer_fd);
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	thread_task = NULL;
+	pthread_setspecific(task_key, NULL);
+	return 0;
+}
+
+const char *lx_strerror(long err)
+{
+	return strerror(err < 0 ? -err : err);
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * host_ops.h - what arch/lx asks of the host.
+ *
+ * The kernel side (arch/lx) is built without the host's libc; everything it
+ * needs from the host process goes through this table, which host/ fills in
+ * and hands to lx_kernel_boot().  Only plain C types are used here, so both
+ * sides include this file.
+ *
+ * Wait words: every word given to futex_wait/futex_wake lives in memory the
+ * kernel owns (its RAM or its data sections).  The host MUST use shared
+ * (non-private) futex operations on them: the kernel's memory is one mapping
+ * shared by every host process of a container.
+ */
+#ifndef _LX_HOST_OPS_H
+#define _LX_HOST_OPS_H
+
+struct lx_host_ops {
+	/* Write kernel log text (not NUL-terminated). */
+	void (*print)(const char *str, int len);
+	/* The kernel panicked; the host decides what happens to the process. */
+	void (*panic)(const char *msg);
+
+	/*
+	 * Kernel RAM: size bytes, aligned to 4 MiB (the largest buddy block),
+	 * zeroed, shared over host fork.
+	 * Returns the address or 0.  mem_release() gives pages back (the
+	 * kernel freed them); mem_free() unmaps everything at halt.
+	 */
+	unsigned long (*mem_alloc)(unsigned long size);
+	void (*mem_release)(unsigned long addr, unsigned long size);
+	void (*mem_free)(unsigned long addr, unsigned long size);
+
+	/*
+	 * Start a host thread that runs fn(arg).  Returns 0 or -errno.  The
+	 * thread ends by calling thread_exit(); it never returns from fn.
+	 */
+	int (*thread_start)(void (*fn)(void *), void *arg);
+	void (*thread_exit)(void);
+	/* The host thread id of the caller, for diagnostics. */
+	int (*gettid)(void);
+
+	/* Block while *word == val (spurious wake-ups allowed). */
+	void (*futex_wait)(unsigned int *word, unsigned int val);
+	/* Wake up to n waiters on word. */
+	void (*futex_wake)(unsigned int *word, int n);
+
+	/*
+	 * The anchor of this host process: a task of its thread group with no
+	 * thread of its own, from which the tasks of new host threads are
+	 * made.  Process-private host memory (each forked process has its own).
+	 */
+	void **anchor;
+
+	/* The per-host-thread pointer to the thread's kernel task (or 0). */
+	void *(*task_get)(void);
+	void (*task_set)(void *task);
+
+	/* Nanoseconds of the host clock ids CLOCK_MONOTONIC / CLOCK_REALTIME /
+	 * CLOCK_BOOTTIME / CLOCK_MONOTONIC_RAW / CLOCK_TAI (0..4). */
+	unsigned long long (*time_ns)(int which);
+	/*
+	 * Program the one-shot host timer: delta_ns nanoseconds from now the
+	 * host's timer thread calls lx_timer_interrupt().  0 disarms.
+	 */
+	void (*timer_set)(unsigned long long delta_ns);
+
+	/* Fill buf with entropy (RDSEED/RDRAND or getrandom). */
+	void (*entropy)(void *buf, unsigned long len);
+};
+
+/* What arch/lx exports to host/ (the only global symbols of the kernel). */
+int lx_kernel_boot(const struct lx_host_ops *ops, const char *cmdline);
+int lx_kernel_halt(void);
+long lx_kernel_syscall(void *regs);
+int lx_kernel_running(void);
+void lx_kernel_thread_gone(void *task);
+void lx_timer_interrupt(void);
+
+/* Address ranges of the kernel image, for the host side of lx. */
+extern char lx_data_start[], lx_data_end[];
+extern char lx_uaccess_start[], lx_uaccess_end[], lx_uaccess_fixup[];
+
+#endif /* _LX_HOST_OPS_H */

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lx.h - the public interface of the lx library kernel.
+ *
+ * lx is the Linux 6.1 kernel built as a library (arch/lx).  Any host thread
+ * of a process that booted the kernel (or of a process forked through the
+ * fork hooks below) may call into it; calls are x86-64 system calls with the
+ * x86-64 numbers and structure layouts, so host code uses the host's own
+ * <linux/...> and <sys/...> headers to build arguments.
+ *
+ * Every function returns a negative errno value on failure, like the kernel.
+ */
+#ifndef _LX_LX_H
+#define _LX_LX_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct pt_regs;
+
+/*
+ * Boot the kernel with the given command line ("mem=64M" and the usual
+ * kernel parameters; NULL for the defaults).  Returns 0 once the kernel
+ * runs and the calling thread has become its init task (pid 1), -EALREADY
+ * if a kernel is already running in this process, or another -errno.
+ */
+int lx_start_kernel(const char *cmdline);
+
+/* Whether a kernel is running in this process (1) or not (0). */
+int lx_running(void);
+
+/*
+ * Make the x86-64 system call nr with six arguments.  A host thread that has
+ * no lx task yet gets one (a new thread of this process) on its first call;
+ * the task exits with the host thread.  Returns the kernel's result: a value
+ * >= 0 or -errno.  -ENOSYS for unknown numbers, -ENODEV before boot or after
+ * lx_halt().
+ *
+ * A plain lx_syscall() caller has no user context to deliver a signal to: a
+ * pending signal whose action is a handler stays pending (a blocking call
+ * still returns -EINTR, restartable calls return -EINTR instead of being
+ * restarted); default actions (terminate, stop) are taken as on Linux, and a
+ * fatal signal ends the calling host thread's task only.  Use
+ * lx_syscall_regs() to have handlers run.
+ */
+long lx_syscall(long nr, const long args[6]);
+
+/*
+ * Make the system call described by regs, an x86-64 struct pt_regs (the
+ * layout of <asm/ptrace.h>): orig_rax is the number, rdi, rsi, rdx, r10, r8
+ * and r9 the arguments, rip and rsp the user's.  On return regs holds the
+ * registers to resume the user with: rax the result, and, if a handled
+ * signal was delivered, the handler's entry with its rt_sigframe written on
+ * the user stack (or the syscall rewound for -ERESTART*).  Returns rax.
+ */
+long lx_syscall_regs(struct pt_regs *regs);
+
+/*
+ * Fork hooks.  lx_fork() is fork(2) for a process that uses lx: the parent
+ * makes the child's lx process (new tgid, the caller as parent, a copy of the
+ * fd table and signal handlers) before the host fork, and the child's thread
+ * adopts it after.  Returns like fork(2) (child pid, 0, or -errno); the pid
+ * returned to the parent is the host pid.  lx_getpid() in the child returns its
+ * lx pid.
+ */
+pid_t lx_fork(void);
+
+/*
+ * Stop the kernel: all kernel threads end and its memory is returned to the
+ * host.  Must be called from the thread that booted it, with no other
+ * thread inside the kernel.  Returns 0 or -errno.
+ */
+int lx_halt(void);
+
+/* A short text for a -errno value returned by lx (e.g. "No such file"). */
+const char *lx_strerror(long err);
+
+/* Typed helpers for the calls used most; any other call goes through lx_syscall. */
+static inline long lx_syscall6(long nr, long a, long b, long c, long d, long e,
+			       long f)
+{
+	long args[6] = { a, b, c, d, e, f };
+
+	return lx_syscall(nr, args);
+}
+#define lx_syscall0(nr) lx_syscall6(nr, 0, 0, 0, 0, 0, 0)
+#define lx_syscall1(nr, a) lx_syscall6(nr, (long)(a), 0, 0, 0, 0, 0)
+#define lx_syscall2(nr, a, b) lx_syscall6(nr, (long)(a), (long)(b), 0, 0, 0, 0)
+#define lx_syscall3(nr, a, b, c) \
+	lx_syscall6(nr, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define lx_syscall4(nr, a, b, c, d) \
+	lx_syscall6(nr, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define lx_syscall5(nr, a, b, c, d, e) \
+	lx_syscall6(nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* _LX_LX_H */

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _ASM_LX_ATOMIC_H
+#define _ASM_LX_ATOMIC_H
+
+#include <linux/types.h>
+#include <asm/cmpxchg.h>
+#include <asm/barrier.h>
+
+#define LX_ATOMIC_OPS(pfx, type, op)					\
+static __always_inline void arch_##pfx##_##op(type i, pfx##_t *v)	\
+{									\
+	__atomic_fetch_##op(&v->counter, i, __ATOMIC_RELAXED);		\
+}									\
+static __always_inline type arch_##pfx##_##op##_return(type i,		\
+							pfx##_t *v)	\
+{									\
+	return __atomic_##op##_fetch(&v->counter, i, __ATOMIC_SEQ_CST);	\
+}									\
+static __always_inline type arch_##pfx##_fetch_##op(type i, pfx##_t *v)	\
+{									\
+	return __atomic_fetch_##op(&v->counter, i, __ATOMIC_SEQ_CST);	\
+}
+
+#define LX_ATOMIC_BITS(pfx, type, op)					\
+static __always_inline void arch_##pfx##_##op(type i, pfx##_t *v)	\
+{									\
+	__atomic_fetch_##op(&v->counter, i, __ATOMIC_RELAXED);		\
+}									\
+static __always_inline type arch_##pfx##_fetch_##op(type i, pfx##_t *v)	\
+{									\
+	return __atomic_fetch_##op(&v->counter, i, __ATOMIC_SEQ_CST);	\
+}
+
+#define LX_ATOMIC(pfx, type)						\
+static __always_inline type arch_##pfx##_read(const pfx##_t *v)		\
+{									\
+	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);		\
+}									\
+static __always_inline void arch_##pfx##_set(pfx##_t *v, type i)	\
+{									\
+	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);		\
+}									\
+LX_ATOMIC_OPS(pfx, type, add)						\
+LX_ATOMIC_OPS(pfx, type, sub)						\
+LX_ATOMIC_BITS(pfx, type, and)						\
+LX_ATOMIC_BITS(pfx, type, or)						\
+LX_ATOMIC_BITS(pfx, type, xor)						\
+static __always_inline type arch_##pfx##_xchg(pfx##_t *v, type n)	\
+{									\
+	return arch_xchg(&v->counter, n);				\
+}									\
+static __always_inline type arch_##pfx##_cmpxchg(pfx##_t *v, type o,	\
+						 type n)		\
+{									\
+	return arch_cmpxchg(&v->counter, o, n);				\
+}
+
+#define ATOMIC_INIT(i) { (i) }
+#define ATOMIC64_INIT(i) { (i) }
+
+LX_ATOMIC(atomic, int)
+LX_ATOMIC(atomic64, s64)
+
+#define arch_atomic_read arch_atomic_read
+#define arch_atomic_set arch_atomic_set
+#define arch_atomic_add_return arch_atomic_add_return
+#define arch_atomic_sub_return arch_atomic_sub_return
+#define arch_atomic_fetch_add arch_atomic_fetch_add
+#define arch_atomic_fetch_sub arch_atomic_fetch_sub
+#define arch_atomic_fetch_and arch_atomic_fetch_and
+#define arch_atomic_fetch_or arch_atomic_fetch_or
+#define arch_atomic_fetch_xor arch_atomic_fetch_xor
+#define arch_atomic_xchg arch_atomic_xchg
+#define arch_atomic_cmpxchg arch_atomic_cmpxchg
+#define arch_atomic64_read arch_atomic64_read
+#define arch_atomic64_set arch_atomic64_set
+#define arch_atomic64_add_return arch_atomic64_add_return
+#define arch_atomic64_sub_return arch_atomic64_sub_return
+#define arch_atomic64_fetch_add arch_atomic64_fetch_add
+#define arch_atomic64_fetch_sub arch_atomic64_fetch_sub
+#define arch_atomic64_fetch_and arch_atomic64_fetch_and
+#define arch_atomic64_fetch_or arch_atomic64_fetch_or
+#define arch_atomic64_fetch_xor arch_atomic64_fetch_xor
+#define arch_atomic64_xchg arch_atomic64_xchg
+#define arch_atomic64_cmpxchg arch_atomic64_cmpxchg
+
+#endif

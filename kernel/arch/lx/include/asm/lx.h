@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* lx.h - what the parts of arch/lx share. */
+#ifndef _ASM_LX_LX_H
+#define _ASM_LX_LX_H
+
+#include <lx/host_ops.h>
+
+extern const struct lx_host_ops *lx_host;
+
+/* A host thread's resume point: callee-saved registers, stack, pc. */
+struct lx_jmp {
+	unsigned long rbx, rbp, r12, r13, r14, r15, rsp, rip;
+};
+int lx_setjmp(struct lx_jmp *jb) __attribute__((returns_twice));
+void lx_longjmp(struct lx_jmp *jb) __attribute__((noreturn));
+
+/* thread_struct.flags */
+#define LX_THREAD_KERNEL 0x1	/* a kernel thread on a host thread of its own */
+
+struct task_struct;
+
+void lx_cpu_take(void);
+void lx_cpu_release(void);
+void lx_task_enter(struct task_struct *t);
+void lx_task_leave(void);
+void lx_task_exit(struct task_struct *t);
+struct task_struct *lx_task_create(struct task_struct *anchor,
+				   unsigned long flags);
+void lx_irq_from_host(void);
+void lx_threads_stop(void);
+void lx_boot_done(void);
+void lx_boot_thread_start(void);
+extern unsigned int lx_halting;
+
+void lx_time_init(void);
+void lx_timer_irq_init(void);
+
+#endif

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/* lx speaks the x86-64 ABI: its layout is x86-64's. */
+#include "../../../../x86/include/uapi/asm/ptrace-abi.h"

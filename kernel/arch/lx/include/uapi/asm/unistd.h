@@ -1,0 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/* lx speaks the x86-64 ABI: its numbers are x86-64's. */
+#include "../../../../x86/include/uapi/asm/unistd.h"
+#include <asm/unistd_64.h>

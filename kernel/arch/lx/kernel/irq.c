@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * irq.c - interrupts raised by host threads.
+ *
+ * A host thread (the timer thread, a device thread) marks its IRQ pending
+ * and, if the CPU is free, runs it at once in the context of current;
+ * otherwise the CPU's holder runs it when it enables interrupts or gives
+ * the CPU up.
+ */
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/hardirq.h>
+#include <linux/irqchip.h>
+#include <linux/seq_file.h>
+#include <asm/lx.h>
+
+unsigned long lx_irq_flags = ARCH_IRQ_DISABLED;
+unsigned long lx_irq_pending;
+
+void lx_trigger_irq(int irq)
+{
+	__atomic_fetch_or(&lx_irq_pending, 1UL << irq, __ATOMIC_RELEASE);
+	lx_irq_from_host();
+}
+
+void lx_run_pending_irqs(void)
+{
+	struct pt_regs regs = { 0 };
+	struct pt_regs *old;
+	unsigned long pending;
+
+	/* interrupts are disabled while handlers run, as on hardware */
+	lx_irq_flags = ARCH_IRQ_DISABLED;
+	while ((pending = __atomic_exchange_n(&lx_irq_pending, 0,
+					      __ATOMIC_ACQUIRE))) {
+		old = set_irq_regs(&regs);
+		irq_enter();
+		while (pending) {
+			int irq = __builtin_ctzl(pending);
+
+			pending &= pending - 1;
+			generic_handle_irq(irq);
+		}
+		irq_exit();
+		set_irq_regs(old);
+	}
+	lx_irq_flags = ARCH_IRQ_ENABLED;
+}
+
+static void lx_irq_noop(struct irq_data *data)
+{
+}
+
+static struct irq_chip lx_irq_chip = {
+	.name = "lx",
+	.irq_mask = lx_irq_noop,
+	.irq_unmask = lx_irq_noop,
+};
+
+void __init init_IRQ(void)
+{
+	int irq;
+
+	for (irq = 1; irq < NR_IRQS; irq++)
+		irq_set_chip_and_handler(irq, &lx_irq_chip, handle_simple_irq);
+}
+
+int arch_show_interrupts(struct seq_file *p, int prec)
+{
+	return 0;
+}

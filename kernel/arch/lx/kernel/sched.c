@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sched.c - one virtual CPU shared by host threads.
+ *
+ * Every kernel task is backed by one host thread; only the thread of the
+ * task Linux's scheduler chose (current) runs kernel code.  Switching is
+ * handing over: __switch_to() wakes the next task's thread through its run
+ * word and parks the previous one on its own.
+ *
+ * The CPU word says whether some thread runs kernel code.  When none does,
+ * current is either the idle task, whose thread is parked in
+ * arch_cpu_idle(), or a "host task" (the task of a host thread that called
+ * into the kernel) that went back to user code without leaving the CPU:
+ * keeping it current makes its next system call as cheap as taking the
+ * CPU word.  A host thread that takes the free CPU may therefore borrow the
+ * context of current: it runs interrupts there, or parks current (a host
+ * task in user code is in TASK_PARKED, a state only lx wakes) and calls
+ * schedule() on its behalf.  The borrowed frame is escaped with a jump as
+ * soon as the switch away from it is made, unless the borrower itself is
+ * the thread of the next task, in which case it simply goes on as that task.
+ */
+#include <linux/sched.h>
+#include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/debug.h>
+#include <linux/interrupt.h>
+#include <linux/tick.h>
+#include <linux/cpu.h>
+#include <asm/lx.h>
+
+/* kernel/sched/sched.h is private to the scheduler */
+extern void schedule_idle(void);
+
+struct task_struct *lx_current = &init_task;
+const struct lx_host_ops *lx_host;
+
+/* 0: free; 1: taken; 2: taken and someone waits for it. */
+static unsigned int cpu_word;
+
+/* A borrowed frame that must be left once the switch from it is made. */
+static struct {
+	struct lx_jmp *jb;
+	struct task_struct *prev;
+	struct task_struct *target;
+} escape;
+
+/* Host threads that back kernel threads, for lx_halt(). */
+static unsigned int kthreads_alive;
+
+/* The boot thread, which becomes the idle task's. */
+void lx_boot_thread_start(void)
+{
+	__atomic_add_fetch(&kthreads_alive, 1, __ATOMIC_RELAXED);
+}
+unsigned int lx_halting;
+
+void lx_cpu_take(void)
+{
+	unsigned int c = 0;
+
+	if (__atomic_compare_exchange_n(&cpu_word, &c, 1, 0, __ATOMIC_ACQUIRE,
+					__ATOMIC_RELAXED))
+		return;
+	if (c != 2)
+		c = __atomic_exchange_n(&cpu_word, 2, __ATOMIC_ACQUIRE);
+	while (c != 0) {
+		lx_host->futex_wait(&cpu_word, 2);
+		c = __atomic_exchange_n(&cpu_word, 2, __ATOMIC_ACQUIRE);
+	}
+}
+
+static bool cpu_try_take(void)
+{
+	unsigned int c = 0;
+
+	return __atomic_compare_exchange_n(&cpu_word, &c, 1, 0,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static void cpu_release_word(void)
+{
+	if (__atomic_exchange_n(&cpu_word, 0, __ATOMIC_RELEASE) == 2)
+		lx_host->futex_wake(&cpu_word, 1);
+}
+
+static void task_wake(struct task_struct *t)
+{
+	__atomic_store_n(&t->thread.run, 1, __ATOMIC_RELEASE);
+	lx_host->futex_wake(&t->thread.run, 1);
+}
+
+static void kthread_gone(void)
+{
+	if (__atomic_sub_fetch(&kthreads_alive, 1, __ATOMIC_RELEASE) == 0)
+		lx_host->futex_wake(&kthreads_alive, 1);
+	lx_host->thread_exit();
+}
+
+/*
+ * Wait until the scheduler hands the CPU to t; returns the task that ran
+ * before.  A kernel thread woken for halt ends here.
+ */
+static struct task_struct *task_park(struct task_struct *t)
+{
+	while (__atomic_exchange_n(&t->thread.run, 0, __ATOMIC_ACQUIRE) == 0)
+		lx_host->futex_wait(&t->thread.run, 0);
+	if (unlikely(READ_ONCE(lx_halting)) &&
+	    (t->thread.flags & LX_THREAD_KERNEL))
+		kthread_gone();
+	return t->thread.prev_sched;
+}
+
+struct task_struct *__switch_to(struct task_struct *prev,
+				struct task_struct *next)
+{
+	struct lx_jmp *jb = escape.jb;
+
+	next->thread.prev_sched = prev;
+	lx_current = next;
+
+	if (jb && escape.prev == prev) {
+		escape.jb = NULL;
+		if (next == escape.target)
+			return prev;
+		task_wake(next);
+		lx_longjmp(jb);
+	}
+
+	if (prev->__state == TASK_DEAD) {
+		task_wake(next);
+		if (prev->thread.flags & LX_THREAD_KERNEL)
+			kthread_gone();
+		/* a host task's exit: back to lx_task_exit() */
+		lx_longjmp(prev->thread.exit_jb);
+	}
+
+	task_wake(next);
+	return task_park(prev);
+}
+
+/*
+ * Called by a host thread that holds the CPU and may borrow current: make
+ * target (already runnable) current and go on as it.  target == NULL only
+ * schedules, for a thread that has no task to go on as (interrupts, a task
+ * leaving for user code).  Returns true if the CPU went to another thread,
+ * false if the caller still holds it (as target, or because nothing else
+ * was to run).
+ */
+static bool become(struct task_struct *target)
+{
+	struct task_struct *cur = current;
+	struct lx_jmp jb;
+
+	if (cur == target)
+		return false;
+	if (!is_idle_task(cur))
+		WRITE_ONCE(cur->__state, TASK_PARKED);
+	if (lx_setjmp(&jb) == 0) {
+		escape.jb = &jb;
+		escape.prev = cur;
+		escape.target = target;
+		if (is_idle_task(cur))
+			schedule_idle();
+		else
+			schedule();
+		/* no switch was made, or the switch made us target */
+		escape.jb = NULL;
+		WARN_ON(target && current != target);
+		return false;
+	}
+	if (!target)
+		return true;
+	/* another task runs now; wait for the scheduler to pick target */
+	schedule_tail(task_park(target));
+	return false;
+}
+
+/* Give the CPU up; interrupts raised meanwhile are run first. */
+void lx_cpu_release(void)
+{
+	for (;;) {
+		if (!READ_ONCE(lx_irq_pending)) {
+			cpu_release_word();
+			if (!READ_ONCE(lx_irq_pending) || !cpu_try_take())
+				return;
+		}
+		lx_irq_flags = ARCH_IRQ_ENABLED;
+		lx_run_pending_irqs();
+		/* current has no thread here: let the scheduler run it */
+		if (need_resched() && become(NULL))
+			return;
+	}
+}
+
+/*
+ * Run the interrupts host threads raised, from a thread that is not
+ * running kernel code; returns at once if the CPU is busy (its holder runs
+ * them when it re-enables interrupts or leaves).
+ */
+void lx_irq_from_host(void)
+{
+	if (!cpu_try_take())
+		return;
+	lx_cpu_release();
+}
+
+/*
+ * The calling host thread's task t enters the kernel: take the CPU and
+ * make t current.  t is current already (it left lazily), or parked.
+ */
+void lx_task_enter(struct task_struct *t)
+{
+	lx_cpu_take();
+	if (current == t)
+		return;
+	wake_up_state(t, TASK_PARKED);
+	become(t);
+}
+
+/*
+ * The current host task leaves for user code.  It stays current unless
+ * another task should run.
+ */
+void lx_task_leave(void)
+{
+	lx_irq_flags = ARCH_IRQ_ENABLED;
+	if (READ_ONCE(lx_irq_pending))
+		lx_run_pending_irqs();
+	if (need_resched() && become(NULL))
+		return;
+	lx_cpu_release();
+}
+
+/* Make a new host task that is a thread of the process anchor belongs to. */
+struct task_struct *lx_task_create(struct task_struct *anchor,
+				   unsigned long flags)
+{
+	struct kernel_clone_args args = {
+		.flags = flags,
+		.exit_signal = (flags & CLONE_THREAD) ? 0 : SIGCHLD,
+	};
+	struct task_struct *t;
+	pid_t pid;
+
+	wake_up_state(anchor, TASK_PARKED);
+	become(anchor);
+	pid = kernel_clone(&args);
+	if (pid < 0)
+		return ERR_PTR(pid);
+	rcu_read_lock();
+	t = find_task_by_pid_ns(pid, &init_pid_ns);
+	rcu_read_unlock();
+	become(t);
+	return t;
+}
+
+/* The first code a kernel thread's host thread runs. */
+static void kthread_start(void *arg)
+{
+	struct task_struct *t = arg;
+
+	lx_host->task_set(t);
+	schedule_tail(task_park(t));
+	if (t->thread.fn(t->thread.fn_arg) == 0 && !(t->flags & PF_KTHREAD)) {
+		/*
+		 * init ran its "program" (see setup.c): it stays the anchor of
+		 * the booting process, a task without a thread; this thread
+		 * hands the CPU on and ends.
+		 */
+		t->thread.flags &= ~LX_THREAD_KERNEL;
+		*lx_host->anchor = t;
+		if (!become(NULL))
+			lx_cpu_release();
+		lx_boot_done();
+		kthread_gone();
+	}
+	/* kernel threads end in do_exit(); nothing comes back here */
+	BUG();
+}
+
+int copy_thread(struct task_struct *p, const struct kernel_clone_args *args)
+{
+	int ret;
+
+	memset(&p->thread, 0, sizeof(p->thread));
+	if (!args->fn) {
+		/* a host task: a host thread adopts it (lx_task_create, clone) */
+		p->thread.regs = current->thread.regs;
+		p->thread.regs.ax = 0;
+		return 0;
+	}
+	p->thread.fn = args->fn;
+	p->thread.fn_arg = args->fn_arg;
+	p->thread.flags = LX_THREAD_KERNEL;
+	__atomic_add_fetch(&kthreads_alive, 1, __ATOMIC_RELAXED);
+	ret = lx_host->thread_start(kthread_start, p);
+	if (ret) {
+		__atomic_sub_fetch(&kthreads_alive, 1, __ATOMIC_RELAXED);
+		return ret;
+	}
+	return 0;
+}
+
+/* The idle task waits here, CPU released, until a switch wakes it. */
+void arch_cpu_idle(void)
+{
+	lx_irq_flags = ARCH_IRQ_ENABLED;
+	if (READ_ONCE(lx_irq_pending)) {
+		lx_run_pending_irqs();
+		return;
+	}
+	cpu_release_word();
+	if (READ_ONCE(lx_irq_pending) && cpu_try_take()) {
+		lx_run_pending_irqs();
+		return;
+	}
+	schedule_tail(task_park(current));
+}
+
+/* The calling host task ends: its host thread is going away. */
+void lx_task_exit(struct task_struct *t)
+{
+	struct lx_jmp jb;
+
+	lx_task_enter(t);
+	if (lx_setjmp(&jb) == 0) {
+		t->thread.exit_jb = &jb;
+		do_exit(0);
+	}
+	/* __switch_to() came back here and handed the CPU on */
+}
+
+/*
+ * Halt: every kernel thread's host thread is woken and ends; the caller
+ * waits for the last one.
+ */
+void lx_threads_stop(void)
+{
+	struct task_struct *g, *t;
+	unsigned int n;
+
+	WRITE_ONCE(lx_halting, 1);
+	for_each_process_thread(g, t)
+		if (t->thread.flags & LX_THREAD_KERNEL)
+			task_wake(t);
+	/* idle is no process: wake it too */
+	if (init_task.thread.flags & LX_THREAD_KERNEL)
+		task_wake(&init_task);
+	while ((n = __atomic_load_n(&kthreads_alive, __ATOMIC_ACQUIRE)))
+		lx_host->futex_wait(&kthreads_alive, n);
+}

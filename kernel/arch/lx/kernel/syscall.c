@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * syscall.c - system calls from host threads.
+ *
+ * The table is x86-64's (arch/x86/entry/syscalls/syscall_64.tbl) and
+ * entry and exit go through the generic entry code, so seccomp, signals,
+ * task work and restarts are Linux's own.
+ */
+#include <linux/entry-common.h>
+#include <linux/err.h>
+#include <linux/sched/task.h>
+#include <linux/syscalls.h>
+#include <asm/syscall.h>
+#include <asm/unistd.h>
+#include <asm/lx.h>
+
+/* x86-only calls: no I/O ports, no LDT. */
+SYSCALL_DEFINE3(iopl, unsigned int, level, int, a, int, b)
+{
+	return -ENOSYS;
+}
+
+SYSCALL_DEFINE3(ioperm, unsigned long, from, unsigned long, num, int, on)
+{
+	return -ENOSYS;
+}
+
+SYSCALL_DEFINE3(modify_ldt, int, func, void __user *, ptr,
+		unsigned long, bytecount)
+{
+	return -ENOSYS;
+}
+
+/*
+ * Memory and the FS/GS bases belong to the program runner (guest/), which
+ * serves these calls with host calls before they reach the kernel.
+ */
+SYSCALL_DEFINE6(mmap, unsigned long, addr, unsigned long, len,
+		unsigned long, prot, unsigned long, flags, unsigned long, fd,
+		unsigned long, off)
+{
+	if (off & ~PAGE_MASK)
+		return -EINVAL;
+	return ksys_mmap_pgoff(addr, len, prot, flags, fd, off >> PAGE_SHIFT);
+}
+
+SYSCALL_DEFINE2(arch_prctl, int, option, unsigned long, arg2)
+{
+	return -EINVAL;
+}
+
+static struct task_struct *anchor_of_this_process(void)
+{
+	return *(struct task_struct **)lx_host->anchor;
+}
+
+/* The calling host thread's task; made on its first call. */
+static struct task_struct *this_task(void)
+{
+	struct task_struct *t = lx_host->task_get();
+
+	if (likely(t)) {
+		lx_task_enter(t);
+		return t;
+	}
+	lx_cpu_take();
+	t = lx_task_create(anchor_of_this_process(),
+			   CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+			   CLONE_THREAD | CLONE_SYSVSEM);
+	if (IS_ERR(t)) {
+		lx_cpu_release();
+		return t;
+	}
+	lx_host->task_set(t);
+	return t;
+}
+
+/*
+ * A caller without user context (lx_syscall()) passes ip == LX_PLAIN_IP;
+ * a restart rewinds ip by the length of a syscall instruction, and the
+ * call is then made again here.
+ */
+#define LX_PLAIN_IP 2
+
+long lx_kernel_syscall(void *uregs)
+{
+	struct pt_regs *user = uregs;
+	struct task_struct *t;
+	struct pt_regs *regs;
+	struct lx_jmp jb;
+	long nr;
+
+	if (unlikely(!lx_kernel_running()))
+		return -ENODEV;
+	t = this_task();
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	if (lx_setjmp(&jb)) {
+		/* the task was killed: this host thread has none any more */
+		lx_host->task_set(NULL);
+		return -EINTR;
+	}
+	t->thread.exit_jb = &jb;
+
+	regs = task_pt_regs(t);
+	*regs = *user;
+again:
+	regs->ax = -ENOSYS;
+	nr = syscall_enter_from_user_mode(regs, regs->orig_ax);
+	if (likely((unsigned long)nr < NR_syscalls))
+		regs->ax = sys_call_table[nr](regs->di, regs->si, regs->dx,
+					      regs->r10, regs->r8, regs->r9);
+	syscall_exit_to_user_mode(regs);
+	if (user->ip == LX_PLAIN_IP && regs->ip == LX_PLAIN_IP - 2) {
+		regs->ip = LX_PLAIN_IP;
+		regs->orig_ax = regs->ax;
+		goto again;
+	}
+	*user = *regs;
+	lx_task_leave();
+	return user->ax;
+}
+
+/* The host thread of a host task ended (its TLS destructor runs this). */
+void lx_kernel_thread_gone(void *task)
+{
+	if (lx_kernel_running() && task)
+		lx_task_exit(task);
+}

@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# kbuild.sh SRC OBJ INCLUDE JOBS: configure and build the lx kernel, quietly.
+#
+# Extracts Debian's linux-source-6.1 into SRC (once), links arch/lx into it,
+# applies kernel/patches, configures from kernel/lx.config and builds
+# vmlinux, a relocatable object.  Prints a progress line every few hundred
+# files; V=1 shows kbuild's own output.
+set -eu
+src=$1
+include=$2
+jobs=$3
+here=$(cd "$(dirname "$0")" && pwd)
+tarball=/usr/src/linux-source-6.1.tar.xz
+
+if [ ! -f "$src/Makefile" ]; then
+	if [ ! -f "$tarball" ]; then
+		echo "kbuild: $tarball is missing: run 'make deps' first" >&2
+		exit 1
+	fi
+	echo "  EXTRACT $tarball (about 15 s)"
+	mkdir -p "$src.tmp"
+	tar -xf "$tarball" -C "$src.tmp" --strip-components=1
+	for p in "$here"/patches/*.patch; do
+		[ -e "$p" ] || continue
+		echo "  PATCH   $(basename "$p")"
+		patch -s -d "$src.tmp" -p1 <"$p"
+	done
+	mv "$src.tmp" "$src"
+fi
+rm -f "$src/arch/lx" 2>/dev/null || true
+mkdir -p "$src/arch/lx"
+rsync -a --delete --exclude include/generated "$here/arch/lx/" "$src/arch/lx/"
+
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/lx/ccache}
+export CCACHE_BASEDIR=$src
+export CCACHE_NOHASHDIR=1
+export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
+mkdir -p "$CCACHE_DIR"
+kmake=(make -C "$src" ARCH=lx "CC=ccache gcc" "LX_INCLUDE=$include"
+       KBUILD_BUILD_TIMESTAMP=lx KBUILD_BUILD_USER=lx KBUILD_BUILD_HOST=lx
+       -j"$jobs")
+
+if [ ! -f "$src/.config" ] || [ "$here/lx.config" -nt "$src/.config" ]; then
+	echo "  CONFIG  kernel/lx.config"
+	"${kmake[@]}" -s allnoconfig KCONFIG_ALLCONFIG="$here/lx.config" \
+		>"$src/.config.log" 2>&1 || { cat "$src/.config.log"; exit 1; }
+fi
+
+if [ "${V:-0}" = 1 ]; then
+	"${kmake[@]}" V=1 vmlinux
+	exit
+fi
+if [ ! -f "$src/vmlinux" ]; then
+	echo "  KERNEL  first build: about 10 minutes on 2 cores (later ones: under a minute)"
+fi
+log=$src/.build.log
+set +e
+"${kmake[@]}" vmlinux 2>&1 | tee "$log" | awk '
+	/^  (CC|AS|AR|LD)/ { n++; if (n % 250 == 0) { printf "  KERNEL  %d files\n", n; fflush() } }
+	/error|Error|warning: / { print; fflush() }'
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" != 0 ]; then
+	echo "kbuild: kernel build failed; full log: $log" >&2
+	tail -n 30 "$log" >&2
+	exit "$rc"
+fi

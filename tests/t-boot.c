@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Tests booting and halting lx, each boot in a fork()ed child. */
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+
+#include "util.h"
+
+/* Boot, check uname, halt. */
+static void test_boot_uname_halt(void)
+{
+	struct utsname u;
+
+	CHECK_EQ(lx_running(), 0);
+	if (!CHECK_EQ(lx_start_kernel("mem=64M"), 0))
+		return;
+	CHECK_EQ(lx_running(), 1);
+	memset(&u, 0, sizeof(u));
+	if (CHECK_EQ(lx_syscall1(SYS_uname, &u), 0)) {
+		CHECK(!strcmp(u.sysname, "Linux"), "sysname \"%s\"", u.sysname);
+		CHECK(!strncmp(u.release, "6.1", 3) &&
+		      (u.release[3] == '.' || u.release[3] == '\0' ||
+		       u.release[3] == '-'),
+		      "release \"%s\"", u.release);
+		CHECK(!strcmp(u.machine, "x86_64"), "machine \"%s\"",
+		      u.machine);
+	}
+	CHECK_EQ(lx_halt(), 0);
+	CHECK_EQ(lx_running(), 0);
+}
+
+static void test_second_start(void)
+{
+	if (!CHECK_EQ(lx_start_kernel("mem=64M"), 0))
+		return;
+	CHECK_EQ(lx_start_kernel("mem=64M"), -EALREADY);
+	CHECK_EQ(lx_start_kernel(NULL), -EALREADY);
+	/* the running kernel must be unharmed */
+	CHECK_EQ(lx_running(), 1);
+	CHECK_EQ(lx_syscall0(SYS_getpid), 1);
+	CHECK_EQ(lx_halt(), 0);
+}
+
+static void test_mem32(void)
+{
+	struct sysinfo si;
+	unsigned long total;
+
+	if (!CHECK_EQ(lx_start_kernel("mem=32M"), 0))
+		return;
+	/* the booting thread is the init task */
+	CHECK_EQ(lx_syscall0(SYS_getpid), 1);
+	memset(&si, 0, sizeof(si));
+	if (CHECK_EQ(lx_syscall1(SYS_sysinfo, &si), 0)) {
+		total = si.totalram * si.mem_unit;
+		CHECK(total > (8UL << 20) && total <= (32UL << 20),
+		      "totalram %lu bytes with mem=32M", total);
+	}
+	CHECK_EQ(lx_halt(), 0);
+}
+
+static void test_default_cmdline(void)
+{
+	if (!CHECK_EQ(lx_start_kernel(NULL), 0))
+		return;
+	CHECK_EQ(lx_syscall0(SYS_getpid), 1);
+	CHECK_EQ(lx_halt(), 0);
+}
+
+static void test_enodev(void)
+{
+	CHECK_EQ(lx_syscall0(SYS_getpid), -ENODEV);
+	CHECK_EQ(lx_syscall1(SYS_close, 0), -ENODEV);
+	if (!CHECK_EQ(lx_start_kernel("mem=64M"), 0))
+		return;
+	CHECK_EQ(lx_syscall0(SYS_getpid), 1);
+	CHECK_EQ(lx_halt(), 0);
+	CHECK_EQ(lx_syscall0(SYS_getpid), -ENODEV);
+	CHECK_EQ(lx_syscall1(SYS_close, 0), -ENODEV);
+}
+
+int main(void)
+{
+	tap_run_forked("boot with mem=64M, uname says Linux 6.1 x86_64, halt",
+		       test_boot_uname_halt);
+	tap_run_forked("second lx_start_kernel returns -EALREADY",
+		       test_second_start);
+	tap_run_forked("boot with mem=32M: getpid is 1, RAM at most 32 MiB",
+		       test_mem32);
+	tap_run_forked("boot with the default (NULL) command line",
+		       test_default_cmdline);
+	tap_run_forked("syscalls return -ENODEV before boot and after halt",
+		       test_enodev);
+	return tap_done();
+}
