@@ -188,7 +188,8 @@ static void task_key_destroy(void *task)
 
 static unsigned long long host_time_ns(int which)
 {
-	static const clockid_t ids[] = { CLOCK_MONOTONIC, CLOCK_REALTIME };
+	static const clockid_t ids[] = { CLOCK_MONOTONIC, CLOCK_REALTIME,
+					 CLOCK_MONOTONIC_RAW };
 	struct timespec ts;
 
 	clock_gettime(ids[which], &ts);

@@ -56,8 +56,8 @@ struct lx_host_ops {
 	void *(*task_get)(void);
 	void (*task_set)(void *task);
 
-	/* Nanoseconds of the host clock ids CLOCK_MONOTONIC / CLOCK_REALTIME /
-	 * CLOCK_BOOTTIME / CLOCK_MONOTONIC_RAW / CLOCK_TAI (0..4). */
+	/* Nanoseconds of the host's CLOCK_MONOTONIC (0), CLOCK_REALTIME (1)
+	 * or CLOCK_MONOTONIC_RAW (2). */
 	unsigned long long (*time_ns)(int which);
 	/*
 	 * Program the one-shot host timer: delta_ns nanoseconds from now the

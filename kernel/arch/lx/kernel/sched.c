@@ -305,6 +305,9 @@ int copy_thread(struct task_struct *p, const struct kernel_clone_args *args)
 /* The idle task waits here, CPU released, until a switch wakes it. */
 void arch_cpu_idle(void)
 {
+	/* read before the CPU is released: a borrower changes current */
+	struct task_struct *idle = current;
+
 	lx_irq_flags = ARCH_IRQ_ENABLED;
 	if (READ_ONCE(lx_irq_pending)) {
 		lx_run_pending_irqs();
@@ -315,7 +318,7 @@ void arch_cpu_idle(void)
 		lx_run_pending_irqs();
 		return;
 	}
-	schedule_tail(task_park(current));
+	schedule_tail(task_park(idle));
 }
 
 /* The calling host task ends: its host thread is going away. */

@@ -22,6 +22,7 @@
 #include <linux/module.h>
 #include <linux/pm.h>
 #include <linux/delay.h>
+#include <linux/random.h>
 #include <asm/sections.h>
 #include <asm/lx.h>
 
@@ -51,6 +52,7 @@ early_param("mem", lx_mem_param);
 void __init setup_arch(char **cmdline_p)
 {
 	unsigned long zones[MAX_NR_ZONES] = { 0 };
+	u8 seed[64];
 
 	*cmdline_p = boot_command_line;
 	/* delays wait on the host clock: nothing to calibrate */
@@ -62,6 +64,11 @@ void __init setup_arch(char **cmdline_p)
 		panic("lx: cannot allocate %lu bytes of kernel memory\n",
 		      mem_size);
 	memory_end = memory_start + mem_size;
+
+	/* the host's entropy: getrandom() never blocks in lx */
+	lx_host->entropy(seed, sizeof(seed));
+	add_bootloader_randomness(seed, sizeof(seed));
+	memzero_explicit(seed, sizeof(seed));
 
 	memblock_add(memory_start, mem_size);
 	empty_zero_page = (unsigned long)memblock_alloc(PAGE_SIZE, PAGE_SIZE);

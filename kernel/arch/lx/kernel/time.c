@@ -17,7 +17,7 @@
 #include <linux/time64.h>
 #include <asm/lx.h>
 
-enum { HOST_MONOTONIC, HOST_REALTIME };
+enum { HOST_MONOTONIC, HOST_REALTIME, HOST_MONOTONIC_RAW };
 
 unsigned long long sched_clock(void)
 {
@@ -29,6 +29,13 @@ void read_persistent_wall_and_boot_offset(struct timespec64 *wall,
 {
 	*wall = ns_to_timespec64(lx_host->time_ns(HOST_REALTIME));
 	*boot_offset = ns_to_timespec64(lx_host->time_ns(HOST_MONOTONIC));
+}
+
+/* kernel/patches/0001: CLOCK_MONOTONIC_RAW goes on from the host's. */
+void read_persistent_raw_clock64(struct timespec64 *ts);
+void read_persistent_raw_clock64(struct timespec64 *ts)
+{
+	*ts = ns_to_timespec64(lx_host->time_ns(HOST_MONOTONIC_RAW));
 }
 
 void read_persistent_clock64(struct timespec64 *ts)
@@ -45,9 +52,18 @@ static struct clocksource lx_clocksource = {
 	.name = "lx",
 	.rating = 499,
 	.read = lx_clock_read,
-	.flags = CLOCK_SOURCE_IS_CONTINUOUS,
+	.flags = CLOCK_SOURCE_IS_CONTINUOUS | CLOCK_SOURCE_VALID_FOR_HRES,
 	.mask = CLOCKSOURCE_MASK(64),
+	/* a cycle is a nanosecond: usable before registration */
+	.mult = 1,
+	.shift = 0,
 };
+
+/* Timekeeping starts on the host clock, not on jiffies. */
+struct clocksource * __init clocksource_default_clock(void)
+{
+	return &lx_clocksource;
+}
 
 static int lx_timer_next(unsigned long delta, struct clock_event_device *evt)
 {
