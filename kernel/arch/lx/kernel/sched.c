@@ -251,8 +251,21 @@ struct task_struct *lx_task_create(struct task_struct *anchor,
 	rcu_read_lock();
 	t = find_task_by_pid_ns(pid, &init_pid_ns);
 	rcu_read_unlock();
+	/* the anchor blocks every signal (see anchor_set()); its threads not */
+	sigemptyset(&t->blocked);
 	become(t);
 	return t;
+}
+
+/*
+ * A process's anchor runs no code, so it takes no signal: signals to the
+ * process go to a thread of it that does not block them, or stay pending
+ * for one, as in a process whose main thread blocks everything.
+ */
+static void anchor_set(struct task_struct *t)
+{
+	siginitsetinv(&t->blocked, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	*lx_host->anchor = t;
 }
 
 /* The first code a kernel thread's host thread runs. */
@@ -269,7 +282,7 @@ static void kthread_start(void *arg)
 		 * hands the CPU on and ends.
 		 */
 		t->thread.flags &= ~LX_THREAD_KERNEL;
-		*lx_host->anchor = t;
+		anchor_set(t);
 		if (!become(NULL))
 			lx_cpu_release();
 		lx_boot_done();
