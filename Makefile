@@ -82,6 +82,14 @@ $(B)/demo/lx-demo: demo/lx-demo.c $(B)/liblx.a
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/liblx.a $(LIBS)
 
+bench: $(B)/bench/lx-bench
+	$(Q)bench/run.sh $(B)/bench/lx-bench
+
+$(B)/bench/lx-bench: bench/lx-bench.c $(B)/liblx.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/liblx.a $(LIBS)
+
 clean:
 	rm -rf $(B)/host $(B)/tests $(B)/demo $(B)/lx.o $(B)/liblx.a
 

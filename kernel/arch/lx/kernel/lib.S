@@ -36,6 +36,19 @@ SYM_FUNC_START(lx_longjmp)
 	jmpq	*56(%rdi)
 SYM_FUNC_END(lx_longjmp)
 
+/* long lx_call_on_stack(long (*fn)(void *), void *arg, void *stack_top) */
+SYM_FUNC_START(lx_call_on_stack)
+	pushq	%rbp
+	movq	%rsp, %rbp
+	movq	%rdx, %rsp
+	movq	%rdi, %rax
+	movq	%rsi, %rdi
+	call	*%rax
+	movq	%rbp, %rsp
+	popq	%rbp
+	ret
+SYM_FUNC_END(lx_call_on_stack)
+
 SYM_FUNC_START(memcpy)
 	movq	%rdi, %rax
 	movq	%rdx, %rcx

@@ -90,11 +90,19 @@ static void task_wake(struct task_struct *t)
 	lx_host->futex_wake(&t->thread.run, 1);
 }
 
+/* The task the dying one switched to, woken once off the dead stack. */
+static struct task_struct *dead_next;
+
 static void kthread_gone(void)
 {
 	if (__atomic_sub_fetch(&kthreads_alive, 1, __ATOMIC_RELEASE) == 0)
 		lx_host->futex_wake(&kthreads_alive, 1);
 	lx_host->thread_exit();
+}
+
+static void *stack_top(struct task_struct *t)
+{
+	return task_stack_page(t) + THREAD_SIZE;
 }
 
 /*
@@ -128,10 +136,12 @@ struct task_struct *__switch_to(struct task_struct *prev,
 	}
 
 	if (prev->__state == TASK_DEAD) {
-		task_wake(next);
-		if (prev->thread.flags & LX_THREAD_KERNEL)
-			kthread_gone();
-		/* a host task's exit: back to lx_task_exit() */
+		/*
+		 * The next task frees this stack: leave it first, to the
+		 * resume point the dying task's thread set off it, which
+		 * wakes next (lx_wake_dead_next()).
+		 */
+		dead_next = next;
 		lx_longjmp(prev->thread.exit_jb);
 	}
 
@@ -174,6 +184,12 @@ static bool become(struct task_struct *target)
 	/* another task runs now; wait for the scheduler to pick target */
 	schedule_tail(task_park(target));
 	return false;
+}
+
+/* A task died and switched to dead_next; its thread is off its stack. */
+void lx_wake_dead_next(void)
+{
+	task_wake(dead_next);
 }
 
 /* Give the CPU up; interrupts raised meanwhile are run first. */
@@ -268,12 +284,10 @@ static void anchor_set(struct task_struct *t)
 	*lx_host->anchor = t;
 }
 
-/* The first code a kernel thread's host thread runs. */
-static void kthread_start(void *arg)
+static long kthread_body(void *arg)
 {
 	struct task_struct *t = arg;
 
-	lx_host->task_set(t);
 	schedule_tail(task_park(t));
 	if (t->thread.fn(t->thread.fn_arg) == 0 && !(t->flags & PF_KTHREAD)) {
 		/*
@@ -286,10 +300,28 @@ static void kthread_start(void *arg)
 		if (!become(NULL))
 			lx_cpu_release();
 		lx_boot_done();
-		kthread_gone();
+		return 0;
 	}
 	/* kernel threads end in do_exit(); nothing comes back here */
 	BUG();
+}
+
+/*
+ * The first code a kernel thread's host thread runs; the kernel code runs
+ * on the task's stack, in the shared region.
+ */
+static void kthread_start(void *arg)
+{
+	struct task_struct *t = arg;
+	struct lx_jmp jb;
+
+	lx_host->task_set(t);
+	t->thread.exit_jb = &jb;
+	if (lx_setjmp(&jb) == 0)
+		lx_call_on_stack(kthread_body, t, stack_top(t));
+	else
+		lx_wake_dead_next();
+	kthread_gone();
 }
 
 int copy_thread(struct task_struct *p, const struct kernel_clone_args *args)
@@ -334,17 +366,27 @@ void arch_cpu_idle(void)
 	schedule_tail(task_park(idle));
 }
 
+static long task_exit_body(void *arg)
+{
+	lx_task_enter(arg);
+	do_exit(0);
+}
+
 /* The calling host task ends: its host thread is going away. */
 void lx_task_exit(struct task_struct *t)
 {
 	struct lx_jmp jb;
 
-	lx_task_enter(t);
-	if (lx_setjmp(&jb) == 0) {
-		t->thread.exit_jb = &jb;
-		do_exit(0);
-	}
-	/* __switch_to() came back here and handed the CPU on */
+	t->thread.exit_jb = &jb;
+	if (lx_setjmp(&jb) == 0)
+		lx_call_on_stack(task_exit_body, t, stack_top(t));
+	lx_wake_dead_next();
+}
+
+/* Run fn(arg) as the calling host thread's task t, on t's kernel stack. */
+long lx_task_call(struct task_struct *t, long (*fn)(void *), void *arg)
+{
+	return lx_call_on_stack(fn, arg, stack_top(t));
 }
 
 /*

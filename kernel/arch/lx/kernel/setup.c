@@ -16,6 +16,7 @@
 #include <linux/mm.h>
 #include <linux/reboot.h>
 #include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
 #include <linux/start_kernel.h>
 #include <linux/string.h>
 #include <linux/syscalls.h>
@@ -98,10 +99,18 @@ void free_initmem(void)
 {
 }
 
-static void __ref boot_thread(void *arg)
+static long __ref boot_body(void *arg)
+{
+	start_kernel();
+	return 0;
+}
+
+/* start_kernel() runs on init_task's stack; the thread stays idle's. */
+static void boot_thread(void *arg)
 {
 	lx_host->task_set(&init_task);
-	start_kernel();
+	lx_call_on_stack(boot_body, NULL, task_stack_page(&init_task) +
+			 THREAD_SIZE);
 }
 
 int lx_kernel_running(void)

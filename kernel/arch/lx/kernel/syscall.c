@@ -82,27 +82,12 @@ static struct task_struct *this_task(void)
  */
 #define LX_PLAIN_IP 2
 
-long lx_kernel_syscall(void *uregs)
+static long syscall_body(void *uregs)
 {
 	struct pt_regs *user = uregs;
-	struct task_struct *t;
-	struct pt_regs *regs;
-	struct lx_jmp jb;
+	struct pt_regs *regs = task_pt_regs(current);
 	long nr;
 
-	if (unlikely(!lx_kernel_running()))
-		return -ENODEV;
-	t = this_task();
-	if (IS_ERR(t))
-		return PTR_ERR(t);
-	if (lx_setjmp(&jb)) {
-		/* the task was killed: this host thread has none any more */
-		lx_host->task_set(NULL);
-		return -EINTR;
-	}
-	t->thread.exit_jb = &jb;
-
-	regs = task_pt_regs(t);
 	*regs = *user;
 again:
 	regs->ax = -ENOSYS;
@@ -119,6 +104,26 @@ again:
 	*user = *regs;
 	lx_task_leave();
 	return user->ax;
+}
+
+long lx_kernel_syscall(void *uregs)
+{
+	struct task_struct *t;
+	struct lx_jmp jb;
+
+	if (unlikely(!lx_kernel_running()))
+		return -ENODEV;
+	t = this_task();
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	t->thread.exit_jb = &jb;
+	if (lx_setjmp(&jb)) {
+		/* the task was killed: this host thread has none any more */
+		lx_wake_dead_next();
+		lx_host->task_set(NULL);
+		return -EINTR;
+	}
+	return lx_task_call(t, syscall_body, uregs);
 }
 
 /* The host thread of a host task ended (its TLS destructor runs this). */

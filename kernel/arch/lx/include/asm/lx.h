@@ -24,6 +24,10 @@ void lx_cpu_release(void);
 void lx_task_enter(struct task_struct *t);
 void lx_task_leave(void);
 void lx_task_exit(struct task_struct *t);
+long lx_task_call(struct task_struct *t, long (*fn)(void *), void *arg);
+void lx_wake_dead_next(void);
+/* Call fn(arg) with the stack pointer at stack_top. */
+long lx_call_on_stack(long (*fn)(void *), void *arg, void *stack_top);
 struct task_struct *lx_task_create(struct task_struct *anchor,
 				   unsigned long flags);
 void lx_irq_from_host(void);

@@ -1,0 +1,116 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# run.sh - runs the lx benchmarks and records them in docs/BENCHMARKS.md.
+#
+# Usage: bench/run.sh [LX_BENCH [DOC]]
+# LX_BENCH defaults to build/bench/lx-bench and DOC to docs/BENCHMARKS.md
+# of the source tree holding this script; "make bench" builds LX_BENCH and
+# runs this.  Nothing is built here.
+#
+# The results (machine, command, date, table, how to read them) replace
+# what is between the lines "<!-- bench:begin -->" and "<!-- bench:end -->"
+# of DOC; everything outside them is hand-written and kept.  A DOC without
+# the markers gets them appended; a missing DOC is created.  DOC is left
+# alone if the benchmark fails.
+
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+prog=${1:-$root/build/bench/lx-bench}
+doc=${2:-$root/docs/BENCHMARKS.md}
+begin='<!-- bench:begin -->'
+end='<!-- bench:end -->'
+
+if [ ! -x "$prog" ]; then
+	echo "run.sh: $prog is missing; run \"make bench\"" >&2
+	exit 1
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lx-bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+"$prog" > "$tmp/out"
+cat "$tmp/out"
+
+# "CPU: ..." and "Date: ..." are header lines of lx-bench's output.
+field() {
+	sed -n "s/^$1: //p" "$tmp/out" | head -n 1
+}
+cpu=$(field CPU)
+date=$(field Date)
+mode=$(field Mode)
+
+if ! grep -q '^| benchmark |' "$tmp/out"; then
+	echo "run.sh: no table in the output of $prog" >&2
+	exit 1
+fi
+
+{
+	echo "$begin"
+	echo "<!-- Written by bench/run.sh (make bench); edits here are lost. -->"
+	echo
+	echo "## Latest results"
+	echo
+	echo "- Machine: ${cpu:-unknown CPU}, host kernel $(uname -r)," \
+		"$(nproc) cores"
+	echo "- Command: \`make bench\`"
+	echo "- Date: ${date:-$(date -u '+%Y-%m-%d %H:%M:%S UTC')}"
+	[ -z "$mode" ] || echo "- Mode: $mode"
+	echo
+	grep '^|' "$tmp/out"
+	echo
+	echo "### How to read"
+	echo
+	echo "Each row runs the same work through lx (\`lx_syscall()\` into" \
+		"the kernel linked into the process) and on the host kernel" \
+		"(\`syscall(2)\`), in one run on the same machine.  Times are" \
+		"medians of several rounds after a warm-up, timed with the" \
+		"host's \`CLOCK_MONOTONIC\`; lower is better, and a ratio below" \
+		"1.00x means lx is faster than the host.  \"boot\" is the time" \
+		"from \`lx_start_kernel()\` to the first completed system call," \
+		"each boot in a fresh process; \"resident memory\" is the" \
+		"process's PSS after booting minus before.  A call through lx" \
+		"is a function call into the kernel in the same process, so it" \
+		"skips the host's system call entry and exit; the two-thread" \
+		"rows also depend on what else runs on the machine, as lx" \
+		"gives its tasks one virtual CPU while host threads may run on" \
+		"all cores.  Targets in the notes are" \
+		"goals, not checks: nothing fails when one is missed."
+	echo "$end"
+} > "$tmp/section"
+
+mkdir -p "$(dirname "$doc")"
+if [ ! -e "$doc" ]; then
+	{
+		echo "# lx benchmarks"
+		echo
+		cat "$tmp/section"
+	} > "$tmp/doc"
+elif ! grep -qxF "$begin" "$doc"; then
+	{
+		cat "$doc"
+		echo
+		cat "$tmp/section"
+	} > "$tmp/doc"
+else
+	if ! awk -v begin="$begin" -v end="$end" '
+		$0 == begin { b = 1 }
+		b && $0 == end { found = 1; exit }
+		END { exit !found }' "$doc"; then
+		echo "run.sh: $doc has \"$begin\" but no \"$end\" after it" >&2
+		exit 1
+	fi
+	# Keep all lines outside the first begin/end pair.
+	awk -v begin="$begin" -v end="$end" -v section="$tmp/section" '
+		state == 0 && $0 == begin {
+			while ((getline line < section) > 0)
+				print line
+			state = 1
+			next
+		}
+		state == 1 { if ($0 == end) state = 2; next }
+		{ print }
+	' "$doc" > "$tmp/doc"
+fi
+cat "$tmp/doc" > "$doc"
+echo "run.sh: wrote $doc"
