@@ -13,8 +13,9 @@
  *   - the resident memory (PSS) that booting lx with mem=64M adds.
  *
  * Every timed figure is the median of several rounds, after a warm-up, timed
- * with the host's CLOCK_MONOTONIC.  Progress goes to stderr, the results to
- * stdout.  Nothing here checks a result against a target: the targets are
+ * with the host's CLOCK_MONOTONIC; the rounds of lx and of the host
+ * alternate, so that changes in the load of the machine hit both alike.
+ * Progress goes to stderr, the results to stdout.  Nothing here checks a result against a target: the targets are
  * only printed next to the figures.
  */
 #define _GNU_SOURCE
@@ -35,7 +36,9 @@
 
 #define BENCH_CMDLINE	"mem=64M"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
+#define __noreturn	__attribute__((noreturn))
+
 #define MAX_ROUNDS	32
 #define MAX_BOOTS	32
 
@@ -57,7 +60,7 @@ static const struct bench_cfg cfg_quick = {
 
 static const struct bench_cfg *cfg = &cfg_full;
 
-static __attribute__((format(printf, 1, 2), noreturn))
+static __printf(1, 2) __noreturn
 void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -71,7 +74,7 @@ void die(const char *fmt, ...)
 	exit(1);
 }
 
-static __attribute__((format(printf, 1, 2)))
+static __printf(1, 2)
 void progress(const char *fmt, ...)
 {
 	va_list ap;
@@ -134,18 +137,18 @@ struct result {
 
 /*
  * One measurement: run(ctx, n) does n operations and returns how long they
- * took in ns.  The warm-up doubles n until a run lasts calib_ns, which
- * also sizes the rounds to about round_ns each; then one more untimed round,
- * then the timed ones.
+ * took in ns; lx_ctx makes them through lx, host_ctx on the host.  For each
+ * side a warm-up doubles n until a run lasts calib_ns, which also sizes the
+ * rounds to about round_ns each, then one more untimed round follows.  The
+ * timed rounds alternate between lx and the host, so that a change in the
+ * load of the machine hits both sides alike.
  */
 typedef double (*run_fn)(void *ctx, long n);
 
-static struct result measure(run_fn run, void *ctx)
+static long calibrate(run_fn run, void *ctx)
 {
-	double t, per_round[MAX_ROUNDS];
-	struct result r;
 	long n = 16;
-	int i;
+	double t;
 
 	for (;;) {
 		t = run(ctx, n);
@@ -157,12 +160,31 @@ static struct result measure(run_fn run, void *ctx)
 	if (n < 1)
 		n = 1;
 	run(ctx, n);
-	for (i = 0; i < cfg->rounds; i++)
-		per_round[i] = run(ctx, n) / n;
-	r.med = median(per_round, cfg->rounds);
-	r.lo = per_round[0];
-	r.hi = per_round[cfg->rounds - 1];
-	return r;
+	return n;
+}
+
+static void summarize(struct result *r, double *per_round)
+{
+	r->med = median(per_round, cfg->rounds);
+	r->lo = per_round[0];
+	r->hi = per_round[cfg->rounds - 1];
+}
+
+static void measure(run_fn run, void *lx_ctx, void *host_ctx,
+		    struct result *lx, struct result *host)
+{
+	double per_lx[MAX_ROUNDS], per_host[MAX_ROUNDS];
+	long n_lx, n_host;
+	int i;
+
+	n_lx = calibrate(run, lx_ctx);
+	n_host = calibrate(run, host_ctx);
+	for (i = 0; i < cfg->rounds; i++) {
+		per_lx[i] = run(lx_ctx, n_lx) / n_lx;
+		per_host[i] = run(host_ctx, n_host) / n_host;
+	}
+	summarize(lx, per_lx);
+	summarize(host, per_host);
 }
 
 /* ---- the table ---- */
@@ -178,7 +200,7 @@ struct row {
 static struct row rows[16];
 static int nr_rows;
 
-static __attribute__((format(printf, 5, 6)))
+static __printf(5, 6)
 void add_row(const char *name, const char *lx, const char *host,
 	     const char *ratio, const char *note_fmt, ...)
 {
@@ -207,7 +229,7 @@ static void fmt_time(char *buf, size_t size, double ns, int in_us)
  * A row of two medians in ns per operation, shown in ns or in us; with
  * show_range, the note ends with the range of the rounds of both.
  */
-static __attribute__((format(printf, 6, 7)))
+static __printf(6, 7)
 void add_time_row(const char *name, const struct result *l,
 		  const struct result *h, int in_us, int show_range,
 		  const char *note_fmt, ...)
@@ -259,7 +281,7 @@ struct boot_report {
 };
 
 /* In a fork()ed child: boot, getpid, report the time through fd. */
-static void __attribute__((noreturn)) boot_child(int fd)
+static void __noreturn boot_child(int fd)
 {
 	struct boot_report rep = { 0, 0 };
 	double t0 = now_ns();
@@ -429,8 +451,7 @@ static void bench_single(void)
 	long ret;
 
 	progress("getppid");
-	l = measure(run_getppid, &lx);
-	h = measure(run_getppid, &host);
+	measure(run_getppid, &lx, &host, &l, &h);
 	add_time_row("getppid", &l, &h, 0, 0, "ns per call");
 
 	progress("fstat");
@@ -442,8 +463,7 @@ static void bench_single(void)
 	if (host.fd < 0)
 		die("mkstemp %s: %s", path, strerror(errno));
 	unlink(path);
-	l = measure(run_fstat, &lx);
-	h = measure(run_fstat, &host);
+	measure(run_fstat, &lx, &host, &l, &h);
 	add_time_row("fstat", &l, &h, 0, 0,
 		     "ns per call; a file in lx's root fs vs a host /tmp file");
 	lx_syscall1(SYS_close, lx.fd);
@@ -460,8 +480,7 @@ static void bench_single(void)
 		die("pipe2: %s", strerror(errno));
 	host.fd = fds[0];
 	host.wfd = fds[1];
-	l = measure(run_pipe1, &lx);
-	h = measure(run_pipe1, &host);
+	measure(run_pipe1, &lx, &host, &l, &h);
 	add_time_row("pipe write + read, 1 byte", &l, &h, 0, 0,
 		     "ns per write + read pair, same thread");
 	lx_syscall1(SYS_close, lx.fd);
@@ -512,36 +531,44 @@ static double run_contend(void *arg, long n)
 	return (now_ns() - t0) * n / (2 * c->n);
 }
 
-static struct result contend(sys_fn sys)
+static void contend_start(struct contend_ctx *c, sys_fn sys)
 {
-	struct contend_ctx c = { .sys = sys };
-	struct result ns;
 	int i, err;
 
-	pthread_barrier_init(&c.start, NULL, 3);
-	pthread_barrier_init(&c.done, NULL, 3);
+	c->sys = sys;
+	c->quit = 0;
+	pthread_barrier_init(&c->start, NULL, 3);
+	pthread_barrier_init(&c->done, NULL, 3);
 	for (i = 0; i < 2; i++) {
-		err = pthread_create(&c.th[i], NULL, contend_worker, &c);
+		err = pthread_create(&c->th[i], NULL, contend_worker, c);
 		if (err)
 			die("pthread_create: %s", strerror(err));
 	}
-	ns = measure(run_contend, &c);
-	c.quit = 1;
-	pthread_barrier_wait(&c.start);
+}
+
+static void contend_stop(struct contend_ctx *c)
+{
+	int i;
+
+	c->quit = 1;
+	pthread_barrier_wait(&c->start);
 	for (i = 0; i < 2; i++)
-		pthread_join(c.th[i], NULL);
-	pthread_barrier_destroy(&c.start);
-	pthread_barrier_destroy(&c.done);
-	return ns;
+		pthread_join(c->th[i], NULL);
+	pthread_barrier_destroy(&c->start);
+	pthread_barrier_destroy(&c->done);
 }
 
 static void bench_contend(void)
 {
+	struct contend_ctx lx, host;
 	struct result l, h;
 
 	progress("getppid, 2 threads at once");
-	l = contend(sys_lx);
-	h = contend(sys_host);
+	contend_start(&lx, sys_lx);
+	contend_start(&host, sys_host);
+	measure(run_contend, &lx, &host, &l, &h);
+	contend_stop(&lx);
+	contend_stop(&host);
 	add_time_row("getppid, 2 threads at once", &l, &h, 0, 1,
 		     "aggregate ns per call (wall time / all calls)");
 }
@@ -593,41 +620,49 @@ static double run_pingpong(void *arg, long n)
 	return now_ns() - t0;
 }
 
-static struct result pingpong(sys_fn sys)
+static void pingpong_start(struct pingpong_ctx *c, sys_fn sys)
 {
-	struct pingpong_ctx c = { .sys = sys };
-	char q = 'q';
-	struct result ns;
 	long ret;
-	int err, i;
+	int err;
 
-	ret = sys(SYS_pipe2, (long)c.p1, O_CLOEXEC, 0);
+	c->sys = sys;
+	ret = sys(SYS_pipe2, (long)c->p1, O_CLOEXEC, 0);
 	if (ret == 0)
-		ret = sys(SYS_pipe2, (long)c.p2, O_CLOEXEC, 0);
+		ret = sys(SYS_pipe2, (long)c->p2, O_CLOEXEC, 0);
 	if (ret < 0)
 		die("pipe2: %s", errstr(ret));
-	err = pthread_create(&c.b, NULL, pingpong_b, &c);
+	err = pthread_create(&c->b, NULL, pingpong_b, c);
 	if (err)
 		die("pthread_create: %s", strerror(err));
-	ns = measure(run_pingpong, &c);
-	ret = sys(SYS_write, c.p1[1], (long)&q, 1);
+}
+
+static void pingpong_stop(struct pingpong_ctx *c)
+{
+	char q = 'q';
+	long ret;
+	int i;
+
+	ret = c->sys(SYS_write, c->p1[1], (long)&q, 1);
 	if (ret != 1)
 		die("round trip: write 'q': %ld (%s)", ret, errstr(ret));
-	pthread_join(c.b, NULL);
+	pthread_join(c->b, NULL);
 	for (i = 0; i < 2; i++) {
-		sys(SYS_close, c.p1[i], 0, 0);
-		sys(SYS_close, c.p2[i], 0, 0);
+		c->sys(SYS_close, c->p1[i], 0, 0);
+		c->sys(SYS_close, c->p2[i], 0, 0);
 	}
-	return ns;
 }
 
 static void bench_pingpong(void)
 {
+	struct pingpong_ctx lx, host;
 	struct result l, h;
 
 	progress("pipe round trip between 2 threads");
-	l = pingpong(sys_lx);
-	h = pingpong(sys_host);
+	pingpong_start(&lx, sys_lx);
+	pingpong_start(&host, sys_host);
+	measure(run_pingpong, &lx, &host, &l, &h);
+	pingpong_stop(&lx);
+	pingpong_stop(&host);
 	add_time_row("pipe round trip, 2 threads", &l, &h, 1, 1,
 		     "target: <= 1.0x (%s); 1 byte A -> B -> A",
 		     met(l.med <= h.med));

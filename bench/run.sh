@@ -65,17 +65,19 @@ fi
 		"the kernel linked into the process) and on the host kernel" \
 		"(\`syscall(2)\`), in one run on the same machine.  Times are" \
 		"medians of several rounds after a warm-up, timed with the" \
-		"host's \`CLOCK_MONOTONIC\`; lower is better, and a ratio below" \
-		"1.00x means lx is faster than the host.  \"boot\" is the time" \
-		"from \`lx_start_kernel()\` to the first completed system call," \
-		"each boot in a fresh process; \"resident memory\" is the" \
-		"process's PSS after booting minus before.  A call through lx" \
-		"is a function call into the kernel in the same process, so it" \
-		"skips the host's system call entry and exit; the two-thread" \
-		"rows also depend on what else runs on the machine, as lx" \
-		"gives its tasks one virtual CPU while host threads may run on" \
-		"all cores.  Targets in the notes are" \
-		"goals, not checks: nothing fails when one is missed."
+		"host's \`CLOCK_MONOTONIC\`, with the rounds of lx and of the" \
+		"host alternating; lower is better, and a ratio below 1.00x" \
+		"means lx is faster than the host.  \"boot\" is the time from" \
+		"\`lx_start_kernel()\` to the first completed system call, each" \
+		"boot in a fresh process; \"resident memory\" is the process's" \
+		"PSS after booting minus before.  A call through lx is a" \
+		"function call into the kernel in the same process, so it skips" \
+		"the host's system call entry and exit.  The two-thread rows" \
+		"depend on where the host scheduler puts the threads and on" \
+		"what else runs on the machine (lx runs its tasks on one" \
+		"virtual CPU, host threads may use all cores), so their notes" \
+		"give the range of the rounds as well.  Targets in the notes" \
+		"are goals, not checks: nothing fails when one is missed."
 	echo "$end"
 } > "$tmp/section"
 

@@ -11,11 +11,14 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
@@ -33,7 +36,23 @@ static int region_fd = -1;
 static unsigned long region_len;
 
 static int timer_fd = -1;
-static pthread_t timer_thread;
+static pthread_t timer_thread, adopter_thread;
+
+/*
+ * The processes forked through lx_fork(), in memory shared by every
+ * process of the kernel: the home process's watcher opens a pidfd for each
+ * new one (told through watch_fd) and reaps its tasks when it dies.
+ */
+#define WATCH_MAX 1024
+struct watch_list {
+	unsigned int reserved;	/* slots taken */
+	unsigned int n;		/* slots filled, in order */
+	int pids[WATCH_MAX];
+};
+static struct watch_list *watch;
+static int watch_fd = -1;
+static int epoll_fd = -1;
+static unsigned int my_pid;
 static int log_to_stderr;
 static pthread_key_t task_key;
 static struct sigaction old_segv, old_bus;
@@ -158,6 +177,11 @@ static int host_gettid(void)
 	return gettid();
 }
 
+static unsigned int host_pid(void)
+{
+	return my_pid;
+}
+
 static void host_futex_wait(unsigned int *word, unsigned int val)
 {
 	syscall(SYS_futex, word, FUTEX_WAIT, val, NULL, NULL, 0);
@@ -221,6 +245,7 @@ static struct lx_host_ops ops = {
 	.thread_start = host_thread_start,
 	.thread_exit = host_thread_exit,
 	.gettid = host_gettid,
+	.host_pid = host_pid,
 	.futex_wait = host_futex_wait,
 	.futex_wake = host_futex_wake,
 	.anchor = &process_anchor,
@@ -231,12 +256,71 @@ static struct lx_host_ops ops = {
 	.entropy = host_entropy,
 };
 
+static void process_gone(int pid)
+{
+	if (lx_kernel_process_died(pid) == -EDEADLK) {
+		fprintf(stderr,
+			"lx: process %d died inside the kernel: it stops\n",
+			pid);
+		_exit(128 + SIGKILL);
+	}
+}
+
+/* Open a pidfd for every process lx_fork() made since the last look. */
+static void watch_new(unsigned int *seen)
+{
+	unsigned int n = __atomic_load_n(&watch->n, __ATOMIC_ACQUIRE);
+	struct epoll_event ev = { .events = EPOLLIN };
+	int fd;
+
+	for (; *seen < n && *seen < WATCH_MAX; (*seen)++) {
+		fd = syscall(SYS_pidfd_open, watch->pids[*seen], 0);
+		if (fd < 0) {
+			/* gone already */
+			process_gone(watch->pids[*seen]);
+			continue;
+		}
+		ev.data.u64 = (unsigned long)watch->pids[*seen] << 32 | fd;
+		epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+	}
+}
+
+/*
+ * The home process's host thread for events: the timer, and the death of
+ * processes that share the kernel.
+ */
 static void *timer_main(void *arg __attribute__((unused)))
 {
+	struct epoll_event evs[16];
+	unsigned int seen = 0;
 	unsigned long long n;
+	int i, k;
 
-	while (read(timer_fd, &n, sizeof(n)) == sizeof(n) || errno == EINTR)
-		lx_timer_interrupt();
+	for (;;) {
+		k = epoll_wait(epoll_fd, evs, 16, -1);
+		for (i = 0; i < k; i++) {
+			int fd = evs[i].data.u64 & 0xffffffff;
+
+			if (fd == timer_fd) {
+				if (read(timer_fd, &n, sizeof(n)) == sizeof(n))
+					lx_timer_interrupt();
+			} else if (fd == watch_fd) {
+				if (read(watch_fd, &n, sizeof(n)) == sizeof(n))
+					watch_new(&seen);
+			} else {
+				epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+				close(fd);
+				process_gone(evs[i].data.u64 >> 32);
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Runs the tasks of dead processes until they have exited. */
+static void *adopter_main(void *arg __attribute__((unused)))
+{
+	lx_kernel_adopter();
 	return NULL;
 }
 
@@ -286,6 +370,26 @@ fail:
 	return -errno;
 }
 
+static int events_init(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	watch = mmap(NULL, sizeof(*watch), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (watch == MAP_FAILED)
+		return -errno;
+	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	watch_fd = eventfd(0, EFD_CLOEXEC);
+	epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (timer_fd < 0 || watch_fd < 0 || epoll_fd < 0)
+		return -errno;
+	ev.data.u64 = timer_fd;
+	epoll_ctl(epoll_fd, EPOLL_CTL_ADD, timer_fd, &ev);
+	ev.data.u64 = watch_fd;
+	epoll_ctl(epoll_fd, EPOLL_CTL_ADD, watch_fd, &ev);
+	return 0;
+}
+
 int lx_start_kernel(const char *cmdline)
 {
 	struct sigaction sa = { .sa_sigaction = fault_handler,
@@ -301,9 +405,10 @@ int lx_start_kernel(const char *cmdline)
 		return ret;
 	if (pthread_key_create(&task_key, task_key_destroy))
 		return -EAGAIN;
-	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	if (timer_fd < 0)
-		return -errno;
+	my_pid = getpid();
+	ret = events_init();
+	if (ret)
+		return ret;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ret = -pthread_create(&timer_thread, NULL, timer_main, NULL);
@@ -313,7 +418,13 @@ int lx_start_kernel(const char *cmdline)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, &old_segv);
 	sigaction(SIGBUS, &sa, &old_bus);
-	return lx_kernel_boot(&ops, cmdline);
+	ret = lx_kernel_boot(&ops, cmdline);
+	if (ret)
+		return ret;
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = -pthread_create(&adopter_thread, NULL, adopter_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
 }
 
 int lx_running(void)
@@ -352,12 +463,54 @@ int lx_halt(void)
 		return ret;
 	pthread_cancel(timer_thread);
 	pthread_join(timer_thread, NULL);
+	pthread_join(adopter_thread, NULL);
 	close(timer_fd);
+	close(watch_fd);
+	close(epoll_fd);
 	sigaction(SIGSEGV, &old_segv, NULL);
 	sigaction(SIGBUS, &old_bus, NULL);
 	thread_task = NULL;
 	pthread_setspecific(task_key, NULL);
 	return 0;
+}
+
+pid_t lx_fork(void)
+{
+	void *anchor, *main_task;
+	unsigned long long one = 1;
+	unsigned int slot;
+	long ret;
+	pid_t pid;
+
+	ret = lx_kernel_fork_prepare(&anchor, &main_task);
+	if (ret)
+		return ret;
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		lx_kernel_fork_cancel(anchor, main_task);
+		return ret;
+	}
+	if (pid == 0) {
+		/* the child: its own lx process, on the shared kernel */
+		my_pid = getpid();
+		process_anchor = anchor;
+		thread_task = main_task;
+		pthread_setspecific(task_key, main_task);
+		return 0;
+	}
+	lx_kernel_fork_parent(anchor, main_task, pid);
+	/* tell the home process to watch it */
+	slot = __atomic_fetch_add(&watch->reserved, 1, __ATOMIC_ACQ_REL);
+	if (slot >= WATCH_MAX)
+		return pid;	/* not watched: its tasks stay when it dies */
+	watch->pids[slot] = pid;
+	while (__atomic_load_n(&watch->n, __ATOMIC_ACQUIRE) != slot)
+		sched_yield();
+	__atomic_store_n(&watch->n, slot + 1, __ATOMIC_RELEASE);
+	if (write(watch_fd, &one, sizeof(one)) < 0)
+		return -errno;
+	return pid;
 }
 
 const char *lx_strerror(long err)

@@ -39,6 +39,8 @@ struct lx_host_ops {
 	void (*thread_exit)(void);
 	/* The host thread id of the caller, for diagnostics. */
 	int (*gettid)(void);
+	/* The host pid of the calling process (cheap: called on every entry). */
+	unsigned int (*host_pid)(void);
 
 	/* Block while *word == val (spurious wake-ups allowed). */
 	void (*futex_wait)(unsigned int *word, unsigned int val);
@@ -76,6 +78,11 @@ long lx_kernel_syscall(void *regs);
 int lx_kernel_running(void);
 void lx_kernel_thread_gone(void *task);
 void lx_timer_interrupt(void);
+long lx_kernel_fork_prepare(void **anchor, void **main);
+void lx_kernel_fork_parent(void *anchor, void *main, int host_pid);
+void lx_kernel_fork_cancel(void *anchor, void *main);
+int lx_kernel_process_died(int host_pid);
+void lx_kernel_adopter(void);
 
 /* Address ranges of the kernel image, for the host side of lx. */
 extern char lx_data_start[], lx_data_end[];

@@ -37,6 +37,8 @@ const struct lx_host_ops *lx_host;
 
 /* 0: free; 1: taken; 2: taken and someone waits for it. */
 static unsigned int cpu_word;
+/* The host process (pid) whose thread took the CPU last. */
+unsigned int lx_cpu_holder;
 
 /* A borrowed frame that must be left once the switch from it is made. */
 static struct {
@@ -59,23 +61,33 @@ void lx_cpu_take(void)
 {
 	unsigned int c = 0;
 
-	if (__atomic_compare_exchange_n(&cpu_word, &c, 1, 0, __ATOMIC_ACQUIRE,
-					__ATOMIC_RELAXED))
-		return;
-	if (c != 2)
-		c = __atomic_exchange_n(&cpu_word, 2, __ATOMIC_ACQUIRE);
-	while (c != 0) {
-		lx_host->futex_wait(&cpu_word, 2);
-		c = __atomic_exchange_n(&cpu_word, 2, __ATOMIC_ACQUIRE);
+	if (!__atomic_compare_exchange_n(&cpu_word, &c, 1, 0,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		if (c != 2)
+			c = __atomic_exchange_n(&cpu_word, 2, __ATOMIC_ACQUIRE);
+		while (c != 0) {
+			lx_host->futex_wait(&cpu_word, 2);
+			c = __atomic_exchange_n(&cpu_word, 2, __ATOMIC_ACQUIRE);
+		}
 	}
+	WRITE_ONCE(lx_cpu_holder, lx_host->host_pid());
+}
+
+/* Whether the CPU is held, and by a thread of host process pid. */
+bool lx_cpu_held_by(unsigned int pid)
+{
+	return READ_ONCE(cpu_word) && READ_ONCE(lx_cpu_holder) == pid;
 }
 
 static bool cpu_try_take(void)
 {
 	unsigned int c = 0;
 
-	return __atomic_compare_exchange_n(&cpu_word, &c, 1, 0,
-					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+	if (!__atomic_compare_exchange_n(&cpu_word, &c, 1, 0,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return false;
+	WRITE_ONCE(lx_cpu_holder, lx_host->host_pid());
+	return true;
 }
 
 static void cpu_release_word(void)
@@ -84,8 +96,17 @@ static void cpu_release_word(void)
 		lx_host->futex_wake(&cpu_word, 1);
 }
 
-static void task_wake(struct task_struct *t)
+/* An orphan's turn to run: the adopter thread picks it up (fork.c). */
+struct task_struct *lx_adopt_next;
+
+void lx_task_wake(struct task_struct *t)
 {
+	if (unlikely(t->thread.flags & LX_THREAD_ORPHAN)) {
+		/* its host thread is gone with its process */
+		__atomic_store_n(&lx_adopt_next, t, __ATOMIC_RELEASE);
+		lx_host->futex_wake((unsigned int *)&lx_adopt_next, 1);
+		return;
+	}
 	__atomic_store_n(&t->thread.run, 1, __ATOMIC_RELEASE);
 	lx_host->futex_wake(&t->thread.run, 1);
 }
@@ -100,7 +121,7 @@ static void kthread_gone(void)
 	lx_host->thread_exit();
 }
 
-static void *stack_top(struct task_struct *t)
+void *lx_stack_top(struct task_struct *t)
 {
 	return task_stack_page(t) + THREAD_SIZE;
 }
@@ -109,10 +130,22 @@ static void *stack_top(struct task_struct *t)
  * Wait until the scheduler hands the CPU to t; returns the task that ran
  * before.  A kernel thread woken for halt ends here.
  */
-static struct task_struct *task_park(struct task_struct *t)
+struct task_struct *lx_task_park(struct task_struct *t)
 {
-	while (__atomic_exchange_n(&t->thread.run, 0, __ATOMIC_ACQUIRE) == 0)
-		lx_host->futex_wait(&t->thread.run, 0);
+	/*
+	 * The point to resume t at, on its stack in the shared region, if its
+	 * process dies while t waits here: another thread goes on as t.
+	 */
+	if (lx_setjmp(lx_park_jb(t)) == 0) {
+		WRITE_ONCE(t->thread.parked, 1);
+		if (unlikely(t->thread.flags & LX_THREAD_ORPHAN))
+			lx_orphan_parked();
+		while (__atomic_exchange_n(&t->thread.run, 0,
+					   __ATOMIC_ACQUIRE) == 0)
+			lx_host->futex_wait(&t->thread.run, 0);
+	}
+	WRITE_ONCE(t->thread.parked, 0);
+	WRITE_ONCE(lx_cpu_holder, lx_host->host_pid());
 	if (unlikely(READ_ONCE(lx_halting)) &&
 	    (t->thread.flags & LX_THREAD_KERNEL))
 		kthread_gone();
@@ -131,7 +164,7 @@ struct task_struct *__switch_to(struct task_struct *prev,
 		escape.jb = NULL;
 		if (next == escape.target)
 			return prev;
-		task_wake(next);
+		lx_task_wake(next);
 		lx_longjmp(jb);
 	}
 
@@ -145,8 +178,8 @@ struct task_struct *__switch_to(struct task_struct *prev,
 		lx_longjmp(prev->thread.exit_jb);
 	}
 
-	task_wake(next);
-	return task_park(prev);
+	lx_task_wake(next);
+	return lx_task_park(prev);
 }
 
 /*
@@ -157,14 +190,15 @@ struct task_struct *__switch_to(struct task_struct *prev,
  * false if the caller still holds it (as target, or because nothing else
  * was to run).
  */
-static bool become(struct task_struct *target)
+bool lx_become(struct task_struct *target)
 {
 	struct task_struct *cur = current;
 	struct lx_jmp jb;
 
 	if (cur == target)
 		return false;
-	if (!is_idle_task(cur))
+	/* an orphan stays runnable: the scheduler hands it to the adopter */
+	if (!is_idle_task(cur) && !(cur->thread.flags & LX_THREAD_ORPHAN))
 		WRITE_ONCE(cur->__state, TASK_PARKED);
 	if (lx_setjmp(&jb) == 0) {
 		escape.jb = &jb;
@@ -182,14 +216,14 @@ static bool become(struct task_struct *target)
 	if (!target)
 		return true;
 	/* another task runs now; wait for the scheduler to pick target */
-	schedule_tail(task_park(target));
+	schedule_tail(lx_task_park(target));
 	return false;
 }
 
 /* A task died and switched to dead_next; its thread is off its stack. */
 void lx_wake_dead_next(void)
 {
-	task_wake(dead_next);
+	lx_task_wake(dead_next);
 }
 
 /* Give the CPU up; interrupts raised meanwhile are run first. */
@@ -204,7 +238,7 @@ void lx_cpu_release(void)
 		lx_irq_flags = ARCH_IRQ_ENABLED;
 		lx_run_pending_irqs();
 		/* current has no thread here: let the scheduler run it */
-		if (need_resched() && become(NULL))
+		if (need_resched() && lx_become(NULL))
 			return;
 	}
 }
@@ -231,7 +265,7 @@ void lx_task_enter(struct task_struct *t)
 	if (current == t)
 		return;
 	wake_up_state(t, TASK_PARKED);
-	become(t);
+	lx_become(t);
 }
 
 /*
@@ -243,7 +277,7 @@ void lx_task_leave(void)
 	lx_irq_flags = ARCH_IRQ_ENABLED;
 	if (READ_ONCE(lx_irq_pending))
 		lx_run_pending_irqs();
-	if (need_resched() && become(NULL))
+	if (need_resched() && lx_become(NULL))
 		return;
 	lx_cpu_release();
 }
@@ -260,16 +294,16 @@ struct task_struct *lx_task_create(struct task_struct *anchor,
 	pid_t pid;
 
 	wake_up_state(anchor, TASK_PARKED);
-	become(anchor);
+	lx_become(anchor);
 	pid = kernel_clone(&args);
 	if (pid < 0)
 		return ERR_PTR(pid);
 	rcu_read_lock();
 	t = find_task_by_pid_ns(pid, &init_pid_ns);
 	rcu_read_unlock();
-	/* the anchor blocks every signal (see anchor_set()); its threads not */
+	/* the anchor blocks every signal (see lx_anchor_block_signals()); its threads not */
 	sigemptyset(&t->blocked);
-	become(t);
+	lx_become(t);
 	return t;
 }
 
@@ -278,17 +312,16 @@ struct task_struct *lx_task_create(struct task_struct *anchor,
  * process go to a thread of it that does not block them, or stay pending
  * for one, as in a process whose main thread blocks everything.
  */
-static void anchor_set(struct task_struct *t)
+void lx_anchor_block_signals(struct task_struct *t)
 {
 	siginitsetinv(&t->blocked, sigmask(SIGKILL) | sigmask(SIGSTOP));
-	*lx_host->anchor = t;
 }
 
 static long kthread_body(void *arg)
 {
 	struct task_struct *t = arg;
 
-	schedule_tail(task_park(t));
+	schedule_tail(lx_task_park(t));
 	if (t->thread.fn(t->thread.fn_arg) == 0 && !(t->flags & PF_KTHREAD)) {
 		/*
 		 * init ran its "program" (see setup.c): it stays the anchor of
@@ -296,8 +329,9 @@ static long kthread_body(void *arg)
 		 * hands the CPU on and ends.
 		 */
 		t->thread.flags &= ~LX_THREAD_KERNEL;
-		anchor_set(t);
-		if (!become(NULL))
+		lx_anchor_block_signals(t);
+		*lx_host->anchor = t;
+		if (!lx_become(NULL))
 			lx_cpu_release();
 		lx_boot_done();
 		return 0;
@@ -318,7 +352,7 @@ static void kthread_start(void *arg)
 	lx_host->task_set(t);
 	t->thread.exit_jb = &jb;
 	if (lx_setjmp(&jb) == 0)
-		lx_call_on_stack(kthread_body, t, stack_top(t));
+		lx_call_on_stack(kthread_body, t, lx_stack_top(t));
 	else
 		lx_wake_dead_next();
 	kthread_gone();
@@ -333,6 +367,7 @@ int copy_thread(struct task_struct *p, const struct kernel_clone_args *args)
 		/* a host task: a host thread adopts it (lx_task_create, clone) */
 		p->thread.regs = current->thread.regs;
 		p->thread.regs.ax = 0;
+		p->thread.host_pid = current->thread.host_pid;
 		return 0;
 	}
 	p->thread.fn = args->fn;
@@ -363,7 +398,7 @@ void arch_cpu_idle(void)
 		lx_run_pending_irqs();
 		return;
 	}
-	schedule_tail(task_park(idle));
+	schedule_tail(lx_task_park(idle));
 }
 
 static long task_exit_body(void *arg)
@@ -379,14 +414,14 @@ void lx_task_exit(struct task_struct *t)
 
 	t->thread.exit_jb = &jb;
 	if (lx_setjmp(&jb) == 0)
-		lx_call_on_stack(task_exit_body, t, stack_top(t));
+		lx_call_on_stack(task_exit_body, t, lx_stack_top(t));
 	lx_wake_dead_next();
 }
 
 /* Run fn(arg) as the calling host thread's task t, on t's kernel stack. */
 long lx_task_call(struct task_struct *t, long (*fn)(void *), void *arg)
 {
-	return lx_call_on_stack(fn, arg, stack_top(t));
+	return lx_call_on_stack(fn, arg, lx_stack_top(t));
 }
 
 /*
@@ -401,10 +436,12 @@ void lx_threads_stop(void)
 	WRITE_ONCE(lx_halting, 1);
 	for_each_process_thread(g, t)
 		if (t->thread.flags & LX_THREAD_KERNEL)
-			task_wake(t);
+			lx_task_wake(t);
+	/* the adopter ends too */
+	lx_host->futex_wake((unsigned int *)&lx_adopt_next, 1);
 	/* idle is no process: wake it too */
 	if (init_task.thread.flags & LX_THREAD_KERNEL)
-		task_wake(&init_task);
+		lx_task_wake(&init_task);
 	while ((n = __atomic_load_n(&kthreads_alive, __ATOMIC_ACQUIRE)))
 		lx_host->futex_wait(&kthreads_alive, n);
 }

@@ -54,8 +54,11 @@ static struct task_struct *anchor_of_this_process(void)
 	return *(struct task_struct **)lx_host->anchor;
 }
 
-/* The calling host thread's task; made on its first call. */
-static struct task_struct *this_task(void)
+/*
+ * The calling host thread's task, made on its first call; returns with the
+ * CPU taken and the task current.
+ */
+struct task_struct *lx_this_task(void)
 {
 	struct task_struct *t = lx_host->task_get();
 
@@ -113,7 +116,7 @@ long lx_kernel_syscall(void *uregs)
 
 	if (unlikely(!lx_kernel_running()))
 		return -ENODEV;
-	t = this_task();
+	t = lx_this_task();
 	if (IS_ERR(t))
 		return PTR_ERR(t);
 	t->thread.exit_jb = &jb;

@@ -3,7 +3,8 @@
  * The kernel is linked into one relocatable object that becomes part of a
  * host program.  Everything writable goes into one page-aligned section,
  * .lxdata, that the host side moves into the shared kernel region before
- * the first kernel instruction (DESIGN.md decision 5).
+ * the first kernel instruction (DESIGN.md decision 5).  It comes before
+ * RO_DATA so that data written after init (ro_after_init) lands in it.
  */
 #include <asm-generic/vmlinux.lds.h>
 #include <asm/thread_info.h>
@@ -30,9 +31,6 @@ SECTIONS
 		_etext = .;
 	}
 
-	RO_DATA(PAGE_SIZE)
-	EXCEPTION_TABLE(16)
-
 	.lxdata : ALIGN(PAGE_SIZE) {
 		lx_data_start = .;
 		_sdata = .;
@@ -42,6 +40,8 @@ SECTIONS
 		CACHELINE_ALIGNED_DATA(L1_CACHE_BYTES)
 		READ_MOSTLY_DATA(L1_CACHE_BYTES)
 		DATA_DATA
+		/* -fPIC puts initialised pointers here */
+		*(.data.rel .data.rel.local)
 		CONSTRUCTORS
 		. = ALIGN(8);
 		__start_ro_after_init = .;
@@ -66,6 +66,9 @@ SECTIONS
 		lx_data_end = .;
 		_end = .;
 	}
+
+	RO_DATA(PAGE_SIZE)
+	EXCEPTION_TABLE(16)
 
 	STABS_DEBUG
 	DWARF_DEBUG

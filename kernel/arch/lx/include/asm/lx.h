@@ -12,14 +12,26 @@ struct lx_jmp {
 	unsigned long rbx, rbp, r12, r13, r14, r15, rsp, rip;
 };
 int lx_setjmp(struct lx_jmp *jb) __attribute__((returns_twice));
+#define lx_park_jb(t) ((struct lx_jmp *)&(t)->thread.park_jb)
 void lx_longjmp(struct lx_jmp *jb) __attribute__((noreturn));
 
 /* thread_struct.flags */
 #define LX_THREAD_KERNEL 0x1	/* a kernel thread on a host thread of its own */
+#define LX_THREAD_ORPHAN 0x2	/* its host process died: the adopter runs it */
 
 struct task_struct;
 
 void lx_cpu_take(void);
+bool lx_cpu_held_by(unsigned int pid);
+bool lx_become(struct task_struct *target);
+struct task_struct *lx_task_park(struct task_struct *t);
+void lx_task_wake(struct task_struct *t);
+void *lx_stack_top(struct task_struct *t);
+void lx_anchor_block_signals(struct task_struct *t);
+struct task_struct *lx_this_task(void);
+void lx_orphan_parked(void);
+extern struct task_struct *lx_adopt_next;
+extern unsigned int lx_cpu_holder;
 void lx_cpu_release(void);
 void lx_task_enter(struct task_struct *t);
 void lx_task_leave(void);

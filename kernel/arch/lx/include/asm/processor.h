@@ -25,6 +25,13 @@ struct thread_struct {
 	unsigned int flags;
 	/* where a host task's thread resumes when the task has exited */
 	struct lx_jmp *exit_jb;
+	/* where the task waits for the CPU (lx_task_park()), and whether it does */
+	struct lx_jmp_regs {
+		unsigned long regs[8];
+	} park_jb;
+	unsigned int parked;
+	/* the host process the task's thread belongs to */
+	unsigned int host_pid;
 };
 
 #define INIT_THREAD { }

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fork.c - one kernel shared by the host processes of a container.
+ *
+ * A host fork() through lx_fork() gets its own lx process: before the fork
+ * the parent makes the child's anchor (a fork of the calling task: new
+ * tgid, the caller's process as parent, a copy of its fd table and signal
+ * handlers) and a task for the child's thread; after it the child's thread
+ * adopts that task.  The kernel's memory is shared, so both processes run
+ * one kernel.
+ *
+ * The home process (the one that booted the kernel) watches every process
+ * it was told about.  When one dies, its tasks are orphans: those that
+ * were in user code are made to exit, those that were waiting inside the
+ * kernel get SIGKILL and are resumed, when the scheduler picks them, by the
+ * adopter thread of the home process at the point they waited at (their
+ * stacks and saved registers live in the shared region).
+ */
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
+#include <linux/err.h>
+#include <asm/lx.h>
+
+struct fork_args {
+	struct task_struct *parent;
+	struct task_struct *anchor;
+	struct task_struct *main;
+};
+
+static long fork_body(void *arg)
+{
+	struct fork_args *f = arg;
+	struct task_struct *t;
+
+	/* the child process: a fork of the calling task */
+	t = lx_task_create(f->parent, SIGCHLD);
+	if (IS_ERR(t))
+		goto out;
+	f->anchor = t;
+	/* its first thread, for the child's host thread to adopt */
+	t = lx_task_create(f->anchor, CLONE_VM | CLONE_FS | CLONE_FILES |
+			   CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM);
+	if (IS_ERR(t)) {
+		/* the anchor runs no code: kill it from here */
+		send_sig(SIGKILL, f->anchor, 1);
+		f->anchor->thread.flags |= LX_THREAD_ORPHAN;
+		wake_up_state(f->anchor, TASK_PARKED);
+		f->anchor = ERR_CAST(t);
+		goto out;
+	}
+	f->main = t;
+	/* the child's main thread inherits the caller's signal mask */
+	t->blocked = f->parent->blocked;
+	lx_anchor_block_signals(f->anchor);
+out:
+	wake_up_state(f->parent, TASK_PARKED);
+	lx_become(f->parent);
+	lx_task_leave();
+	return IS_ERR(f->anchor) ? PTR_ERR(f->anchor) : 0;
+}
+
+/*
+ * In the parent, before the host fork: make the child's process.  Returns
+ * 0 with its anchor and first thread, or -errno.
+ */
+long lx_kernel_fork_prepare(void **anchor, void **main)
+{
+	struct fork_args f = { 0 };
+	struct task_struct *t;
+	long ret;
+
+	if (!lx_kernel_running())
+		return -ENODEV;
+	t = lx_this_task();
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	f.parent = t;
+	ret = lx_task_call(t, fork_body, &f);
+	if (ret)
+		return ret;
+	*anchor = f.anchor;
+	*main = f.main;
+	return 0;
+}
+
+/* After the host fork, in the parent: the child's host pid is known. */
+void lx_kernel_fork_parent(void *anchor, void *main, int host_pid)
+{
+	struct task_struct *a = anchor, *m = main;
+
+	WRITE_ONCE(a->thread.host_pid, host_pid);
+	WRITE_ONCE(m->thread.host_pid, host_pid);
+}
+
+/* The host fork failed: the prepared process dies unborn. */
+void lx_kernel_fork_cancel(void *anchor, void *main)
+{
+	lx_kernel_fork_parent(anchor, main, -1);
+	lx_kernel_process_died(-1);
+}
+
+static long orphan_exit_body(void *arg)
+{
+	struct task_struct *t = arg;
+
+	/* NULL: t was current already, no switch to finish */
+	if (t->thread.prev_sched)
+		schedule_tail(t->thread.prev_sched);
+	do_group_exit(SIGKILL);
+}
+
+/* The adopter thread's loop (home process): run orphans until they die. */
+static struct lx_jmp adopter_jb;
+
+void lx_orphan_parked(void)
+{
+	lx_longjmp(&adopter_jb);
+}
+
+void lx_kernel_adopter(void)
+{
+	struct task_struct *t;
+	struct lx_jmp exit_jb;
+
+	for (;;) {
+		while (!(t = __atomic_exchange_n(&lx_adopt_next, NULL,
+						 __ATOMIC_ACQUIRE))) {
+			if (READ_ONCE(lx_halting))
+				return;
+			lx_host->futex_wait((unsigned int *)&lx_adopt_next, 0);
+		}
+		/* the scheduler handed us the CPU along with t */
+		WRITE_ONCE(lx_cpu_holder, lx_host->host_pid());
+		if (lx_setjmp(&exit_jb)) {
+			/* t died and switched to the next task */
+			lx_wake_dead_next();
+			continue;
+		}
+		t->thread.exit_jb = &exit_jb;
+		if (lx_setjmp(&adopter_jb))
+			continue;	/* t waits again (lx_task_park()) */
+		if (t->thread.parked)
+			lx_longjmp(lx_park_jb(t));
+		lx_call_on_stack(orphan_exit_body, t, lx_stack_top(t));
+	}
+}
+
+/*
+ * Host process host_pid is gone (the home process's watcher saw it).
+ * Returns 0, or -EDEADLK if it died holding the CPU: the kernel cannot go
+ * on.
+ */
+int lx_kernel_process_died(int host_pid)
+{
+	struct task_struct *g, *t;
+	bool found = false;
+
+	if (lx_cpu_held_by(host_pid))
+		return -EDEADLK;
+	lx_cpu_take();
+	for_each_process_thread(g, t) {
+		if (t->thread.host_pid != host_pid || t->exit_state ||
+		    (t->thread.flags & (LX_THREAD_ORPHAN | LX_THREAD_KERNEL)))
+			continue;
+		t->thread.flags |= LX_THREAD_ORPHAN;
+		found = true;
+	}
+	if (!found) {
+		lx_cpu_release();
+		return 0;
+	}
+	for_each_process_thread(g, t) {
+		if (!(t->thread.flags & LX_THREAD_ORPHAN) || t->exit_state)
+			continue;
+		/* wakes it if it waits killably inside the kernel */
+		send_sig_info(SIGKILL, SEND_SIG_PRIV, t);
+		/* in user code: it runs its exit when next scheduled */
+		if (!t->thread.parked && t != current)
+			wake_up_state(t, TASK_PARKED);
+	}
+	if (current->thread.flags & LX_THREAD_ORPHAN) {
+		/* current was in user code: the adopter goes on as it */
+		current->thread.prev_sched = NULL;
+		lx_task_wake(current);
+		return 0;
+	}
+	lx_cpu_release();
+	return 0;
+}
