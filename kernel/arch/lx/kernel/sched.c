@@ -47,6 +47,9 @@ static struct {
 	struct task_struct *target;
 } escape;
 
+/* Idle's thread waits in arch_cpu_idle() with the CPU released. */
+static bool idle_parked;
+
 /* Host threads that back kernel threads, for lx_halt(). */
 static unsigned int kthreads_alive;
 
@@ -60,6 +63,11 @@ unsigned int lx_halting;
 void lx_cpu_take(void)
 {
 	unsigned int c = 0;
+	int spin;
+
+	/* the CPU is held for short stretches: a brief spin saves a sleep */
+	for (spin = 0; spin < 200 && READ_ONCE(cpu_word); spin++)
+		cpu_relax_host();
 
 	if (!__atomic_compare_exchange_n(&cpu_word, &c, 1, 0,
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
@@ -176,6 +184,17 @@ struct task_struct *__switch_to(struct task_struct *prev,
 		 */
 		dead_next = next;
 		lx_longjmp(prev->thread.exit_jb);
+	}
+
+	if (is_idle_task(next) && idle_parked) {
+		/*
+		 * Nothing else to run: finish the switch as idle would and
+		 * leave the CPU free, without waking idle's thread only for
+		 * it to release the CPU.
+		 */
+		schedule_tail(prev);
+		lx_cpu_release();
+		return lx_task_park(prev);
 	}
 
 	lx_task_wake(next);
@@ -393,12 +412,16 @@ void arch_cpu_idle(void)
 		lx_run_pending_irqs();
 		return;
 	}
+	idle_parked = true;
 	cpu_release_word();
 	if (READ_ONCE(lx_irq_pending) && cpu_try_take()) {
+		idle_parked = false;
 		lx_run_pending_irqs();
 		return;
 	}
-	schedule_tail(lx_task_park(idle));
+	idle = lx_task_park(idle);
+	idle_parked = false;
+	schedule_tail(idle);
 }
 
 static long task_exit_body(void *arg)

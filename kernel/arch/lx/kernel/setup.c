@@ -71,11 +71,11 @@ void __init setup_arch(char **cmdline_p)
 	add_bootloader_randomness(seed, sizeof(seed));
 	memzero_explicit(seed, sizeof(seed));
 
-	memblock_add(memory_start, mem_size);
+	memblock_add(__pa(memory_start), mem_size);
 	empty_zero_page = (unsigned long)memblock_alloc(PAGE_SIZE, PAGE_SIZE);
 
-	min_low_pfn = PFN_UP(memory_start);
-	max_low_pfn = PFN_DOWN(memory_end);
+	min_low_pfn = 0;
+	max_low_pfn = PFN_DOWN(mem_size);
 	max_pfn = max_low_pfn;
 	max_mapnr = max_low_pfn;
 	high_memory = (void *)memory_end;

@@ -89,6 +89,7 @@ static long syscall_body(void *uregs)
 {
 	struct pt_regs *user = uregs;
 	struct pt_regs *regs = task_pt_regs(current);
+	bool resched;
 	long nr;
 
 	*regs = *user;
@@ -98,7 +99,16 @@ again:
 	if (likely((unsigned long)nr < NR_syscalls))
 		regs->ax = sys_call_table[nr](regs->di, regs->si, regs->dx,
 					      regs->r10, regs->r8, regs->r9);
+	/*
+	 * A task going back to user code needs no CPU: rather than being
+	 * preempted here (its thread would wait for its turn), it gives the
+	 * CPU to the woken task in lx_task_leave() and goes on in parallel,
+	 * as on a second CPU.
+	 */
+	resched = test_and_clear_tsk_thread_flag(current, TIF_NEED_RESCHED);
 	syscall_exit_to_user_mode(regs);
+	if (resched)
+		set_tsk_need_resched(current);
 	if (user->ip == LX_PLAIN_IP && regs->ip == LX_PLAIN_IP - 2) {
 		regs->ip = LX_PLAIN_IP;
 		regs->orig_ax = regs->ax;

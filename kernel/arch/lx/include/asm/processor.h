@@ -43,6 +43,12 @@ struct thread_struct {
 extern unsigned long lx_irq_flags, lx_irq_pending;
 void lx_run_pending_irqs(void);
 
+/* A pause for code that waits outside the kernel (no interrupts run). */
+static inline void cpu_relax_host(void)
+{
+	__builtin_ia32_pause();
+}
+
 static inline void cpu_relax(void)
 {
 	__builtin_ia32_pause();
