@@ -93,6 +93,10 @@ static long syscall_body(void *uregs)
 	long nr;
 
 	*regs = *user;
+	if (user->ip == LX_PLAIN_IP)
+		current->thread.flags |= LX_THREAD_PLAIN;
+	else
+		current->thread.flags &= ~LX_THREAD_PLAIN;
 again:
 	regs->ax = -ENOSYS;
 	nr = syscall_enter_from_user_mode(regs, regs->orig_ax);
