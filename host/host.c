@@ -230,6 +230,11 @@ static void host_timer_set(unsigned long long delta_ns)
 	timerfd_settime(timer_fd, 0, &its, NULL);
 }
 
+static void host_sleep_us(unsigned int us)
+{
+	usleep(us);
+}
+
 static void host_entropy(void *buf, unsigned long len)
 {
 	if (getrandom(buf, len, 0) < 0)
@@ -253,6 +258,7 @@ static struct lx_host_ops ops = {
 	.task_set = host_task_set,
 	.time_ns = host_time_ns,
 	.timer_set = host_timer_set,
+	.sleep_us = host_sleep_us,
 	.entropy = host_entropy,
 };
 

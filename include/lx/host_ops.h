@@ -67,6 +67,9 @@ struct lx_host_ops {
 	 */
 	void (*timer_set)(unsigned long long delta_ns);
 
+	/* Sleep, outside the kernel (no CPU held). */
+	void (*sleep_us)(unsigned int us);
+
 	/* Fill buf with entropy (RDSEED/RDRAND or getrandom). */
 	void (*entropy)(void *buf, unsigned long len);
 };

@@ -156,9 +156,17 @@ int lx_kernel_process_died(int host_pid)
 {
 	struct task_struct *g, *t;
 	bool found = false;
+	int tries;
 
-	if (lx_cpu_held_by(host_pid))
-		return -EDEADLK;
+	/*
+	 * The holder is written just after the CPU is taken: a process seen
+	 * holding it must still hold it a while later to be the one.
+	 */
+	for (tries = 0; lx_cpu_held_by(host_pid); tries++) {
+		if (tries == 100)
+			return -EDEADLK;
+		lx_host->sleep_us(1000);
+	}
 	lx_cpu_take();
 	for_each_process_thread(g, t) {
 		if (t->thread.host_pid != host_pid || t->exit_state ||
