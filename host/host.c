@@ -123,6 +123,11 @@ static void host_mem_free(unsigned long addr, unsigned long size)
 	munmap((void *)addr, size);
 }
 
+/* The host threads behind kernel threads, joined at halt. */
+static pthread_t *kthreads;
+static unsigned int nr_kthreads, max_kthreads;
+static pthread_mutex_t kthreads_lock = PTHREAD_MUTEX_INITIALIZER;
+
 struct kthread_start {
 	void (*fn)(void *);
 	void *arg;
@@ -144,7 +149,6 @@ static int host_thread_start(void (*fn)(void *), void *arg)
 {
 	struct kthread_start *s = malloc(sizeof(*s));
 	sigset_t all, old;
-	pthread_attr_t attr;
 	pthread_t t;
 	int err;
 
@@ -153,13 +157,26 @@ static int host_thread_start(void (*fn)(void *), void *arg)
 	s->fn = fn;
 	s->arg = arg;
 	/* kernel threads take no host signal meant for the program */
+	pthread_mutex_lock(&kthreads_lock);
+	if (nr_kthreads == max_kthreads) {
+		unsigned int n = max_kthreads ? 2 * max_kthreads : 64;
+		pthread_t *k = realloc(kthreads, n * sizeof(*k));
+
+		if (!k) {
+			pthread_mutex_unlock(&kthreads_lock);
+			free(s);
+			return -ENOMEM;
+		}
+		kthreads = k;
+		max_kthreads = n;
+	}
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	err = pthread_create(&t, &attr, kthread_main, s);
-	pthread_attr_destroy(&attr);
+	err = pthread_create(&t, NULL, kthread_main, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!err)
+		kthreads[nr_kthreads++] = t;
+	pthread_mutex_unlock(&kthreads_lock);
 	if (err) {
 		free(s);
 		return -err;
@@ -470,6 +487,12 @@ int lx_halt(void)
 	pthread_cancel(timer_thread);
 	pthread_join(timer_thread, NULL);
 	pthread_join(adopter_thread, NULL);
+	/* every kernel thread has ended (lx_kernel_halt() waited): reap them */
+	while (nr_kthreads)
+		pthread_join(kthreads[--nr_kthreads], NULL);
+	free(kthreads);
+	kthreads = NULL;
+	max_kthreads = 0;
 	close(timer_fd);
 	close(watch_fd);
 	close(epoll_fd);
