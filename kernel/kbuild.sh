@@ -32,6 +32,8 @@ rm -f "$src/arch/lx" 2>/dev/null || true
 mkdir -p "$src/arch/lx"
 rsync -a --delete --exclude include/generated "$here/arch/lx/" "$src/arch/lx/"
 
+# our own -j: not a sub-make of the caller's jobserver
+unset MAKEFLAGS MFLAGS MAKELEVEL
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/lx/ccache}
 export CCACHE_BASEDIR=$src
 export CCACHE_NOHASHDIR=1
