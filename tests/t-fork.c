@@ -12,6 +12,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -93,6 +95,50 @@ static void test_identity(void)
  * wakes the first and the last, the timer thread of the home process the
  * second; then the parent blocks and the child wakes it.
  */
+/*
+ * SysV semaphores: the sleeper's queue entry lives on its kernel stack and
+ * the waker, in the other process, takes it off the shared list.
+ */
+static void test_semaphore(void)
+{
+	struct sembuf down = { .sem_num = 0, .sem_op = -1 };
+	struct sembuf up = { .sem_num = 0, .sem_op = 1 };
+	long cpid = 0, semid;
+	int p[2], st;
+	pid_t pid;
+	char c;
+
+	semid = lx_syscall3(SYS_semget, IPC_PRIVATE, 1, IPC_CREAT | 0600);
+	if (!CHECK_OK(semid))
+		return;
+	must(lx_pipe(p));
+	pid = lx_fork();
+	if (pid == 0) {
+		long me = lx_syscall0(SYS_getpid);
+
+		lx_syscall3(SYS_write, p[1], &me, sizeof(me));
+		/* blocks: the count is 0 */
+		CHILD_CHECK(lx_syscall3(SYS_semop, semid, &down, 1) == 0);
+		lx_syscall3(SYS_write, p[1], "d", 1);
+		lx_syscall1(SYS_exit_group, child_fail);
+		_exit(99);
+	}
+	if (!CHECK(pid > 0, "lx_fork: %d", pid))
+		return;
+	CHECK_EQ(lx_syscall3(SYS_read, p[0], &cpid, sizeof(cpid)),
+		 sizeof(cpid));
+	usleep(50000);
+	/* the child waits on the semaphore */
+	CHECK_EQ(lx_syscall3(SYS_semctl, semid, 0, GETNCNT), 1);
+	CHECK_EQ(lx_syscall3(SYS_semop, semid, &up, 1), 0);
+	CHECK_EQ(lx_syscall3(SYS_read, p[0], &c, 1), 1);
+	st = reap(pid, cpid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x", st);
+	lx_syscall3(SYS_semctl, semid, 0, IPC_RMID);
+	lx_syscall1(SYS_close, p[0]);
+	lx_syscall1(SYS_close, p[1]);
+}
+
 static void test_wakeups(void)
 {
 	int to_child[2], to_parent[2], st;
@@ -217,6 +263,8 @@ int main(void)
 		test_identity);
 	tap_run("wake-ups across processes: pipe, nanosleep, poll, both ways",
 		test_wakeups);
+	tap_run("SysV semaphore: the child sleeps in semop, the parent wakes it",
+		test_semaphore);
 	tap_run("child killed by SIGKILL in user code is reaped",
 		test_kill_in_user);
 	tap_run("child killed by SIGKILL inside a blocking read is reaped",

@@ -25,8 +25,9 @@ struct pt_regs;
 /*
  * Boot the kernel with the given command line ("mem=64M" and the usual
  * kernel parameters; NULL for the defaults).  Returns 0 once the kernel
- * runs and the calling thread has become its init task (pid 1), -EALREADY
- * if a kernel is already running in this process, or another -errno.
+ * runs, -EALREADY if a kernel was started in this process (also after
+ * lx_halt(): one boot per process), or another -errno.  The threads of
+ * the booting process are threads of init: getpid through lx gives 1.
  */
 int lx_start_kernel(const char *cmdline);
 
@@ -63,9 +64,10 @@ long lx_syscall_regs(struct pt_regs *regs);
  * Fork hooks.  lx_fork() is fork(2) for a process that uses lx: the parent
  * makes the child's lx process (new tgid, the caller as parent, a copy of the
  * fd table and signal handlers) before the host fork, and the child's thread
- * adopts it after.  Returns like fork(2) (child pid, 0, or -errno); the pid
- * returned to the parent is the host pid.  lx_getpid() in the child returns its
- * lx pid.
+ * adopts it after.  Returns like fork(2): the child's host pid, 0, or -errno.
+ * getpid through lx gives each side its lx pid.  The booting process
+ * watches its forks: when one dies (even killed inside a blocking call),
+ * its tasks exit, and its parent reaps it with wait4 through lx.
  */
 pid_t lx_fork(void);
 
