@@ -113,11 +113,6 @@ static unsigned long host_mem_alloc(unsigned long size)
 	return p == MAP_FAILED ? 0 : (unsigned long)p;
 }
 
-static void host_mem_release(unsigned long addr, unsigned long size)
-{
-	madvise((void *)addr, size, MADV_REMOVE);
-}
-
 static void host_mem_free(unsigned long addr, unsigned long size)
 {
 	munmap((void *)addr, size);
@@ -189,11 +184,6 @@ static void host_thread_exit(void)
 	longjmp(*kthread_exit_jb, 1);
 }
 
-static int host_gettid(void)
-{
-	return gettid();
-}
-
 static unsigned int host_pid(void)
 {
 	return my_pid;
@@ -262,11 +252,9 @@ static struct lx_host_ops ops = {
 	.print = host_print,
 	.panic = host_panic,
 	.mem_alloc = host_mem_alloc,
-	.mem_release = host_mem_release,
 	.mem_free = host_mem_free,
 	.thread_start = host_thread_start,
 	.thread_exit = host_thread_exit,
-	.gettid = host_gettid,
 	.host_pid = host_pid,
 	.futex_wait = host_futex_wait,
 	.futex_wake = host_futex_wake,

@@ -35,7 +35,7 @@ rsync -a --delete --exclude include/generated "$here/arch/lx/" "$src/arch/lx/"
 # our own -j: not a sub-make of the caller's jobserver
 unset MAKEFLAGS MFLAGS MAKELEVEL
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/lx/ccache}
-export CCACHE_BASEDIR=$src
+export CCACHE_BASEDIR=$(dirname "$here")
 export CCACHE_NOHASHDIR=1
 export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
 mkdir -p "$CCACHE_DIR"

@@ -23,12 +23,10 @@ struct lx_host_ops {
 
 	/*
 	 * Kernel RAM: size bytes, aligned to 4 MiB (the largest buddy block),
-	 * zeroed, shared over host fork.
-	 * Returns the address or 0.  mem_release() gives pages back (the
-	 * kernel freed them); mem_free() unmaps everything at halt.
+	 * zeroed, shared over host fork.  Returns the address or 0.
+	 * mem_free() unmaps it at halt.
 	 */
 	unsigned long (*mem_alloc)(unsigned long size);
-	void (*mem_release)(unsigned long addr, unsigned long size);
 	void (*mem_free)(unsigned long addr, unsigned long size);
 
 	/*
@@ -37,8 +35,6 @@ struct lx_host_ops {
 	 */
 	int (*thread_start)(void (*fn)(void *), void *arg);
 	void (*thread_exit)(void);
-	/* The host thread id of the caller, for diagnostics. */
-	int (*gettid)(void);
 	/* The host pid of the calling process (cheap: called on every entry). */
 	unsigned int (*host_pid)(void);
 
