@@ -9,16 +9,15 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
-#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
@@ -39,18 +38,12 @@ static int timer_fd = -1;
 static pthread_t timer_thread, adopter_thread;
 
 /*
- * The processes forked through lx_fork(), in memory shared by every
- * process of the kernel: the home process's watcher opens a pidfd for each
- * new one (told through watch_fd) and reaps its tasks when it dies.
+ * The processes forked through lx_fork(): their parents write their host
+ * pids into this pipe (made by the home process, inherited by every fork);
+ * the home process's watcher opens a pidfd for each and reaps its tasks
+ * when it dies.
  */
-#define WATCH_MAX 1024
-struct watch_list {
-	unsigned int reserved;	/* slots taken */
-	unsigned int n;		/* slots filled, in order */
-	int pids[WATCH_MAX];
-};
-static struct watch_list *watch;
-static int watch_fd = -1;
+static int watch_pipe[2] = { -1, -1 };
 static int epoll_fd = -1;
 static unsigned int my_pid;
 static int log_to_stderr;
@@ -199,6 +192,16 @@ static void host_futex_wake(unsigned int *word, int n)
 	syscall(SYS_futex, word, FUTEX_WAKE, n, NULL, NULL, 0);
 }
 
+static pthread_mutex_t task_create_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+static void host_task_create_lock(int lock)
+{
+	if (lock)
+		pthread_mutex_lock(&task_create_mutex);
+	else
+		pthread_mutex_unlock(&task_create_mutex);
+}
+
 static void *host_task_get(void)
 {
 	return thread_task;
@@ -259,6 +262,7 @@ static struct lx_host_ops ops = {
 	.futex_wait = host_futex_wait,
 	.futex_wake = host_futex_wake,
 	.anchor = &process_anchor,
+	.task_create_lock = host_task_create_lock,
 	.task_get = host_task_get,
 	.task_set = host_task_set,
 	.time_ns = host_time_ns,
@@ -277,21 +281,21 @@ static void process_gone(int pid)
 	}
 }
 
-/* Open a pidfd for every process lx_fork() made since the last look. */
-static void watch_new(unsigned int *seen)
+/* Watch the processes lx_fork() made since the last look. */
+static void watch_new(void)
 {
-	unsigned int n = __atomic_load_n(&watch->n, __ATOMIC_ACQUIRE);
 	struct epoll_event ev = { .events = EPOLLIN };
-	int fd;
+	int pids[64], n, i, fd;
 
-	for (; *seen < n && *seen < WATCH_MAX; (*seen)++) {
-		fd = syscall(SYS_pidfd_open, watch->pids[*seen], 0);
+	n = read(watch_pipe[0], pids, sizeof(pids));
+	for (i = 0; i < n / (int)sizeof(int); i++) {
+		fd = syscall(SYS_pidfd_open, pids[i], 0);
 		if (fd < 0) {
 			/* gone already */
-			process_gone(watch->pids[*seen]);
+			process_gone(pids[i]);
 			continue;
 		}
-		ev.data.u64 = (unsigned long)watch->pids[*seen] << 32 | fd;
+		ev.data.u64 = (unsigned long)pids[i] << 32 | fd;
 		epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
 	}
 }
@@ -303,7 +307,6 @@ static void watch_new(unsigned int *seen)
 static void *timer_main(void *arg __attribute__((unused)))
 {
 	struct epoll_event evs[16];
-	unsigned int seen = 0;
 	unsigned long long n;
 	int i, k;
 
@@ -315,9 +318,8 @@ static void *timer_main(void *arg __attribute__((unused)))
 			if (fd == timer_fd) {
 				if (read(timer_fd, &n, sizeof(n)) == sizeof(n))
 					lx_timer_interrupt();
-			} else if (fd == watch_fd) {
-				if (read(watch_fd, &n, sizeof(n)) == sizeof(n))
-					watch_new(&seen);
+			} else if (fd == watch_pipe[0]) {
+				watch_new();
 			} else {
 				epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, NULL);
 				close(fd);
@@ -385,19 +387,16 @@ static int events_init(void)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 
-	watch = mmap(NULL, sizeof(*watch), PROT_READ | PROT_WRITE,
-		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (watch == MAP_FAILED)
+	if (pipe2(watch_pipe, O_CLOEXEC) < 0)
 		return -errno;
 	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	watch_fd = eventfd(0, EFD_CLOEXEC);
 	epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (timer_fd < 0 || watch_fd < 0 || epoll_fd < 0)
+	if (timer_fd < 0 || epoll_fd < 0)
 		return -errno;
 	ev.data.u64 = timer_fd;
 	epoll_ctl(epoll_fd, EPOLL_CTL_ADD, timer_fd, &ev);
-	ev.data.u64 = watch_fd;
-	epoll_ctl(epoll_fd, EPOLL_CTL_ADD, watch_fd, &ev);
+	ev.data.u64 = watch_pipe[0];
+	epoll_ctl(epoll_fd, EPOLL_CTL_ADD, watch_pipe[0], &ev);
 	return 0;
 }
 
@@ -482,7 +481,8 @@ int lx_halt(void)
 	kthreads = NULL;
 	max_kthreads = 0;
 	close(timer_fd);
-	close(watch_fd);
+	close(watch_pipe[0]);
+	close(watch_pipe[1]);
 	close(epoll_fd);
 	sigaction(SIGSEGV, &old_segv, NULL);
 	sigaction(SIGBUS, &old_bus, NULL);
@@ -494,8 +494,6 @@ int lx_halt(void)
 pid_t lx_fork(void)
 {
 	void *anchor, *main_task;
-	unsigned long long one = 1;
-	unsigned int slot;
 	long ret;
 	pid_t pid;
 
@@ -511,22 +509,17 @@ pid_t lx_fork(void)
 	if (pid == 0) {
 		/* the child: its own lx process, on the shared kernel */
 		my_pid = getpid();
+		lx_kernel_fork_child(anchor, main_task, my_pid);
+		pthread_mutex_init(&task_create_mutex, NULL);
 		process_anchor = anchor;
 		thread_task = main_task;
 		pthread_setspecific(task_key, main_task);
 		return 0;
 	}
-	lx_kernel_fork_parent(anchor, main_task, pid);
-	/* tell the home process to watch it */
-	slot = __atomic_fetch_add(&watch->reserved, 1, __ATOMIC_ACQ_REL);
-	if (slot >= WATCH_MAX)
-		return pid;	/* not watched: its tasks stay when it dies */
-	watch->pids[slot] = pid;
-	while (__atomic_load_n(&watch->n, __ATOMIC_ACQUIRE) != slot)
-		sched_yield();
-	__atomic_store_n(&watch->n, slot + 1, __ATOMIC_RELEASE);
-	if (write(watch_fd, &one, sizeof(one)) < 0)
-		return -errno;
+	lx_kernel_fork_parent(anchor, pid);
+	/* tell the home process to watch it (a pipe write this small is atomic) */
+	if (write(watch_pipe[1], &pid, sizeof(pid)) != sizeof(pid))
+		return -EIO;
 	return pid;
 }
 

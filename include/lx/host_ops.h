@@ -50,6 +50,9 @@ struct lx_host_ops {
 	 */
 	void **anchor;
 
+	/* Take (1) or drop (0) this process's lock on making tasks. */
+	void (*task_create_lock)(int lock);
+
 	/* The per-host-thread pointer to the thread's kernel task (or 0). */
 	void *(*task_get)(void);
 	void (*task_set)(void *task);
@@ -78,7 +81,8 @@ int lx_kernel_running(void);
 void lx_kernel_thread_gone(void *task);
 void lx_timer_interrupt(void);
 long lx_kernel_fork_prepare(void **anchor, void **main);
-void lx_kernel_fork_parent(void *anchor, void *main, int host_pid);
+void lx_kernel_fork_child(void *anchor, void *main, int host_pid);
+void lx_kernel_fork_parent(void *anchor, int host_pid);
 void lx_kernel_fork_cancel(void *anchor, void *main);
 int lx_kernel_process_died(int host_pid);
 void lx_kernel_adopter(void);

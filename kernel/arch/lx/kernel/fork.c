@@ -34,6 +34,7 @@ static long fork_body(void *arg)
 	struct fork_args *f = arg;
 	struct task_struct *t;
 
+	lx_task_enter(f->parent);
 	/* the child process: a fork of the calling task */
 	t = lx_task_create(f->parent, SIGCHLD);
 	if (IS_ERR(t))
@@ -78,6 +79,8 @@ long lx_kernel_fork_prepare(void **anchor, void **main)
 		return PTR_ERR(t);
 	f.parent = t;
 	ret = lx_task_call(t, fork_body, &f);
+	if (ret == -ERESTARTNOINTR)
+		ret = -EINTR;	/* a signal came: no user context to restart */
 	if (ret)
 		return ret;
 	*anchor = f.anchor;
@@ -85,8 +88,13 @@ long lx_kernel_fork_prepare(void **anchor, void **main)
 	return 0;
 }
 
-/* After the host fork, in the parent: the child's host pid is known. */
-void lx_kernel_fork_parent(void *anchor, void *main, int host_pid)
+/*
+ * After the host fork, on both sides: the tasks of the child process
+ * belong to host process host_pid.  The child says so first thing, before
+ * it makes any task; the parent too, for a child that died before (the
+ * anchor lives until its parent reaps it; the first thread may not).
+ */
+void lx_kernel_fork_child(void *anchor, void *main, int host_pid)
 {
 	struct task_struct *a = anchor, *m = main;
 
@@ -94,11 +102,25 @@ void lx_kernel_fork_parent(void *anchor, void *main, int host_pid)
 	WRITE_ONCE(m->thread.host_pid, host_pid);
 }
 
+void lx_kernel_fork_parent(void *anchor, int host_pid)
+{
+	struct task_struct *a = anchor;
+
+	WRITE_ONCE(a->thread.host_pid, host_pid);
+}
+
 /* The host fork failed: the prepared process dies unborn. */
 void lx_kernel_fork_cancel(void *anchor, void *main)
 {
-	lx_kernel_fork_parent(anchor, main, -1);
+	lx_kernel_fork_child(anchor, main, -1);
 	lx_kernel_process_died(-1);
+}
+
+static bool on_task_stack(struct task_struct *t, unsigned long sp)
+{
+	unsigned long base = (unsigned long)task_stack_page(t);
+
+	return sp > base && sp <= base + THREAD_SIZE;
 }
 
 static long orphan_exit_body(void *arg)
@@ -141,7 +163,8 @@ void lx_kernel_adopter(void)
 		t->thread.exit_jb = &exit_jb;
 		if (lx_setjmp(&adopter_jb))
 			continue;	/* t waits again (lx_task_park()) */
-		if (t->thread.parked)
+		/* resumable where it waited, if that was on its kernel stack */
+		if (t->thread.parked && on_task_stack(t, lx_park_jb(t)->rsp))
 			lx_longjmp(lx_park_jb(t));
 		lx_call_on_stack(orphan_exit_body, t, lx_stack_top(t));
 	}

@@ -115,6 +115,8 @@ void lx_task_wake(struct task_struct *t)
 		lx_host->futex_wake((unsigned int *)&lx_adopt_next, 1);
 		return;
 	}
+	/* from now on t's process holds the CPU, whether it runs yet or not */
+	WRITE_ONCE(lx_cpu_holder, t->thread.host_pid);
 	__atomic_store_n(&t->thread.run, 1, __ATOMIC_RELEASE);
 	lx_host->futex_wake(&t->thread.run, 1);
 }
@@ -249,6 +251,9 @@ void lx_wake_dead_next(void)
 void lx_cpu_release(void)
 {
 	for (;;) {
+		/* an interrupt run with the last enable may have woken a task */
+		if (need_resched() && lx_become(NULL))
+			return;
 		if (!READ_ONCE(lx_irq_pending)) {
 			cpu_release_word();
 			if (!READ_ONCE(lx_irq_pending) || !cpu_try_take())
@@ -317,8 +322,9 @@ struct task_struct *lx_task_create(struct task_struct *anchor,
 	pid = kernel_clone(&args);
 	if (pid < 0)
 		return ERR_PTR(pid);
+	/* pid is as the caller's namespace sees it */
 	rcu_read_lock();
-	t = find_task_by_pid_ns(pid, &init_pid_ns);
+	t = find_task_by_vpid(pid);
 	rcu_read_unlock();
 	/* the anchor blocks every signal (see lx_anchor_block_signals()); its threads not */
 	sigemptyset(&t->blocked);
@@ -382,11 +388,11 @@ int copy_thread(struct task_struct *p, const struct kernel_clone_args *args)
 	int ret;
 
 	memset(&p->thread, 0, sizeof(p->thread));
+	p->thread.host_pid = current->thread.host_pid;
 	if (!args->fn) {
 		/* a host task: a host thread adopts it (lx_task_create, clone) */
 		p->thread.regs = current->thread.regs;
 		p->thread.regs.ax = 0;
-		p->thread.host_pid = current->thread.host_pid;
 		return 0;
 	}
 	p->thread.fn = args->fn;
@@ -415,9 +421,13 @@ void arch_cpu_idle(void)
 	idle_parked = true;
 	cpu_release_word();
 	if (READ_ONCE(lx_irq_pending) && cpu_try_take()) {
-		idle_parked = false;
-		lx_run_pending_irqs();
-		return;
+		if (current == idle) {
+			idle_parked = false;
+			lx_run_pending_irqs();
+			return;
+		}
+		/* a borrower made another task current meanwhile: not ours */
+		lx_cpu_release();
 	}
 	idle = lx_task_park(idle);
 	idle_parked = false;

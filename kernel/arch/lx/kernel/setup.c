@@ -129,6 +129,7 @@ int __ref lx_kernel_boot(const struct lx_host_ops *ops, const char *cmdline)
 	strscpy(boot_command_line, cmdline ? cmdline : "", COMMAND_LINE_SIZE);
 
 	init_task.thread.flags = LX_THREAD_KERNEL;
+	init_task.thread.host_pid = lx_host->host_pid();
 	/* the boot thread holds the CPU until idle releases it */
 	lx_cpu_take();
 	lx_boot_thread_start();

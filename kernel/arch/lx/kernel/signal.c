@@ -56,14 +56,25 @@ static void cpuid_count(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
 static int __init lx_fpu_init(void)
 {
 	u32 a, b, c, d, lo, hi;
+	int i;
 
 	cpuid_count(1, 0, &a, &b, &c, &d);
 	if (!(c & (1U << 27)))	/* OSXSAVE */
 		panic("lx: the CPU has no XSAVE enabled\n");
 	asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	xfeatures = ((u64)hi << 32) | lo;
-	cpuid_count(0xd, 0, &a, &b, &c, &d);
-	xstate_size = b;
+	/*
+	 * The features a program has without asking: AMX tile data (17, 18)
+	 * is given per process on request, as the host kernel does.
+	 */
+	xfeatures = (((u64)hi << 32) | lo) & ~(3ULL << 17);
+	/* the standard layout ends with the last feature kept */
+	xstate_size = 576;
+	for (i = 2; i < 64; i++) {
+		if (!(xfeatures & (1ULL << i)))
+			continue;
+		cpuid_count(0xd, i, &a, &b, &c, &d);
+		xstate_size = max(xstate_size, a + b);
+	}
 	if (xstate_size > sizeof(init_xstate))
 		panic("lx: XSAVE area of %u bytes\n", xstate_size);
 	/* legacy area: FCW 0x37f, MXCSR 0x1f80; header: all components init */
@@ -241,8 +252,11 @@ static void handle_signal(struct ksignal *ksig, struct pt_regs *regs)
 	if (syscall_get_nr(current, regs) >= 0)
 		restart_after_handler(ksig, regs);
 	if (current->thread.flags & LX_THREAD_PLAIN) {
-		/* no user context: the handler is not run */
+		/* no user context: the handler is not run, the mask stays */
+		sigset_t saved = *sigmask_to_save();
+
 		signal_setup_done(0, ksig, 0);
+		set_current_blocked(&saved);
 		return;
 	}
 	failed = setup_rt_frame(ksig, sigmask_to_save(), regs) < 0;

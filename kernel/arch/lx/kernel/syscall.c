@@ -55,26 +55,28 @@ static struct task_struct *anchor_of_this_process(void)
 }
 
 /*
- * The calling host thread's task, made on its first call; returns with the
- * CPU taken and the task current.
+ * The calling host thread's task, made on its first call.  The CPU is not
+ * held on return.  Tasks of new threads of a process are made one at a
+ * time: they all start from the process's anchor.
  */
 struct task_struct *lx_this_task(void)
 {
 	struct task_struct *t = lx_host->task_get();
 
-	if (likely(t)) {
-		lx_task_enter(t);
+	if (likely(t))
 		return t;
-	}
+	lx_host->task_create_lock(1);
 	lx_cpu_take();
 	t = lx_task_create(anchor_of_this_process(),
 			   CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
 			   CLONE_THREAD | CLONE_SYSVSEM);
 	if (IS_ERR(t)) {
 		lx_cpu_release();
-		return t;
+	} else {
+		lx_host->task_set(t);
+		lx_task_leave();
 	}
-	lx_host->task_set(t);
+	lx_host->task_create_lock(0);
 	return t;
 }
 
@@ -88,10 +90,13 @@ struct task_struct *lx_this_task(void)
 static long syscall_body(void *uregs)
 {
 	struct pt_regs *user = uregs;
-	struct pt_regs *regs = task_pt_regs(current);
+	struct pt_regs *regs;
 	bool resched;
 	long nr;
 
+	/* taken here, on the kernel stack: where the task waits is shared */
+	lx_task_enter(lx_host->task_get());
+	regs = task_pt_regs(current);
 	*regs = *user;
 	if (user->ip == LX_PLAIN_IP)
 		current->thread.flags |= LX_THREAD_PLAIN;
