@@ -195,7 +195,9 @@ struct task_struct *__switch_to(struct task_struct *prev,
 		 * it to release the CPU.
 		 */
 		schedule_tail(prev);
-		lx_cpu_release();
+		/* the interrupts schedule_tail() ran may have woken a task */
+		if (!(need_resched() && lx_become(NULL)))
+			lx_cpu_release();
 		return lx_task_park(prev);
 	}
 
@@ -251,9 +253,6 @@ void lx_wake_dead_next(void)
 void lx_cpu_release(void)
 {
 	for (;;) {
-		/* an interrupt run with the last enable may have woken a task */
-		if (need_resched() && lx_become(NULL))
-			return;
 		if (!READ_ONCE(lx_irq_pending)) {
 			cpu_release_word();
 			if (!READ_ONCE(lx_irq_pending) || !cpu_try_take())
