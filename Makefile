@@ -28,7 +28,7 @@ Q := @
 endif
 
 DEPS := linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev \
-	ccache xz-utils cpio rsync python3 kmod
+	ccache xz-utils cpio rsync python3 kmod valgrind
 
 HOST_OBJS := $(B)/host/host.o
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/t-*.c))

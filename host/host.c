@@ -27,6 +27,8 @@
 #include <unistd.h>
 #include <asm/ptrace.h>
 
+#include <valgrind/valgrind.h>
+
 #include <lx/lx.h>
 #include <lx/host_ops.h>
 
@@ -103,7 +105,11 @@ static unsigned long host_mem_alloc(unsigned long size)
 		munmap((void *)(start + size), end - start - size);
 	p = mmap((void *)start, size, PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_FIXED, region_fd, off);
-	return p == MAP_FAILED ? 0 : (unsigned long)p;
+	if (p == MAP_FAILED)
+		return 0;
+	/* kernel stacks live in kernel RAM: tell valgrind, if it runs us */
+	VALGRIND_STACK_REGISTER(p, (char *)p + size);
+	return (unsigned long)p;
 }
 
 static void host_mem_free(unsigned long addr, unsigned long size)
