@@ -325,9 +325,10 @@ struct task_struct *lx_task_create(struct task_struct *anchor,
 	rcu_read_lock();
 	t = find_task_by_vpid(pid);
 	rcu_read_unlock();
-	/* the anchor blocks every signal (see lx_anchor_block_signals()); its threads not */
-	sigemptyset(&t->blocked);
 	lx_become(t);
+	/* the anchor blocks every signal (lx_anchor_block_signals()); not so t */
+	sigemptyset(&current->blocked);
+	recalc_sigpending();
 	return t;
 }
 
