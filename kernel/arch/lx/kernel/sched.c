@@ -155,6 +155,12 @@ struct task_struct *lx_task_park(struct task_struct *t)
 			lx_host->futex_wait(&t->thread.run, 0);
 	}
 	WRITE_ONCE(t->thread.parked, 0);
+	if (unlikely(t->thread.flags & LX_THREAD_UNBORN)) {
+		/* exit_thread() waits for this, then t is freed: not a look more */
+		__atomic_store_n(&t->thread.unborn_ack, 1, __ATOMIC_RELEASE);
+		lx_host->futex_wake(&t->thread.unborn_ack, 1);
+		kthread_gone();
+	}
 	WRITE_ONCE(lx_cpu_holder, lx_host->host_pid());
 	if (unlikely(READ_ONCE(lx_halting)) &&
 	    (t->thread.flags & LX_THREAD_KERNEL))
@@ -405,6 +411,22 @@ int copy_thread(struct task_struct *p, const struct kernel_clone_args *args)
 		return ret;
 	}
 	return 0;
+}
+
+/*
+ * A task goes away: for a kernel task whose fork failed after copy_thread()
+ * started its host thread (which waits for its first turn), that thread
+ * must end before the task is freed.
+ */
+void exit_thread(struct task_struct *tsk)
+{
+	if (tsk == current || !(tsk->thread.flags & LX_THREAD_KERNEL))
+		return;
+	tsk->thread.flags |= LX_THREAD_UNBORN;
+	__atomic_store_n(&tsk->thread.run, 1, __ATOMIC_RELEASE);
+	lx_host->futex_wake(&tsk->thread.run, 1);
+	while (!__atomic_load_n(&tsk->thread.unborn_ack, __ATOMIC_ACQUIRE))
+		lx_host->futex_wait(&tsk->thread.unborn_ack, 0);
 }
 
 /* The idle task waits here, CPU released, until a switch wakes it. */

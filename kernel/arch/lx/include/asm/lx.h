@@ -19,6 +19,7 @@ void lx_longjmp(struct lx_jmp *jb) __attribute__((noreturn));
 #define LX_THREAD_KERNEL 0x1	/* a kernel thread on a host thread of its own */
 #define LX_THREAD_ORPHAN 0x2	/* its host process died: the adopter runs it */
 #define LX_THREAD_PLAIN 0x4	/* in a call from lx_syscall(): no user context */
+#define LX_THREAD_UNBORN 0x8	/* its fork failed before it ever ran */
 
 struct task_struct;
 

@@ -30,6 +30,8 @@ struct thread_struct {
 		unsigned long regs[8];
 	} park_jb;
 	unsigned int parked;
+	/* the host thread of a kernel task that never ran says it is gone */
+	unsigned int unborn_ack;
 	/* the host process the task's thread belongs to */
 	unsigned int host_pid;
 };
