@@ -146,12 +146,18 @@ void lx_kernel_adopter(void)
 	struct task_struct *t;
 	struct lx_jmp exit_jb;
 
+	unsigned int seen;
+
 	for (;;) {
-		while (!(t = __atomic_exchange_n(&lx_adopt_next, NULL,
-						 __ATOMIC_ACQUIRE))) {
+		for (;;) {
+			seen = __atomic_load_n(&lx_adopt_count, __ATOMIC_ACQUIRE);
+			t = __atomic_exchange_n(&lx_adopt_next, NULL,
+						__ATOMIC_ACQUIRE);
+			if (t)
+				break;
 			if (READ_ONCE(lx_halting))
 				return;
-			lx_host->futex_wait((unsigned int *)&lx_adopt_next, 0);
+			lx_host->futex_wait(&lx_adopt_count, seen);
 		}
 		/* the scheduler handed us the CPU along with t */
 		WRITE_ONCE(lx_cpu_holder, lx_host->host_pid());

@@ -52,13 +52,13 @@ static bool idle_parked;
 
 /* Host threads that back kernel threads, for lx_halt(). */
 static unsigned int kthreads_alive;
+unsigned int lx_halting;
 
 /* The boot thread, which becomes the idle task's. */
 void lx_boot_thread_start(void)
 {
 	__atomic_add_fetch(&kthreads_alive, 1, __ATOMIC_RELAXED);
 }
-unsigned int lx_halting;
 
 void lx_cpu_take(void)
 {
@@ -104,15 +104,20 @@ static void cpu_release_word(void)
 		lx_host->futex_wake(&cpu_word, 1);
 }
 
-/* An orphan's turn to run: the adopter thread picks it up (fork.c). */
+/*
+ * An orphan's turn to run: the adopter thread picks it up (fork.c); it
+ * waits on the count of hand-overs (a futex word is 32 bits).
+ */
 struct task_struct *lx_adopt_next;
+unsigned int lx_adopt_count;
 
 void lx_task_wake(struct task_struct *t)
 {
 	if (unlikely(t->thread.flags & LX_THREAD_ORPHAN)) {
 		/* its host thread is gone with its process */
 		__atomic_store_n(&lx_adopt_next, t, __ATOMIC_RELEASE);
-		lx_host->futex_wake((unsigned int *)&lx_adopt_next, 1);
+		__atomic_add_fetch(&lx_adopt_count, 1, __ATOMIC_RELEASE);
+		lx_host->futex_wake(&lx_adopt_count, 1);
 		return;
 	}
 	/* from now on t's process holds the CPU, whether it runs yet or not */
@@ -493,7 +498,8 @@ void lx_threads_stop(void)
 		if (t->thread.flags & LX_THREAD_KERNEL)
 			lx_task_wake(t);
 	/* the adopter ends too */
-	lx_host->futex_wake((unsigned int *)&lx_adopt_next, 1);
+	__atomic_add_fetch(&lx_adopt_count, 1, __ATOMIC_RELEASE);
+	lx_host->futex_wake(&lx_adopt_count, 1);
 	/* idle is no process: wake it too */
 	if (init_task.thread.flags & LX_THREAD_KERNEL)
 		lx_task_wake(&init_task);

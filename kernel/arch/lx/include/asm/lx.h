@@ -33,6 +33,7 @@ void lx_anchor_block_signals(struct task_struct *t);
 struct task_struct *lx_this_task(void);
 void lx_orphan_parked(void);
 extern struct task_struct *lx_adopt_next;
+extern unsigned int lx_adopt_count;
 extern unsigned int lx_cpu_holder;
 void lx_cpu_release(void);
 void lx_task_enter(struct task_struct *t);
