@@ -145,7 +145,6 @@ void lx_kernel_adopter(void)
 {
 	struct task_struct *t;
 	struct lx_jmp exit_jb;
-
 	unsigned int seen;
 
 	for (;;) {
