@@ -41,11 +41,13 @@ int lx_running(void);
  * >= 0 or -errno.  -ENOSYS for unknown numbers, -ENODEV before boot or after
  * lx_halt().
  *
- * A plain lx_syscall() caller has no user context to deliver a signal to: a
- * pending signal whose action is a handler stays pending (a blocking call
- * still returns -EINTR, restartable calls return -EINTR instead of being
- * restarted); default actions (terminate, stop) are taken as on Linux, and a
- * fatal signal ends the calling host thread's task only.  Use
+ * A plain lx_syscall() caller has no user context to run a signal handler
+ * in.  A pending signal whose action is a handler is taken at the end of
+ * the call without running the handler: the call returns -EINTR, or is made
+ * again if the handler has SA_RESTART (as if the handler had run and
+ * returned), and the caller's signal mask stays as it was.  Default actions
+ * (terminate, stop) and ignored signals are Linux's own; a fatal signal
+ * ends the calling thread's task, and the call returns -EINTR.  Use
  * lx_syscall_regs() to have handlers run.
  */
 long lx_syscall(long nr, const long args[6]);
