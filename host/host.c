@@ -513,7 +513,15 @@ pid_t lx_fork(void)
 		return ret;
 	}
 	if (pid == 0) {
-		/* the child: its own lx process, on the shared kernel */
+		/*
+		 * the child: its own lx process, on the shared kernel; the home
+		 * process's timer, watcher and region fds are not its business
+		 */
+		close(timer_fd);
+		close(epoll_fd);
+		close(watch_pipe[0]);
+		close(region_fd);
+		timer_fd = epoll_fd = watch_pipe[0] = region_fd = -1;
 		my_pid = getpid();
 		lx_kernel_fork_child(anchor, main_task, my_pid);
 		pthread_mutex_init(&task_create_mutex, NULL);

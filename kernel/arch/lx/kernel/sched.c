@@ -60,7 +60,8 @@ void lx_boot_thread_start(void)
 	__atomic_add_fetch(&kthreads_alive, 1, __ATOMIC_RELAXED);
 }
 
-void lx_cpu_take(void)
+/* Take the CPU for a thread of host process host_pid. */
+static void cpu_take_for(unsigned int host_pid)
 {
 	unsigned int c = 0;
 	int spin;
@@ -78,7 +79,12 @@ void lx_cpu_take(void)
 			c = __atomic_exchange_n(&cpu_word, 2, __ATOMIC_ACQUIRE);
 		}
 	}
-	WRITE_ONCE(lx_cpu_holder, lx_host->host_pid());
+	WRITE_ONCE(lx_cpu_holder, host_pid);
+}
+
+void lx_cpu_take(void)
+{
+	cpu_take_for(lx_host->host_pid());
 }
 
 /* Whether the CPU is held, and by a thread of host process pid. */
@@ -166,7 +172,7 @@ struct task_struct *lx_task_park(struct task_struct *t)
 		lx_host->futex_wake(&t->thread.unborn_ack, 1);
 		kthread_gone();
 	}
-	WRITE_ONCE(lx_cpu_holder, lx_host->host_pid());
+	/* lx_task_wake() made t's process the CPU's holder */
 	if (unlikely(READ_ONCE(lx_halting)) &&
 	    (t->thread.flags & LX_THREAD_KERNEL))
 		kthread_gone();
@@ -295,7 +301,7 @@ void lx_irq_from_host(void)
  */
 void lx_task_enter(struct task_struct *t)
 {
-	lx_cpu_take();
+	cpu_take_for(t->thread.host_pid);
 	if (current == t)
 		return;
 	wake_up_state(t, TASK_PARKED);

@@ -3,12 +3,8 @@
  * The x86-64 system call table.  Kept apart from <linux/syscalls.h>, whose
  * prototypes the uniform entries below would contradict.
  */
-#include <linux/linkage.h>
-#include <linux/types.h>
+#include <asm/syscall.h>
 #include <asm/unistd.h>
-
-typedef long (*sys_call_ptr_t)(unsigned long, unsigned long, unsigned long,
-			       unsigned long, unsigned long, unsigned long);
 
 #define __SYSCALL(nr, sym) extern long sym(unsigned long, unsigned long, \
 					  unsigned long, unsigned long, \
