@@ -19,7 +19,7 @@ CC := gcc
 CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wpointer-arith \
 	-Wwrite-strings -fPIE -fstack-protector-strong -I$(TOP)/include
 LDFLAGS := -pie
-LIBS := -lpthread
+LIBS := -lpthread -lmnl
 
 ifeq ($(V),1)
 Q :=
@@ -28,9 +28,10 @@ Q := @
 endif
 
 DEPS := linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev \
-	ccache xz-utils cpio rsync python3 kmod valgrind
+	ccache xz-utils cpio rsync python3 kmod valgrind \
+	e2fsprogs iproute2 iputils-ping ethtool libmnl-dev iperf3
 
-HOST_OBJS := $(B)/host/host.o
+HOST_OBJS := $(patsubst host/%.c,$(B)/host/%.o,$(filter-out host/fuse_server.c,$(wildcard host/*.c)))
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/t-*.c))
 
 .PHONY: all deps kernel test demo bench clean distclean
@@ -57,7 +58,7 @@ $(B)/lx.o: $(KSRC)/vmlinux
 	$(Q)undef=$$(nm -u $@ | grep -v _GLOBAL_OFFSET_TABLE_); if [ -n "$$undef" ]; then \
 		echo "lx.o: undefined symbols: $$undef" >&2; exit 1; fi
 
-$(B)/host/%.o: host/%.c include/lx/*.h
+$(B)/host/%.o: host/%.c host/*.h include/lx/*.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<

@@ -31,10 +31,15 @@
 
 #include <lx/lx.h>
 #include <lx/host_ops.h>
+#include "virtio.h"
 
 /* The region: [0, data_len) backs .lxdata, RAM follows page aligned. */
 static int region_fd = -1;
 static unsigned long region_len;
+static int booted;
+
+/* Kernel RAM: devices translate "physical" addresses (offsets) into it. */
+static unsigned long ram_base, ram_size;
 
 static int timer_fd = -1;
 static pthread_t timer_thread, adopter_thread;
@@ -109,12 +114,42 @@ static unsigned long host_mem_alloc(unsigned long size)
 		return 0;
 	/* kernel stacks live in kernel RAM: tell valgrind, if it runs us */
 	VALGRIND_STACK_REGISTER(p, (char *)p + size);
+	ram_base = (unsigned long)p;
+	ram_size = size;
 	return (unsigned long)p;
 }
 
 static void host_mem_free(unsigned long addr, unsigned long size)
 {
+	/* the devices' threads are off kernel RAM before it goes */
+	lx_vdevs_destroy();
 	munmap((void *)addr, size);
+	ram_base = ram_size = 0;
+}
+
+void *lx_guest_ptr(uint64_t pa, uint64_t len)
+{
+	if (len > ram_size || pa > ram_size - len)
+		return NULL;
+	return (void *)(ram_base + pa);
+}
+
+static int region_init(void);
+
+/* Device state: in the region, so every process of the container sees it. */
+void *lx_shared_alloc(size_t size)
+{
+	unsigned long off;
+	void *p;
+
+	if (region_fd < 0 && region_init())
+		return NULL;
+	size = (size + 4095) & ~4095UL;
+	off = region_grow(size);
+	if (!off)
+		return NULL;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, region_fd, off);
+	return p == MAP_FAILED ? NULL : p;
 }
 
 /* The host threads behind kernel threads, joined at halt. */
@@ -275,6 +310,8 @@ static struct lx_host_ops ops = {
 	.timer_set = host_timer_set,
 	.sleep_us = host_sleep_us,
 	.entropy = host_entropy,
+	.mmio_read = lx_mmio_read,
+	.mmio_write = lx_mmio_write,
 };
 
 static void process_gone(int pid)
@@ -410,15 +447,22 @@ int lx_start_kernel(const char *cmdline)
 {
 	struct sigaction sa = { .sa_sigaction = fault_handler,
 				.sa_flags = SA_SIGINFO | SA_ONSTACK };
+	static char full_cmdline[4096];
 	sigset_t all, old;
 	int ret;
 
-	if (lx_kernel_running() || region_fd >= 0)
+	if (lx_kernel_running() || booted)
 		return -EALREADY;
+	booted = 1;
 	log_to_stderr = getenv("LX_LOG") != NULL;
-	ret = region_init();
-	if (ret)
-		return ret;
+	if (region_fd < 0) {
+		ret = region_init();
+		if (ret)
+			return ret;
+	}
+	if (strlen(cmdline ? cmdline : "") >= sizeof(full_cmdline))
+		return -E2BIG;
+	strcpy(full_cmdline, cmdline ? cmdline : "");
 	if (pthread_key_create(&task_key, task_key_destroy))
 		return -EAGAIN;
 	my_pid = getpid();
@@ -434,9 +478,14 @@ int lx_start_kernel(const char *cmdline)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, &old_segv);
 	sigaction(SIGBUS, &sa, &old_bus);
-	ret = lx_kernel_boot(&ops, cmdline);
+	ret = lx_vdevs_start(full_cmdline, sizeof(full_cmdline));
 	if (ret)
 		return ret;
+	ret = lx_kernel_boot(&ops, full_cmdline);
+	if (ret) {
+		lx_vdevs_destroy();
+		return ret;
+	}
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ret = -pthread_create(&adopter_thread, NULL, adopter_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -480,6 +529,7 @@ int lx_halt(void)
 	pthread_cancel(timer_thread);
 	pthread_join(timer_thread, NULL);
 	pthread_join(adopter_thread, NULL);
+	lx_device_fds_close();
 	/* every kernel thread has ended (lx_kernel_halt() waited): reap them */
 	while (nr_kthreads)
 		pthread_join(kthreads[--nr_kthreads], NULL);
@@ -522,6 +572,7 @@ pid_t lx_fork(void)
 		close(watch_pipe[0]);
 		close(region_fd);
 		timer_fd = epoll_fd = watch_pipe[0] = region_fd = -1;
+		lx_device_fds_close();
 		my_pid = getpid();
 		lx_kernel_fork_child(anchor, main_task, my_pid);
 		pthread_mutex_init(&task_create_mutex, NULL);

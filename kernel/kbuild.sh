@@ -43,6 +43,16 @@ kmake=(make -C "$src" ARCH=lx "CC=ccache gcc" "LX_INCLUDE=$include"
        KBUILD_BUILD_TIMESTAMP=lx KBUILD_BUILD_USER=lx KBUILD_BUILD_HOST=lx
        -j"$jobs")
 
+# kbuild's dependency files ignore headers that vanished: when arch/lx gains
+# a header that replaces an asm-generic wrapper (or loses one), nothing
+# would be rebuilt against it.  The list of arch headers decides.
+headers=$(cd "$here/arch/lx" && find include -name '*.h' -not -path '*/generated/*' | sort | md5sum)
+if [ -f "$src/.lx-headers" ] && [ "$(cat "$src/.lx-headers")" != "$headers" ]; then
+	echo "  CLEAN   arch/lx headers were added or removed: a full rebuild"
+	"${kmake[@]}" -s clean
+fi
+echo "$headers" >"$src/.lx-headers"
+
 if [ ! -f "$src/.config" ] || [ "$here/lx.config" -nt "$src/.config" ]; then
 	echo "  CONFIG  kernel/lx.config"
 	"${kmake[@]}" -s allnoconfig KCONFIG_ALLCONFIG="$here/lx.config" \

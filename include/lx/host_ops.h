@@ -71,6 +71,14 @@ struct lx_host_ops {
 
 	/* Fill buf with entropy (RDSEED/RDRAND or getrandom). */
 	void (*entropy)(void *buf, unsigned long len);
+
+	/*
+	 * A register access of size bytes to a virtio-mmio device at "physical"
+	 * address addr (in the window arch/lx's asm/io.h defines), made by the
+	 * thread holding the CPU.  Never blocks on device I/O.
+	 */
+	unsigned long long (*mmio_read)(unsigned long addr, int size);
+	void (*mmio_write)(unsigned long addr, int size, unsigned long long val);
 };
 
 /* What arch/lx exports to host/ (the only global symbols of the kernel). */
@@ -80,6 +88,9 @@ long lx_kernel_syscall(void *regs);
 int lx_kernel_running(void);
 void lx_kernel_thread_gone(void *task);
 void lx_timer_interrupt(void);
+/* Raise a device's interrupt from any host thread (it runs at once if the
+ * CPU is free, else when its holder enables interrupts). */
+void lx_trigger_irq(int irq);
 long lx_kernel_fork_prepare(void **anchor, void **main);
 void lx_kernel_fork_child(void *anchor, void *main, int host_pid);
 void lx_kernel_fork_parent(void *anchor, int host_pid);

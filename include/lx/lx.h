@@ -31,6 +31,27 @@ struct pt_regs;
  */
 int lx_start_kernel(const char *cmdline);
 
+/*
+ * Declare a device before lx_start_kernel().  spec is "TYPE:OPTIONS", the
+ * options a comma-separated list of key=value or flags:
+ *
+ *   blk:file=PATH[,ro]                 virtio-blk on a host file (/dev/vdX)
+ *   console:fd=N | console:file=PATH   virtio-console: the kernel log
+ *                                      (printk) goes there (hvc0)
+ *   net:tap=NAME[,mac=M][,mtu=N]       virtio-net on a tap device (made if
+ *                                      missing) in the caller's netns
+ *   net:packet=IFNAME[,mac=M][,mtu=N]  virtio-net on AF_PACKET bound to an
+ *                                      existing interface (a veth)
+ *   fs:tag=T,dir=PATH[,ro][,cache=fast|strict]
+ *                                      virtio-fs sharing a host directory
+ *                                      or file; mount -t virtiofs T /mnt
+ *
+ * Disks appear in the order declared (vda, vdb, ...), as do interfaces
+ * (eth0, eth1, ...).  Returns 0, or -errno with a message naming the
+ * option or file that was wrong in err (errlen bytes; err may be NULL).
+ */
+int lx_device_add(const char *spec, char *err, size_t errlen);
+
 /* Whether a kernel is running in this process (1) or not (0). */
 int lx_running(void);
 

@@ -69,3 +69,14 @@ int arch_show_interrupts(struct seq_file *p, int prec)
 {
 	return 0;
 }
+
+/* Device registers: each access is a call into the host's device model. */
+u64 arch_lx_mmio_read(unsigned long addr, int size)
+{
+	return lx_host->mmio_read(addr, size);
+}
+
+void arch_lx_mmio_write(unsigned long addr, int size, u64 val)
+{
+	lx_host->mmio_write(addr, size, val);
+}

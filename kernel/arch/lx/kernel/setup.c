@@ -195,6 +195,17 @@ static int __init lx_init_format_register(void)
 }
 core_initcall(lx_init_format_register);
 
+/*
+ * What reboot(2) does after user space has gone: write every dirty page
+ * back (files written inside survive), then the machine's halt.
+ */
+static long halt_body(void *arg)
+{
+	ksys_sync();
+	kernel_halt();
+	return 0;
+}
+
 int lx_kernel_halt(void)
 {
 	struct task_struct *t = lx_host ? lx_host->task_get() : NULL;
@@ -208,7 +219,7 @@ int lx_kernel_halt(void)
 	WRITE_ONCE(running, 0);
 	if (lx_setjmp(&jb) == 0) {
 		halt_jb = &jb;
-		kernel_halt();
+		lx_task_call(t, halt_body, NULL);
 	}
 	/* machine_halt() came back here: stop every kernel thread */
 	lx_threads_stop();

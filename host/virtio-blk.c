@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-blk.c - a disk on a host file: read, write, flush, discard,
+ * write-zeroes, get-id; read-only disks.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_ids.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "virtio.h"
+
+#define SEG_MAX (LX_VREQ_IOV - 2)
+
+struct blk {
+	int fd;
+	int ro;
+	uint64_t sectors;
+	char id[VIRTIO_BLK_ID_BYTES];
+};
+
+/* Discard and write-zeroes: one segment, ranges checked. */
+static int blk_ranges(struct blk *b, struct lx_vreq *req, uint32_t type)
+{
+	struct virtio_blk_discard_write_zeroes seg;
+	uint64_t off, len;
+	int mode;
+
+	if (req->rd_len != sizeof(struct virtio_blk_outhdr) + sizeof(seg) ||
+	    lx_iov_copy_from(req->rd, req->nrd, sizeof(struct virtio_blk_outhdr),
+			     &seg, sizeof(seg)) != sizeof(seg))
+		return VIRTIO_BLK_S_IOERR;
+	if (seg.sector > b->sectors || seg.num_sectors > b->sectors - seg.sector)
+		return VIRTIO_BLK_S_IOERR;
+	off = seg.sector << 9;
+	len = (uint64_t)seg.num_sectors << 9;
+	mode = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE;
+	if (type == VIRTIO_BLK_T_WRITE_ZEROES &&
+	    !(seg.flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP))
+		mode = FALLOC_FL_KEEP_SIZE | FALLOC_FL_ZERO_RANGE;
+	if (fallocate(b->fd, mode, off, len) == 0)
+		return VIRTIO_BLK_S_OK;
+	if (type == VIRTIO_BLK_T_DISCARD)
+		return VIRTIO_BLK_S_OK; /* a hint: the file system may not */
+	/* no fallocate on this file: write the zeroes */
+	{
+		static const char zero[65536];
+
+		while (len) {
+			size_t n = len < sizeof(zero) ? len : sizeof(zero);
+			ssize_t w = pwrite(b->fd, zero, n, off);
+
+			if (w <= 0)
+				return VIRTIO_BLK_S_IOERR;
+			off += w;
+			len -= w;
+		}
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
+/* Data buffers of a request: the vectors between header and status. */
+static ssize_t blk_rw(struct blk *b, struct lx_vreq *req, uint32_t type,
+		      uint64_t sector)
+{
+	struct iovec *iov, save = { 0 };
+	uint64_t off = sector << 9, len;
+	ssize_t n, done = 0;
+	int cnt;
+
+	if (type == VIRTIO_BLK_T_IN) {
+		/* device-writable: data..., status byte (may share a buffer) */
+		iov = req->wr;
+		cnt = req->nwr;
+		len = req->wr_len - 1;
+	} else {
+		iov = req->rd + 1;
+		cnt = req->nrd - 1;
+		len = req->rd_len - sizeof(struct virtio_blk_outhdr);
+		if (req->rd[0].iov_len != sizeof(struct virtio_blk_outhdr))
+			return -EIO; /* header and data in one buffer: unusual */
+	}
+	if (len % 512 || sector > b->sectors || (len >> 9) > b->sectors - sector)
+		return -EIO;
+	/* the last writable byte is the status: keep it out of the data */
+	if (type == VIRTIO_BLK_T_IN) {
+		save = iov[cnt - 1];
+		iov[cnt - 1].iov_len--;
+	}
+	while ((uint64_t)done < len) {
+		if (type == VIRTIO_BLK_T_IN)
+			n = preadv(b->fd, iov, cnt, off + done);
+		else
+			n = pwritev(b->fd, iov, cnt, off + done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;	/* an error, or the file shrank */
+		done += n;
+		if ((uint64_t)done < len) {
+			/* a short transfer: advance the vectors */
+			ssize_t skip = n;
+
+			while (cnt && (size_t)skip >= iov->iov_len) {
+				skip -= iov->iov_len;
+				iov++;
+				cnt--;
+			}
+			if (cnt) {
+				iov->iov_base = (char *)iov->iov_base + skip;
+				iov->iov_len -= skip;
+			}
+		}
+	}
+	if (type == VIRTIO_BLK_T_IN)
+		req->wr[req->nwr - 1] = save;
+	return (uint64_t)done == len ? done : -EIO;
+}
+
+static void blk_request(struct blk *b, struct lx_vreq *req, uint32_t *written)
+{
+	struct virtio_blk_outhdr hdr;
+	uint8_t status = VIRTIO_BLK_S_IOERR;
+	ssize_t n;
+
+	*written = 0;
+	if (!req->nwr || lx_iov_copy_from(req->rd, req->nrd, 0, &hdr,
+					  sizeof(hdr)) != sizeof(hdr))
+		goto out;
+	switch (hdr.type) {
+	case VIRTIO_BLK_T_IN:
+		n = blk_rw(b, req, hdr.type, hdr.sector);
+		if (n >= 0) {
+			status = VIRTIO_BLK_S_OK;
+			*written = n;
+		}
+		break;
+	case VIRTIO_BLK_T_OUT:
+		if (b->ro)
+			break;
+		if (blk_rw(b, req, hdr.type, hdr.sector) >= 0)
+			status = VIRTIO_BLK_S_OK;
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		status = fdatasync(b->fd) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+		break;
+	case VIRTIO_BLK_T_GET_ID:
+		*written = lx_iov_copy_to(req->wr, req->nwr, 0, b->id,
+					  req->wr_len - 1 < sizeof(b->id) ?
+						  req->wr_len - 1 : sizeof(b->id));
+		status = VIRTIO_BLK_S_OK;
+		break;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		if (!b->ro)
+			status = blk_ranges(b, req, hdr.type);
+		break;
+	default:
+		status = VIRTIO_BLK_S_UNSUPP;
+		break;
+	}
+out:
+	if (req->nwr)
+		lx_iov_copy_to(req->wr, req->nwr, req->wr_len - 1, &status, 1);
+	*written += 1;
+}
+
+static void blk_queue_work(struct lx_vdev *dev, struct lx_vq *vq)
+{
+	static __thread struct lx_vreq req;
+	uint32_t written;
+	int n = 0;
+
+	while (lx_vq_pop(dev, vq, &req) > 0) {
+		blk_request(dev->priv, &req, &written);
+		lx_vq_push(vq, req.head, written);
+		/* let the driver start on the first ones while we go on */
+		if (++n % 16 == 0)
+			lx_vq_signal(dev, vq);
+	}
+	lx_vq_signal(dev, vq);
+}
+
+static void blk_destroy(struct lx_vdev *dev)
+{
+	free(dev->priv);
+	dev->priv = NULL;
+}
+
+static const struct lx_vdev_ops blk_ops = {
+	.queue_work = blk_queue_work,
+	.destroy = blk_destroy,
+};
+
+int lx_blk_add(const char *spec, char *err, size_t errlen)
+{
+	struct virtio_blk_config cfg = { 0 };
+	struct lx_opt opts[LX_OPTS_MAX];
+	const char *file = NULL;
+	static int nr_disks;
+	char buf[4096], name[16];
+	struct lx_vdev *dev;
+	struct blk *b;
+	struct stat st;
+	uint64_t features;
+	int i, n, ro = 0, fd;
+
+	n = lx_opts_parse(spec, buf, sizeof(buf), opts, LX_OPTS_MAX);
+	if (n < 0) {
+		snprintf(err, errlen, "blk:%s: too long", spec);
+		return n;
+	}
+	for (i = 0; i < n; i++) {
+		if (!strcmp(opts[i].key, "file") && opts[i].val) {
+			file = opts[i].val;
+		} else if (!strcmp(opts[i].key, "ro") && !opts[i].val) {
+			ro = 1;
+		} else {
+			snprintf(err, errlen, "blk: unknown option '%s' (file=PATH, ro)",
+				 opts[i].key);
+			return -EINVAL;
+		}
+	}
+	if (!file || !*file) {
+		snprintf(err, errlen, "blk: no file=PATH given");
+		return -EINVAL;
+	}
+	fd = open(file, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "blk: %s: %s", file, strerror(e));
+		return -e;
+	}
+	if (fstat(fd, &st) || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+		snprintf(err, errlen, "blk: %s: not a file or block device",
+			 file);
+		close(fd);
+		return -EINVAL;
+	}
+	if (S_ISBLK(st.st_mode))
+		st.st_size = lseek(fd, 0, SEEK_END);
+	b = calloc(1, sizeof(*b));
+	if (!b || lx_device_fd_add(fd)) {
+		free(b);
+		close(fd);
+		snprintf(err, errlen, "blk: %s: too many devices", file);
+		return -ENOMEM;
+	}
+	b->fd = fd;
+	b->ro = ro;
+	b->sectors = st.st_size >> 9;
+	snprintf(b->id, sizeof(b->id), "lx%llx-%llx",
+		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+
+	cfg.capacity = b->sectors;
+	cfg.seg_max = SEG_MAX;
+	cfg.size_max = 1U << 20;
+	cfg.blk_size = 512;
+	cfg.num_queues = 1;
+	cfg.max_discard_sectors = 1U << 22;
+	cfg.max_discard_seg = 1;
+	cfg.discard_sector_alignment = 8;
+	cfg.max_write_zeroes_sectors = 1U << 22;
+	cfg.max_write_zeroes_seg = 1;
+	cfg.write_zeroes_may_unmap = 1;
+	features = 1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_SIZE_MAX |
+		   1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH;
+	if (ro)
+		features |= 1ULL << VIRTIO_BLK_F_RO;
+	else
+		features |= 1ULL << VIRTIO_BLK_F_DISCARD |
+			    1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
+	snprintf(name, sizeof(name), "blk%d", nr_disks);
+	dev = lx_vdev_create(VIRTIO_ID_BLOCK, 1, features, sizeof(cfg), &blk_ops,
+			     name);
+	if (!dev) {
+		snprintf(err, errlen, "blk: %s: too many devices", file);
+		free(b);
+		return -ENOSPC;
+	}
+	memcpy(dev->config, &cfg, sizeof(cfg));
+	dev->priv = b;
+	nr_disks++;
+	return 0;
+}

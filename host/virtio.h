@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * virtio.h - lx's virtio-mmio device model, shared by the devices in host/.
+ *
+ * Three layers (DESIGN.md decision 4):
+ *   transport  virtio.c: the virtio-mmio version 2 register file, split
+ *              virtqueues with event-index suppression, kicks, interrupts;
+ *   device     virtio-blk.c, virtio-net.c, virtio-console.c, virtio-fs.c:
+ *              what a request means;
+ *   backend    a host file, a directory, a tap or AF_PACKET socket.
+ *
+ * The kernel's driver reaches the registers by function calls
+ * (arch_lx_mmio_read/write -> lx_mmio_read/write), from whatever host
+ * thread holds the CPU, in any process of the container.  So everything
+ * a register access touches lives in the shared kernel region, and a queue
+ * notify is only a futex wake of the queue's own host thread in the home
+ * process: device I/O never runs while the CPU is held.
+ */
+#ifndef _LX_HOST_VIRTIO_H
+#define _LX_HOST_VIRTIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <sys/uio.h>
+
+#define LX_MMIO_BASE 0x100000000000UL /* = arch/lx's asm/io.h */
+#define LX_MMIO_SLOT 0x1000UL	      /* register window of one device */
+#define LX_VDEV_MAX 32
+#define LX_VQ_MAX 4
+#define LX_VQ_SIZE 256
+#define LX_VREQ_IOV 320		/* buffers in one chain (direct + indirect) */
+#define LX_FIRST_IRQ 4		/* below: the timer and reserved ones */
+
+struct lx_vdev;
+
+/* A split virtqueue.  The first block is written by the driver. */
+struct lx_vq {
+	uint32_t num;
+	uint32_t ready;
+	uint64_t desc_pa, avail_pa, used_pa;
+
+	/* the device side: the queue's host thread only */
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t last_avail;
+	uint16_t used_idx;
+	uint16_t signalled_used; /* used idx at the last interrupt */
+	bool broken;
+
+	/* bumped by each notify; the queue's thread waits on it */
+	uint32_t kick;
+	/* 1 while the queue's thread works on the rings (reset waits) */
+	uint32_t busy;
+	pthread_t thread;
+	bool has_thread;
+};
+
+/* One request: a descriptor chain as I/O vectors. */
+struct lx_vreq {
+	uint16_t head;
+	int nrd, nwr;		/* buffers the device reads, then writes */
+	size_t rd_len, wr_len;
+	struct iovec rd[LX_VREQ_IOV];
+	struct iovec wr[LX_VREQ_IOV];
+};
+
+struct lx_vdev_ops {
+	/* Called on the queue's own thread when the queue was kicked or
+	 * the thread was woken; processes what is available. */
+	void (*queue_work)(struct lx_vdev *dev, struct lx_vq *vq);
+	/* The driver wrote the configuration space (optional). */
+	void (*config_write)(struct lx_vdev *dev, unsigned int off);
+	/* The driver reset the device; queues are stopped already. */
+	void (*reset)(struct lx_vdev *dev);
+	/* Halt: end the device's own threads and close its backend. */
+	void (*destroy)(struct lx_vdev *dev);
+	/*
+	 * Queues whose thread is the device's own (not queue_work on a
+	 * kick): the device starts that thread in its start().
+	 */
+	uint32_t own_queues;
+	/* Start the device's threads (after boot structures exist). */
+	int (*start)(struct lx_vdev *dev);
+};
+
+/* A device.  Lives in the shared region: see the comment at the top. */
+struct lx_vdev {
+	uint32_t device_id;
+	uint32_t nvq;
+	uint64_t features;	/* offered */
+	uint64_t driver_features;
+	uint32_t dev_feat_sel, drv_feat_sel, queue_sel;
+	uint32_t status;
+	uint32_t int_status;
+	uint32_t config_gen;
+	uint32_t stopping;
+	int irq;
+	unsigned long base;
+	const struct lx_vdev_ops *ops;
+	void *priv;		/* the device's host-side state (home process) */
+	char name[32];		/* "blk0", "net1": for messages */
+	char cmdline[64];	/* what the device adds to the command line */
+	struct lx_vq vq[LX_VQ_MAX];
+	uint32_t config_len;
+	uint8_t config[256];
+};
+
+/* The register window, for the host ops table (any thread, CPU held). */
+unsigned long long lx_mmio_read(unsigned long addr, int size);
+void lx_mmio_write(unsigned long addr, int size, unsigned long long val);
+
+/* A shared, zeroed allocation for device state, made before boot. */
+void *lx_shared_alloc(size_t size);
+/* Kernel RAM as the host sees it: "physical" addresses are offsets. */
+void *lx_guest_ptr(uint64_t pa, uint64_t len);
+
+/* Register a device: its shared state, a slot, an IRQ.  Before boot. */
+struct lx_vdev *lx_vdev_create(uint32_t device_id, uint32_t nvq,
+			       uint64_t features, uint32_t config_len,
+			       const struct lx_vdev_ops *ops, const char *name);
+/* Start the device threads; append their command line ("virtio_mmio..."). */
+int lx_vdevs_start(char *cmdline, size_t len);
+/* Stop every device thread and free the devices (after halt). */
+void lx_vdevs_destroy(void);
+
+/*
+ * The queue's thread: take the next request.  1 with req filled, 0 if the
+ * queue is empty (event-index: the driver is asked for a kick on the next
+ * one, and the queue rechecked), -EIO if the driver handed a bad chain (the
+ * queue is then broken and left alone).
+ */
+int lx_vq_pop(struct lx_vdev *dev, struct lx_vq *vq, struct lx_vreq *req);
+/* Give the last popped request back, unused. */
+void lx_vq_unpop(struct lx_vq *vq);
+/* Put a finished request on the used ring (len bytes written). */
+void lx_vq_push(struct lx_vq *vq, uint16_t head, uint32_t len);
+/* Interrupt the driver if it asked for it since the last one. */
+void lx_vq_signal(struct lx_vdev *dev, struct lx_vq *vq);
+/* Wait for a kick (returns at once if one came since *seen). */
+void lx_vq_wait(struct lx_vdev *dev, struct lx_vq *vq, uint32_t *seen);
+/* Whether the queue is usable now. */
+bool lx_vq_live(struct lx_vdev *dev, struct lx_vq *vq);
+/* Mark the queue's thread busy/idle with the rings (reset waits for idle). */
+bool lx_vq_enter(struct lx_vdev *dev, struct lx_vq *vq);
+void lx_vq_leave(struct lx_vq *vq);
+
+/* Raise the configuration-change interrupt. */
+void lx_vdev_config_changed(struct lx_vdev *dev);
+
+/* Copy helpers over a request's vectors. */
+size_t lx_iov_copy_from(const struct iovec *iov, int n, size_t off, void *buf,
+			size_t len);
+size_t lx_iov_copy_to(const struct iovec *iov, int n, size_t off,
+		      const void *buf, size_t len);
+
+/* The devices: parse "key=value,..." options, register the device. */
+int lx_blk_add(const char *opts, char *err, size_t errlen);
+int lx_console_add(const char *opts, char *err, size_t errlen);
+int lx_net_add(const char *opts, char *err, size_t errlen);
+int lx_fs_add(const char *opts, char *err, size_t errlen);
+
+/* Options "key=value,key,..." of a device spec. */
+struct lx_opt {
+	const char *key;
+	const char *val;	/* NULL for a bare flag */
+};
+#define LX_OPTS_MAX 16
+int lx_opts_parse(const char *s, char *buf, size_t buflen,
+		  struct lx_opt *opts, int max);
+
+/* Start a host thread for a device, with every host signal blocked. */
+int lx_device_thread(pthread_t *t, void *(*fn)(void *), void *arg);
+
+/* Host fds behind devices: closed in forked processes and at halt. */
+int lx_device_fd_add(int fd);
+void lx_device_fds_close(void);
+
+/* Set by lx_halt() while the devices are stopped. */
+extern int lx_devices_stopping;
+
+#endif /* _LX_HOST_VIRTIO_H */

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-blk on host files, driven by Linux's own virtio_blk and ext4:
+ * an image made by mke2fs -d reads back byte for byte; files, directories
+ * and xattrs written inside survive halt, the image checks clean with
+ * fsck.ext4 -n and the host reads them back (debugfs); read-only disks;
+ * discard and write-zeroes reach the host file; a forked lx process does
+ * its own disk I/O and can make the disk its root; bad specs and a corrupt
+ * image give clear errors.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <lx/lx.h>
+
+#include "tap.h"
+#include "util.h"
+
+#define BIG_LEN (3 << 20)	/* spans many requests and segments */
+#define SCRATCH_LEN (16 << 20)
+
+static char dir[64], img[96], img_ro[96], scratch[96], corrupt[96];
+
+static int sh(const char *fmt, ...) __printf(1, 2);
+static int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static int host_write(const char *path, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, buf, len);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+static long lx_open(const char *path, int flags)
+{
+	return lx_syscall4(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, 0644);
+}
+
+/* Read a whole lx file into buf (len bytes expected); returns bytes read. */
+static long lx_slurp(const char *path, void *buf, size_t len)
+{
+	long fd = lx_open(path, O_RDONLY), n;
+
+	if (fd < 0)
+		return fd;
+	n = read_all(fd, buf, len);
+	close_fd(fd);
+	return n;
+}
+
+static long lx_spit(const char *path, const void *buf, size_t len)
+{
+	long fd = lx_open(path, O_WRONLY | O_CREAT | O_TRUNC), n;
+
+	if (fd < 0)
+		return fd;
+	n = write_all(fd, buf, len);
+	if (n >= 0)
+		n = lx_syscall1(SYS_fsync, fd);
+	close_fd(fd);
+	return n;
+}
+
+static int count_fds(void)
+{
+	char path[64];
+	int n = 0, i;
+
+	for (i = 0; i < 1024; i++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", i);
+		n += access(path, F_OK) == 0;
+	}
+	return n;
+}
+
+static void test_bad_specs(void)
+{
+	static const struct {
+		const char *spec;
+		long err;
+		const char *says;
+	} cases[] = {
+		{ "blk:file=/nonexistent/lx.img", -ENOENT, "/nonexistent/lx.img" },
+		{ "blk:", -EINVAL, "file=PATH" },
+		{ "blk:file=/tmp,ro", -EINVAL, "/tmp: not a file" },
+		{ "blk:file=/dev/null,bogus", -EINVAL, "bogus" },
+		{ "disk:file=/dev/null", -EINVAL, "disk" },
+		{ "net:tap=lx-nonexistent0", -ENODEV, "lx-nonexistent0" },
+		{ "console:fd=987", -EBADF, "987" },
+	};
+	char err[256];
+	int before = count_fds();
+	unsigned int i;
+	long ret;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		ret = lx_device_add(cases[i].spec, err, sizeof(err));
+		CHECK(ret == cases[i].err && strstr(err, cases[i].says),
+		      "%s: %ld '%s'", cases[i].spec, ret, err);
+	}
+	CHECK_EQ(count_fds(), before);
+}
+
+static unsigned char big[BIG_LEN], buf[BIG_LEN];
+
+/* The image: a tree made on the host and put in with mke2fs -d. */
+static void make_images(void)
+{
+	char *tmpl = strdup("/tmp/lx-blk-XXXXXX"), *d = mkdtemp(tmpl);
+
+	if (!d)
+		tap_bail("mkdtemp: %s", strerror(errno));
+	snprintf(dir, sizeof(dir), "%s", d);
+	free(tmpl);
+	snprintf(img, sizeof(img), "%s/disk.img", dir);
+	snprintf(img_ro, sizeof(img_ro), "%s/ro.img", dir);
+	snprintf(scratch, sizeof(scratch), "%s/scratch.img", dir);
+	snprintf(corrupt, sizeof(corrupt), "%s/corrupt.img", dir);
+	fill_pattern(big, BIG_LEN, 7);
+	if (sh("mkdir -p %s/tree/sub && echo hello > %s/tree/hello.txt && "
+	       "ln -s hello.txt %s/tree/link", dir, dir, dir) ||
+	    host_write(strcat(strcpy((char *)buf, dir), "/tree/sub/big.bin"),
+		       big, BIG_LEN) ||
+	    sh("mke2fs -q -F -t ext4 -d %s/tree %s 64M >/dev/null", dir, img) ||
+	    sh("cp %s %s", img, img_ro) ||
+	    sh("truncate -s %d %s", SCRATCH_LEN, scratch) ||
+	    sh("head -c 8M /dev/urandom > %s", corrupt))
+		tap_bail("cannot make the test images in %s", dir);
+}
+
+static void add_disks(void)
+{
+	char spec[160], err[256];
+
+	snprintf(spec, sizeof(spec), "blk:file=%s", img);
+	CHECK_OK(lx_device_add(spec, err, sizeof(err)));
+	snprintf(spec, sizeof(spec), "blk:file=%s,ro", img_ro);
+	CHECK_OK(lx_device_add(spec, err, sizeof(err)));
+	snprintf(spec, sizeof(spec), "blk:file=%s", scratch);
+	CHECK_OK(lx_device_add(spec, err, sizeof(err)));
+	snprintf(spec, sizeof(spec), "blk:file=%s", corrupt);
+	CHECK_OK(lx_device_add(spec, err, sizeof(err)));
+}
+
+static void test_mount(void)
+{
+	lx_syscall2(SYS_mkdir, "/dev", 0755);
+	CHECK_OK(lx_syscall5(SYS_mount, "devtmpfs", "/dev", "devtmpfs", 0, 0));
+	CHECK_OK(lx_syscall2(SYS_mkdir, "/mnt", 0755));
+	CHECK_OK(lx_syscall5(SYS_mount, "/dev/vda", "/mnt", "ext4", 0, 0));
+}
+
+static void test_read_back(void)
+{
+	char link[32] = { 0 };
+
+	CHECK_EQ(lx_slurp("/mnt/hello.txt", buf, 6), 6);
+	CHECK(!memcmp(buf, "hello\n", 6), "hello.txt");
+	CHECK_EQ(lx_syscall4(SYS_readlinkat, AT_FDCWD, "/mnt/link", link,
+			     sizeof(link)), 9);
+	CHECK(!strcmp(link, "hello.txt"), "link -> %s", link);
+	memset(buf, 0, BIG_LEN);
+	CHECK_EQ(lx_slurp("/mnt/sub/big.bin", buf, BIG_LEN), BIG_LEN);
+	CHECK(!memcmp(buf, big, BIG_LEN), "big.bin differs");
+}
+
+static void test_write(void)
+{
+	long fd;
+
+	fill_pattern(big, BIG_LEN, 11);
+	CHECK_OK(lx_syscall2(SYS_mkdir, "/mnt/new", 0755));
+	CHECK_OK(lx_spit("/mnt/new/big.bin", big, BIG_LEN));
+	CHECK_OK(lx_spit("/mnt/new/small.txt", "written in lx\n", 14));
+	CHECK_OK(lx_syscall5(SYS_setxattr, "/mnt/new/small.txt", "user.lx",
+			     "value-1", 7, 0));
+	memset(buf, 0, 16);
+	CHECK_EQ(lx_syscall4(SYS_getxattr, "/mnt/new/small.txt", "user.lx",
+			     buf, 16), 7);
+	CHECK(!memcmp(buf, "value-1", 7), "xattr read back");
+	CHECK_OK(lx_syscall2(SYS_rename, "/mnt/hello.txt", "/mnt/new/hello.txt"));
+	/* read back through a cold cache: drop it (needs /proc) */
+	lx_syscall2(SYS_mkdir, "/proc", 0555);
+	CHECK_OK(lx_syscall5(SYS_mount, "proc", "/proc", "proc", 0, 0));
+	CHECK_OK(lx_syscall0(SYS_sync));
+	fd = lx_open("/proc/sys/vm/drop_caches", O_WRONLY);
+	CHECK_EQ(lx_syscall3(SYS_write, fd, "3", 1), 1);
+	close_fd(fd);
+	memset(buf, 0, BIG_LEN);
+	CHECK_EQ(lx_slurp("/mnt/new/big.bin", buf, BIG_LEN), BIG_LEN);
+	CHECK(!memcmp(buf, big, BIG_LEN), "big.bin after drop_caches");
+}
+
+static void test_read_only(void)
+{
+	long fd, ro = 0;
+
+	CHECK_OK(lx_syscall2(SYS_mkdir, "/ro", 0755));
+	fd = lx_open("/dev/vdb", O_RDONLY);
+	CHECK_OK(fd);
+	CHECK_OK(lx_syscall3(SYS_ioctl, fd, BLKROGET, &ro));
+	CHECK_EQ(ro, 1);
+	close_fd(fd);
+	/* Linux opens it, and refuses the write */
+	fd = lx_open("/dev/vdb", O_WRONLY);
+	CHECK_OK(fd);
+	CHECK_EQ(lx_syscall3(SYS_write, fd, buf, 512), -EPERM);
+	close_fd(fd);
+	CHECK_OK(lx_syscall5(SYS_mount, "/dev/vdb", "/ro", "ext4", MS_RDONLY,
+			     "noload"));
+	CHECK_EQ(lx_slurp("/ro/hello.txt", buf, 6), 6);
+	CHECK_EQ(lx_open("/ro/x", O_WRONLY | O_CREAT), -EROFS);
+	CHECK_OK(lx_syscall2(SYS_umount2, "/ro", 0));
+}
+
+static void test_discard(void)
+{
+	uint64_t range[2] = { 1 << 20, 4 << 20 };
+	struct stat st;
+	long fd, i;
+	int hfd;
+
+	fd = lx_open("/dev/vdc", O_RDWR);
+	CHECK_OK(fd);
+	fill_pattern(big, BIG_LEN, 3);
+	CHECK_EQ(lx_syscall4(SYS_pwrite64, fd, big, BIG_LEN, 0), BIG_LEN);
+	CHECK_OK(lx_syscall1(SYS_fsync, fd));
+	hfd = open(scratch, O_RDONLY);
+	CHECK(pread(hfd, buf, BIG_LEN, 0) == BIG_LEN &&
+	      !memcmp(buf, big, BIG_LEN), "the host file holds what lx wrote");
+	fstat(hfd, &st);
+	CHECK_OK(lx_syscall3(SYS_ioctl, fd, BLKDISCARD, range));
+	CHECK(pread(hfd, buf, 2 << 20, 1 << 20) == 2 << 20,
+	      "read the discarded range");
+	for (i = 0; i < (2 << 20) && !buf[i]; i++)
+		;
+	CHECK(i == 2 << 20, "discarded bytes are zero on the host (%ld)", i);
+	{
+		struct stat st2;
+
+		fstat(hfd, &st2);
+		CHECK(st2.st_blocks < st.st_blocks, "blocks %ld -> %ld",
+		      (long)st.st_blocks, (long)st2.st_blocks);
+	}
+	/* write-zeroes over the first MiB */
+	range[0] = 0;
+	range[1] = 1 << 20;
+	CHECK_OK(lx_syscall3(SYS_ioctl, fd, BLKZEROOUT, range));
+	CHECK(pread(hfd, buf, 1 << 20, 0) == 1 << 20, "read zeroed range");
+	for (i = 0; i < (1 << 20) && !buf[i]; i++)
+		;
+	CHECK(i == 1 << 20, "zeroed bytes are zero on the host (%ld)", i);
+	close(hfd);
+	close_fd(fd);
+}
+
+static void test_corrupt(void)
+{
+	long ret;
+
+	CHECK_OK(lx_syscall2(SYS_mkdir, "/bad", 0755));
+	ret = lx_syscall5(SYS_mount, "/dev/vdd", "/bad", "ext4", 0, 0);
+	CHECK(ret == -EINVAL || ret == -EUCLEAN, "mount of garbage: %ld", ret);
+	/* the kernel goes on */
+	CHECK_EQ(lx_slurp("/mnt/new/small.txt", buf, 14), 14);
+}
+
+static int child_fail;
+#define CHILD_CHECK(cond)						\
+	do {								\
+		if (!(cond)) {						\
+			fprintf(stderr, "# child: %s:%d: %s\n", __FILE__, \
+				__LINE__, #cond);			\
+			child_fail = 1;					\
+		}							\
+	} while (0)
+
+/*
+ * A forked lx process does its own disk I/O (its requests are completed
+ * by the home process's device thread) and, in a mount namespace of its
+ * own, makes the disk its root as switch_root does.
+ */
+static void test_child(void)
+{
+	long lx_pid = 0, st = -1;
+	pid_t pid;
+	int hst;
+
+	pid = lx_fork();
+	if (pid == 0) {
+		static unsigned char cbuf[BIG_LEN];
+
+		CHILD_CHECK(lx_spit("/mnt/new/child.txt", "from the child\n",
+				    15) == 0);
+		CHILD_CHECK(lx_slurp("/mnt/new/big.bin", cbuf, BIG_LEN) ==
+			    BIG_LEN);
+		CHILD_CHECK(lx_syscall1(SYS_unshare, CLONE_NEWNS) == 0);
+		CHILD_CHECK(lx_syscall5(SYS_mount, NULL, "/", NULL,
+					MS_REC | MS_PRIVATE, NULL) == 0);
+		CHILD_CHECK(lx_syscall1(SYS_chdir, "/mnt") == 0);
+		CHILD_CHECK(lx_syscall5(SYS_mount, ".", "/", NULL, MS_MOVE,
+					NULL) == 0);
+		CHILD_CHECK(lx_syscall1(SYS_chroot, ".") == 0);
+		CHILD_CHECK(lx_syscall1(SYS_chdir, "/") == 0);
+		CHILD_CHECK(lx_slurp("/new/child.txt", cbuf, 15) == 15);
+		CHILD_CHECK(lx_syscall2(SYS_access, "/sub/big.bin", R_OK) == 0);
+		CHILD_CHECK(lx_syscall2(SYS_access, "/lost+found", F_OK) == 0);
+		lx_syscall1(SYS_exit_group, child_fail);
+		_exit(99);
+	}
+	if (!CHECK(pid > 0, "lx_fork: %d", pid))
+		return;
+	waitpid(pid, &hst, 0);
+	lx_pid = lx_syscall4(SYS_wait4, -1, &st, 0, NULL);
+	CHECK(lx_pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "child status %#lx", st);
+	CHECK_EQ(lx_slurp("/mnt/new/child.txt", buf, 15), 15);
+	CHECK(!memcmp(buf, "from the child\n", 15), "child's file");
+}
+
+static void test_umount(void)
+{
+	CHECK_OK(lx_syscall2(SYS_umount2, "/mnt", 0));
+}
+
+static void test_fsck(void)
+{
+	CHECK_EQ(sh("fsck.ext4 -n -f %s >/dev/null 2>&1", img), 0);
+}
+
+static void test_host_reads(void)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/out.bin", dir);
+	CHECK_EQ(sh("debugfs -R 'dump /new/big.bin %s' %s >/dev/null 2>&1",
+		    path, img), 0);
+	fd = open(path, O_RDONLY);
+	fill_pattern(big, BIG_LEN, 11);
+	CHECK(fd >= 0 && read(fd, buf, BIG_LEN) == BIG_LEN &&
+	      !memcmp(buf, big, BIG_LEN), "the host reads big.bin back");
+	if (fd >= 0)
+		close(fd);
+	CHECK_EQ(sh("debugfs -R 'ea_get /new/small.txt user.lx' %s 2>/dev/null"
+		    " | grep -q value-1", img), 0);
+	CHECK_EQ(sh("debugfs -R 'cat /new/hello.txt' %s 2>/dev/null"
+		    " | grep -q hello", img), 0);
+}
+
+int main(void)
+{
+	make_images();
+	tap_run("bad device specs: clear errors, no fd left open",
+		test_bad_specs);
+	tap_run("four disks declared", add_disks);
+	boot_kernel();
+	tap_run("devtmpfs has vda; ext4 made by mke2fs -d mounts", test_mount);
+	if (tap.failed)
+		tap_bail("no disk");
+	tap_run("mke2fs -d files read back byte for byte", test_read_back);
+	tap_run("write, mkdir, xattr, rename; read back after drop_caches",
+		test_write);
+	tap_run("a read-only disk", test_read_only);
+	tap_run("discard and write-zeroes reach the host file", test_discard);
+	tap_run("a corrupt image does not mount, the kernel goes on",
+		test_corrupt);
+	tap_run("a forked process: disk I/O and the disk as its root",
+		test_child);
+	tap_run("umount", test_umount);
+	halt_kernel();
+	tap_run("fsck.ext4 -n: the image is clean", test_fsck);
+	tap_run("the host reads the files, xattr and rename back",
+		test_host_reads);
+	sh("rm -rf %s", dir);
+	return tap_done();
+}
