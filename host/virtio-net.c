@@ -344,7 +344,8 @@ static int tap_open(struct net *n, char *err, size_t errlen)
 	n->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (n->fd < 0) {
 		e = errno;
-		snprintf(err, errlen, "net: /dev/net/tun: %s", strerror(e));
+		snprintf(err, errlen, "net: tap=%s: /dev/net/tun: %s", n->ifname,
+			 strerror(e));
 		return -e;
 	}
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", n->ifname);
