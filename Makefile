@@ -19,7 +19,7 @@ CC := gcc
 CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wpointer-arith \
 	-Wwrite-strings -fPIE -fstack-protector-strong -I$(TOP)/include
 LDFLAGS := -pie
-LIBS := -lpthread -lmnl
+LIBS := -lpthread -lmnl -lutil
 
 ifeq ($(V),1)
 Q :=

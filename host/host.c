@@ -31,6 +31,7 @@
 
 #include <lx/lx.h>
 #include <lx/host_ops.h>
+#include "hostfd.h"
 #include "virtio.h"
 
 /* The region: [0, data_len) backs .lxdata, RAM follows page aligned. */
@@ -312,6 +313,13 @@ static struct lx_host_ops ops = {
 	.entropy = host_entropy,
 	.mmio_read = lx_mmio_read,
 	.mmio_write = lx_mmio_write,
+	.fd_reopen = lx_hostfd_fd_reopen,
+	.fd_io = lx_hostfd_fd_io,
+	.fd_poll = lx_hostfd_fd_poll,
+	.fd_arm = lx_hostfd_fd_arm,
+	.fd_ioctl = lx_hostfd_fd_ioctl,
+	.fd_stat = lx_hostfd_fd_stat,
+	.fd_close = lx_hostfd_fd_close,
 };
 
 static void process_gone(int pid)
@@ -478,6 +486,9 @@ int lx_start_kernel(const char *cmdline)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, &old_segv);
 	sigaction(SIGBUS, &sa, &old_bus);
+	ret = lx_hostfd_start();
+	if (ret)
+		return ret;
 	ret = lx_vdevs_start(full_cmdline, sizeof(full_cmdline));
 	if (ret)
 		return ret;
@@ -530,6 +541,7 @@ int lx_halt(void)
 	pthread_join(timer_thread, NULL);
 	pthread_join(adopter_thread, NULL);
 	lx_device_fds_close();
+	lx_hostfd_stop();
 	/* every kernel thread has ended (lx_kernel_halt() waited): reap them */
 	while (nr_kthreads)
 		pthread_join(kthreads[--nr_kthreads], NULL);

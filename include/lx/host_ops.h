@@ -79,7 +79,38 @@ struct lx_host_ops {
 	 */
 	unsigned long long (*mmio_read)(unsigned long addr, int size);
 	void (*mmio_write)(unsigned long addr, int size, unsigned long long val);
+
+	/*
+	 * Host fds behind hostfd files (arch/lx/kernel/hostfd.c).  None of
+	 * these blocks.  fd_reopen: a new, non-blocking open file description
+	 * of the pipe or tty behind fd (access mode acc), or -errno.  fd_io:
+	 * readv/writev (pos < 0) or preadv/pwritev of an array of struct
+	 * iovec; -EAGAIN if it would block.  fd_poll: the poll events ready
+	 * now.  fd_arm: have the home process's poller call
+	 * lx_kernel_hostfd_ready(slot) once fd has one of events.  fd_ioctl
+	 * on a checked argument; fd_stat fills an x86-64 struct stat.
+	 */
+	int (*fd_reopen)(int fd, int acc);
+	long (*fd_io)(int fd, void *iov, int cnt, int write, long long pos,
+		      unsigned int flags);
+	int (*fd_poll)(int fd, int events);
+	void (*fd_arm)(int fd, int slot, int events);
+	long (*fd_ioctl)(int fd, unsigned int cmd, unsigned long arg);
+	int (*fd_stat)(int fd, void *st);
+	void (*fd_close)(int fd);
 };
+
+/* fd_io flags */
+#define LX_IO_SOCKET 0x1	/* a socket: MSG_DONTWAIT does it */
+#define LX_IO_NONBLOCK 0x2	/* a description of lx's own, O_NONBLOCK */
+
+/*
+ * lx's own system calls, outside the x86-64 numbers: made by host/ through
+ * lx_syscall() (guest/ refuses them to programs).
+ *   LX_SYS_HOSTFD(host_fd, flags): an lx fd for host_fd (see lx_hostfd()).
+ */
+#define LX_SYS_BASE 0x4c580000
+#define LX_SYS_HOSTFD (LX_SYS_BASE + 1)
 
 /* What arch/lx exports to host/ (the only global symbols of the kernel). */
 int lx_kernel_boot(const struct lx_host_ops *ops, const char *cmdline);
@@ -91,6 +122,8 @@ void lx_timer_interrupt(void);
 /* Raise a device's interrupt from any host thread (it runs at once if the
  * CPU is free, else when its holder enables interrupts). */
 void lx_trigger_irq(int irq);
+/* The poller: the host fd armed for slot is ready. */
+void lx_kernel_hostfd_ready(int slot);
 long lx_kernel_fork_prepare(void **anchor, void **main);
 void lx_kernel_fork_child(void *anchor, void *main, int host_pid);
 void lx_kernel_fork_parent(void *anchor, int host_pid);

@@ -101,6 +101,18 @@ pid_t lx_fork(void);
  */
 int lx_halt(void);
 
+/*
+ * An lx file descriptor for the host fd host_fd (a pipe, tty, socket,
+ * regular file or memfd of this process), so that a program's stdio stays
+ * what its engine gave: read, write, poll, the tty ioctls and fstat go to
+ * host_fd, and a task waiting on it sleeps in lx (signals interrupt it)
+ * without holding the kernel's CPU.  flags: O_RDONLY/O_WRONLY/O_RDWR,
+ * O_CLOEXEC, O_NONBLOCK.  Make it before forking (lx_fork()) so that every
+ * process has the host fd.  Returns the lx fd, and lx then owns host_fd
+ * (closed with the last lx file), or -errno and the caller keeps it.
+ */
+int lx_hostfd(int host_fd, int flags);
+
 /* A short text for a -errno value returned by lx (e.g. "No such file"). */
 const char *lx_strerror(long err);
 

@@ -108,6 +108,8 @@ again:
 	if (likely((unsigned long)nr < NR_syscalls))
 		regs->ax = sys_call_table[nr](regs->di, regs->si, regs->dx,
 					      regs->r10, regs->r8, regs->r9);
+	else if (nr == LX_SYS_HOSTFD)
+		regs->ax = lx_sys_hostfd(regs->di, regs->si);
 	/*
 	 * A task going back to user code needs no CPU: rather than being
 	 * preempted here (its thread would wait for its turn), it gives the

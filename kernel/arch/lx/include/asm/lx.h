@@ -51,6 +51,8 @@ void lx_boot_done(void);
 void lx_boot_thread_start(void);
 extern unsigned int lx_halting;
 
+long lx_sys_hostfd(int host_fd, unsigned int flags);
+
 void lx_time_init(void);
 void lx_timer_irq_init(void);
 
