@@ -83,8 +83,13 @@ $(B)/demo/lx-demo: demo/lx-demo.c $(B)/liblx.a
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/liblx.a $(LIBS)
 
-bench: $(B)/bench/lx-bench
+bench: $(B)/bench/lx-bench $(B)/bench/lx-devbench
 	$(Q)bench/run.sh $(B)/bench/lx-bench
+
+$(B)/bench/lx-devbench: bench/lx-devbench.c $(B)/liblx.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/liblx.a $(LIBS)
 
 $(B)/bench/lx-bench: bench/lx-bench.c $(B)/liblx.a
 	@mkdir -p $(dir $@)

@@ -1,0 +1,579 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lx-devbench - lx's devices against native Linux, in one run.
+ *
+ * Network: one traffic program (a TCP sender, a counting receiver, a
+ * 1-byte request/response loop) runs with its container side in lx, on
+ * AF_PACKET bound to a veth (what containers use) and on a tap, against a
+ * peer on the host; and natively between two network namespaces joined by
+ * a veth pair.  The namespaces are the program's own: it unshares its
+ * network namespace first, so nothing outlives it.  Each figure comes with
+ * the CPU time of the container side: every thread of this process but the
+ * peer's (lx's device threads included), or the native sender/receiver
+ * thread.
+ *
+ * Disk: 256 MiB written (then fsync) and read back cold, on an ext4 image
+ * through virtio-blk, against the same on the host file system.
+ *
+ * Needs root.  Output: a markdown table (bench/run.sh puts it in
+ * docs/BENCHMARKS.md).  --quick runs shorter.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lx/lx.h>
+#include <lx/netconf.h>
+
+typedef long (*sys_fn)(long nr, long a, long b, long c, long d, long e, long f);
+
+static long sys_host(long nr, long a, long b, long c, long d, long e, long f)
+{
+	long r = syscall(nr, a, b, c, d, e, f);
+
+	return r < 0 ? -errno : r;
+}
+
+static long sys_lx(long nr, long a, long b, long c, long d, long e, long f)
+{
+	return lx_syscall6(nr, a, b, c, d, e, f);
+}
+
+static double seconds = 1.5;
+static int rr_rounds = 10000;
+static long disk_mib = 256;
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("lx-devbench: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds of the threads of this process now, but skip's. */
+static double cpu_except(pid_t skip)
+{
+	long ticks = sysconf(_SC_CLK_TCK);
+	double sum = 0;
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/task");
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char path[300], buf[1024], *p;
+		unsigned long ut, st;
+		int fd, n;
+
+		if (de->d_name[0] == '.' || atoi(de->d_name) == skip)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/stat", de->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		p = strrchr(buf, ')');
+		/* fields after comm: state is 3, utime 14, stime 15 */
+		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+				&ut, &st) == 2)
+			sum += (double)(ut + st) / ticks;
+	}
+	closedir(d);
+	return sum;
+}
+
+static double thread_cpu(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A side of a connection: which kernel, which network namespace. */
+struct side {
+	sys_fn sys;
+	int netns;		/* host netns fd to enter, or -1 */
+};
+
+static socklen_t addr(struct sockaddr_in *sa, const char *ip, int port)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons(port);
+	inet_pton(AF_INET, ip, &sa->sin_addr);
+	return sizeof(*sa);
+}
+
+enum job { GOODPUT, RR };
+
+struct flow {
+	enum job job;
+	struct side rx, tx;	/* receiver/server, sender/client */
+	const char *ip;
+	int port;
+	size_t size;
+	/* results */
+	double bytes, secs, rx_cpu, tx_cpu;
+	long lfd;
+	int ready;
+};
+
+static void enter(const struct side *s)
+{
+	if (s->netns >= 0 && setns(s->netns, CLONE_NEWNET))
+		die("setns: %s", strerror(errno));
+}
+
+static char big[1 << 20];
+
+static void *receiver(void *arg)
+{
+	struct flow *f = arg;
+	sys_fn sys = f->rx.sys;
+	double t0 = 0, c0;
+	long c, n, one = 1;
+
+	enter(&f->rx);
+	c = sys(SYS_accept4, f->lfd, 0, 0, 0, 0, 0);
+	if (c < 0)
+		die("accept: %s", strerror(-c));
+	c0 = thread_cpu();
+	if (f->job == GOODPUT) {
+		while ((n = sys(SYS_read, c, (long)big, sizeof(big), 0, 0, 0)) > 0) {
+			if (!t0)
+				t0 = now();
+			f->bytes += n;
+		}
+		f->secs = now() - t0;
+	} else {
+		char b;
+
+		sys(SYS_setsockopt, c, IPPROTO_TCP, TCP_NODELAY, (long)&one,
+		    sizeof(one), 0);
+		while (sys(SYS_read, c, (long)&b, 1, 0, 0, 0) == 1)
+			if (sys(SYS_write, c, (long)&b, 1, 0, 0, 0) != 1)
+				break;
+	}
+	f->rx_cpu = thread_cpu() - c0;
+	sys(SYS_close, c, 0, 0, 0, 0, 0);
+	return NULL;
+}
+
+static void *sender(void *arg)
+{
+	struct flow *f = arg;
+	sys_fn sys = f->tx.sys;
+	struct sockaddr_in sa;
+	socklen_t sl = addr(&sa, f->ip, f->port);
+	double end, c0, t0;
+	long fd, one = 1, i;
+
+	enter(&f->tx);
+	fd = sys(SYS_socket, AF_INET, SOCK_STREAM, 0, 0, 0, 0);
+	if (sys(SYS_connect, fd, (long)&sa, sl, 0, 0, 0))
+		die("connect to %s:%d failed", f->ip, f->port);
+	c0 = thread_cpu();
+	if (f->job == GOODPUT) {
+		end = now() + seconds;
+		while (now() < end)
+			for (i = 0; i < 64; i++)
+				if (sys(SYS_write, fd, (long)big, f->size, 0, 0, 0) <= 0)
+					die("write failed");
+	} else {
+		char b = 'x';
+
+		sys(SYS_setsockopt, fd, IPPROTO_TCP, TCP_NODELAY, (long)&one,
+		    sizeof(one), 0);
+		t0 = now();
+		for (i = 0; i < rr_rounds; i++)
+			if (sys(SYS_write, fd, (long)&b, 1, 0, 0, 0) != 1 ||
+			    sys(SYS_read, fd, (long)&b, 1, 0, 0, 0) != 1)
+				die("request/response failed");
+		f->secs = now() - t0;
+	}
+	f->tx_cpu = thread_cpu() - c0;
+	sys(SYS_close, fd, 0, 0, 0, 0, 0);
+	return NULL;
+}
+
+/* A listening socket of the receiver's side, made in its namespace. */
+static void *make_listener(void *arg)
+{
+	struct flow *f = arg;
+	sys_fn sys = f->rx.sys;
+	struct sockaddr_in sa;
+	socklen_t sl = addr(&sa, f->ip, f->port);
+	long one = 1;
+
+	enter(&f->rx);
+	f->lfd = sys(SYS_socket, AF_INET, SOCK_STREAM, 0, 0, 0, 0);
+	sys(SYS_setsockopt, f->lfd, SOL_SOCKET, SO_REUSEADDR, (long)&one,
+	    sizeof(one), 0);
+	if (f->lfd < 0 || sys(SYS_bind, f->lfd, (long)&sa, sl, 0, 0, 0) ||
+	    sys(SYS_listen, f->lfd, 8, 0, 0, 0, 0))
+		die("listen on %s:%d failed", f->ip, f->port);
+	return NULL;
+}
+
+/*
+ * Run a flow.  The container side's CPU: its own thread's, plus what the
+ * threads that outlive the flow used meanwhile (lx's device threads,
+ * kernel threads, timer and poller; the flow's threads are joined by then).
+ */
+static void run_flow(struct flow *f, int container_is_tx, double *cpu)
+{
+	pthread_t r, s, l;
+	double c0;
+
+	pthread_create(&l, NULL, make_listener, f);
+	pthread_join(l, NULL);
+	c0 = cpu_except(0);
+	pthread_create(&r, NULL, receiver, f);
+	pthread_create(&s, NULL, sender, f);
+	pthread_join(s, NULL);
+	pthread_join(r, NULL);
+	f->rx.sys(SYS_close, f->lfd, 0, 0, 0, 0, 0);
+	if (cpu)
+		*cpu = cpu_except(0) - c0 + (container_is_tx ? f->tx_cpu : f->rx_cpu);
+}
+
+struct row {
+	char name[64];
+	double lx, native, lx_cpu, native_cpu;
+	const char *unit, *target;
+	int higher_better;
+};
+
+static struct row rows[64];
+static int nr_rows;
+
+static void add_row(const char *name, double lx, double lx_cpu, double nat,
+		    double nat_cpu, const char *unit, int higher_better,
+		    const char *target)
+{
+	struct row *r = &rows[nr_rows++];
+
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->lx = lx;
+	r->native = nat;
+	r->lx_cpu = lx_cpu;
+	r->native_cpu = nat_cpu;
+	r->unit = unit;
+	r->higher_better = higher_better;
+	r->target = target;
+	fprintf(stderr, "  %-44s lx %10.3f  native %10.3f %s\n", name, lx, nat,
+		unit);
+}
+
+static int native_ns = -1, host_ns = -1;
+
+static void setup_net(void)
+{
+	char path[64];
+
+	if (geteuid())
+		die("needs root (network namespaces, tap, AF_PACKET)");
+	if (unshare(CLONE_NEWNET))
+		die("unshare(CLONE_NEWNET): %s", strerror(errno));
+	host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	/* the native peer's namespace: a thread makes it, ip moves into it */
+	if (sh("ip link set lo up && "
+	       "ip link add lxbv0 type veth peer name lxbv1 && "
+	       "ip link set lxbv0 up && ip link set lxbv1 up && "
+	       "ip addr add 10.40.0.1/24 dev lxbv1 && "
+	       "ip tuntap add dev lxbt0 mode tap && ip link set lxbt0 up && "
+	       "ip addr add 10.50.0.1/24 dev lxbt0 && "
+	       "ip link add lxbn0 type veth peer name lxbn1 && "
+	       "ip addr add 10.60.0.1/24 dev lxbn0 && ip link set lxbn0 up"))
+		die("cannot make the veth and tap devices");
+	if (unshare(CLONE_NEWNET))
+		die("unshare: %s", strerror(errno));
+	native_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (setns(host_ns, CLONE_NEWNET))
+		die("setns: %s", strerror(errno));
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", getpid(), native_ns);
+	if (sh("ip link set lxbn1 netns %s && "
+	       "nsenter --net=%s sh -c 'ip link set lo up && ip link set lxbn1 up && "
+	       "ip addr add 10.60.0.2/24 dev lxbn1'", path, path))
+		die("cannot set up the native namespace");
+}
+
+static void lx_net(void)
+{
+	char err[256];
+
+	if (lx_device_add("net:packet=lxbv0", err, sizeof(err)) ||
+	    lx_device_add("net:tap=lxbt0", err, sizeof(err)))
+		die("%s", err);
+}
+
+static void lx_net_config(void)
+{
+	if (lx_net_link_set("lo", 1, 0) || lx_net_link_set("eth0", 1, 0) ||
+	    lx_net_link_set("eth1", 1, 0) ||
+	    lx_net_addr_add("eth0", "10.40.0.2/24") ||
+	    lx_net_addr_add("eth1", "10.50.0.2/24"))
+		die("cannot configure lx's interfaces");
+}
+
+static const size_t sizes[] = { 64, 1024, 16384, 65536 };
+
+static void bench_net(void)
+{
+	static const struct {
+		const char *name, *host_ip, *lx_ip;
+	} be[] = {
+		{ "AF_PACKET", "10.40.0.1", "10.40.0.2" },
+		{ "tap", "10.50.0.1", "10.50.0.2" },
+	};
+	struct side lx = { sys_lx, -1 }, host = { sys_host, host_ns },
+		    nat = { sys_host, native_ns };
+	double nat_gp[2][4], nat_cpu[2][4], nat_rr, nat_rr_cpu;
+	char name[64];
+	unsigned int b, i, dir;
+	int port = 20000;
+
+	/* native first: container side in the first namespace */
+	for (dir = 0; dir < 2; dir++) {
+		for (i = 0; i < 4; i++) {
+			struct flow f = { .job = GOODPUT, .size = sizes[i],
+					  .port = port++ };
+
+			if (dir == 0) {	/* container -> peer */
+				f.tx = host;
+				f.rx = nat;
+				f.ip = "10.60.0.2";
+			} else {
+				f.tx = nat;
+				f.rx = host;
+				f.ip = "10.60.0.1";
+			}
+			run_flow(&f, 0, NULL);
+			nat_gp[dir][i] = f.bytes * 8 / f.secs / 1e9;
+			nat_cpu[dir][i] = dir == 0 ? f.tx_cpu : f.rx_cpu;
+		}
+	}
+	{
+		struct flow f = { .job = RR, .tx = host, .rx = nat,
+				  .ip = "10.60.0.2", .port = port++ };
+
+		run_flow(&f, 0, NULL);
+		nat_rr = f.secs / rr_rounds * 1e6;
+		nat_rr_cpu = f.tx_cpu;
+	}
+
+	for (b = 0; b < 2; b++) {
+		for (dir = 0; dir < 2; dir++) {
+			for (i = 0; i < 4; i++) {
+				struct flow f = { .job = GOODPUT, .size = sizes[i],
+						  .port = port++ };
+				double cpu;
+
+				if (dir == 0) {
+					f.tx = lx;
+					f.rx = host;
+					f.ip = be[b].host_ip;
+				} else {
+					f.tx = host;
+					f.rx = lx;
+					f.ip = be[b].lx_ip;
+				}
+				run_flow(&f, dir == 0, &cpu);
+				snprintf(name, sizeof(name), "TCP %s %zu B, %s",
+					 dir == 0 ? "lx->host" : "host->lx",
+					 sizes[i], be[b].name);
+				add_row(name, f.bytes * 8 / f.secs / 1e9, cpu,
+					nat_gp[dir][i], nat_cpu[dir][i], "Gbit/s", 1,
+					b ? "" :
+					dir == 0 ? (i == 0 ? ">= 1.0x" : ">= 0.8x") :
+					(i == 0 ? ">= 0.9x" : ">= 0.8x"));
+			}
+		}
+		{
+			struct flow f = { .job = RR, .tx = lx, .rx = host,
+					  .ip = be[b].host_ip, .port = port++ };
+			double cpu;
+
+			run_flow(&f, 1, &cpu);
+			snprintf(name, sizeof(name), "TCP 1-byte RR, %s",
+				 be[b].name);
+			add_row(name, f.secs / rr_rounds * 1e6, cpu, nat_rr,
+				nat_rr_cpu, "us", 0, b ? "" : "<= 1.5x");
+		}
+	}
+}
+
+/* Sequential write (with fsync) and cold read of disk_mib MiB. */
+static void disk_rw(sys_fn sys, const char *path, const char *drop,
+		    double *w, double *r, double *wcpu, double *rcpu)
+{
+	long fd, i, n;
+	double t0, c0;
+
+	fd = sys(SYS_openat, AT_FDCWD, (long)path,
+		 O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644, 0, 0);
+	if (fd < 0)
+		die("open %s: %s", path, strerror(-fd));
+	memset(big, 0x5a, sizeof(big));
+	c0 = cpu_except(0);
+	t0 = now();
+	for (i = 0; i < disk_mib; i++)
+		if (sys(SYS_write, fd, (long)big, sizeof(big), 0, 0, 0) !=
+		    sizeof(big))
+			die("write %s failed", path);
+	sys(SYS_fsync, fd, 0, 0, 0, 0, 0);
+	*w = disk_mib / (now() - t0);
+	*wcpu = cpu_except(0) - c0;
+	sys(SYS_close, fd, 0, 0, 0, 0, 0);
+	/* cold: the page caches of lx and of the host are dropped */
+	sys(SYS_sync, 0, 0, 0, 0, 0, 0);
+	fd = sys(SYS_openat, AT_FDCWD, (long)drop, O_WRONLY, 0, 0, 0);
+	sys(SYS_write, fd, (long)"3", 1, 0, 0, 0);
+	sys(SYS_close, fd, 0, 0, 0, 0, 0);
+	sh("sync; echo 3 > /proc/sys/vm/drop_caches");
+	fd = sys(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0,
+		 0);
+	c0 = cpu_except(0);
+	t0 = now();
+	while ((n = sys(SYS_read, fd, (long)big, sizeof(big), 0, 0, 0)) > 0)
+		;
+	*r = disk_mib / (now() - t0);
+	*rcpu = cpu_except(0) - c0;
+	sys(SYS_close, fd, 0, 0, 0, 0, 0);
+}
+
+static char workdir[64];
+
+static void lx_disk(void)
+{
+	char spec[128], err[256];
+
+	snprintf(workdir, sizeof(workdir), "/var/tmp/lx-devbench-XXXXXX");
+	if (!mkdtemp(workdir))
+		die("mkdtemp: %s", strerror(errno));
+	if (sh("mke2fs -q -F -t ext4 %s/disk.img %ldM >/dev/null",
+	       workdir, disk_mib * 2 + 64))
+		die("mke2fs failed");
+	snprintf(spec, sizeof(spec), "blk:file=%s/disk.img", workdir);
+	if (lx_device_add(spec, err, sizeof(err)))
+		die("%s", err);
+}
+
+static void bench_disk(void)
+{
+	double lw, lr, hw, hr, lwc, lrc, hwc, hrc;
+	char path[128], name[64];
+
+	lx_syscall2(SYS_mkdir, "/dev", 0755);
+	lx_syscall2(SYS_mkdir, "/proc", 0555);
+	lx_syscall2(SYS_mkdir, "/mnt", 0755);
+	if (lx_syscall5(SYS_mount, "devtmpfs", "/dev", "devtmpfs", 0, 0) ||
+	    lx_syscall5(SYS_mount, "proc", "/proc", "proc", 0, 0) ||
+	    lx_syscall5(SYS_mount, "/dev/vda", "/mnt", "ext4", 0, 0))
+		die("cannot mount the disk in lx");
+	disk_rw(sys_lx, "/mnt/f", "/proc/sys/vm/drop_caches", &lw, &lr, &lwc,
+		&lrc);
+	lx_syscall2(SYS_umount2, "/mnt", 0);
+	snprintf(path, sizeof(path), "%s/native.bin", workdir);
+	disk_rw(sys_host, path, "/dev/null", &hw, &hr, &hwc, &hrc);
+	snprintf(name, sizeof(name), "ext4 %ld MiB sequential write+fsync",
+		 disk_mib);
+	add_row(name, lw, lwc, hw, hwc, "MiB/s", 1, ">= 0.7x");
+	snprintf(name, sizeof(name), "ext4 %ld MiB sequential read, cold",
+		 disk_mib);
+	add_row(name, lr, lrc, hr, hrc, "MiB/s", 1, ">= 0.7x");
+}
+
+static void print_table(void)
+{
+	int i;
+
+	printf("| benchmark | lx | native | lx/native | lx CPU s | native CPU s | target |\n");
+	printf("|---|---|---|---|---|---|---|\n");
+	for (i = 0; i < nr_rows; i++) {
+		struct row *r = &rows[i];
+		double ratio = r->native > 0 ? r->lx / r->native : 0;
+
+		printf("| %s | %.3f %s | %.3f %s | %.2fx | %.2f | %.2f | %s |\n",
+		       r->name, r->lx, r->unit, r->native, r->unit, ratio,
+		       r->lx_cpu, r->native_cpu, r->target);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick")) {
+			seconds = 0.3;
+			rr_rounds = 2000;
+			disk_mib = 32;
+		} else {
+			printf("usage: lx-devbench [--quick]\n"
+			       "Network and disk of lx against native Linux; needs root.\n");
+			return strcmp(argv[i], "--help") ? 2 : 0;
+		}
+	}
+	setup_net();
+	lx_net();
+	lx_disk();
+	if (lx_start_kernel("mem=256M"))
+		die("lx did not boot");
+	lx_net_config();
+	fprintf(stderr, "lx-devbench: network (about 40 s)\n");
+	bench_net();
+	fprintf(stderr, "lx-devbench: disk (about 20 s)\n");
+	bench_disk();
+	lx_halt();
+	sh("rm -rf %s", workdir);
+	print_table();
+	return 0;
+}
