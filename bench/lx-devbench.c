@@ -549,15 +549,19 @@ static void print_table(void)
 
 int main(int argc, char **argv)
 {
-	int i;
+	int i, net = 1, disk = 1;
 
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--quick")) {
+		if (!strcmp(argv[i], "--net")) {
+			disk = 0;
+		} else if (!strcmp(argv[i], "--disk")) {
+			net = 0;
+		} else if (!strcmp(argv[i], "--quick")) {
 			seconds = 0.3;
 			rr_rounds = 2000;
 			disk_mib = 32;
 		} else {
-			printf("usage: lx-devbench [--quick]\n"
+			printf("usage: lx-devbench [--quick] [--net|--disk]\n"
 			       "Network and disk of lx against native Linux; needs root.\n");
 			return strcmp(argv[i], "--help") ? 2 : 0;
 		}
@@ -565,13 +569,17 @@ int main(int argc, char **argv)
 	setup_net();
 	lx_net();
 	lx_disk();
-	if (lx_start_kernel("mem=256M"))
+	if (lx_start_kernel("mem=1G"))
 		die("lx did not boot");
 	lx_net_config();
-	fprintf(stderr, "lx-devbench: network (about 40 s)\n");
-	bench_net();
-	fprintf(stderr, "lx-devbench: disk (about 20 s)\n");
-	bench_disk();
+	if (net) {
+		fprintf(stderr, "lx-devbench: network (about 40 s)\n");
+		bench_net();
+	}
+	if (disk) {
+		fprintf(stderr, "lx-devbench: disk (about 20 s)\n");
+		bench_disk();
+	}
 	lx_halt();
 	sh("rm -rf %s", workdir);
 	print_table();

@@ -210,7 +210,7 @@ int lx_blk_add(const char *spec, char *err, size_t errlen)
 	struct blk *b;
 	struct stat st;
 	uint64_t features;
-	int i, n, ro = 0, fd;
+	int i, n, ro = 0, direct = 0, fd;
 
 	n = lx_opts_parse(spec, buf, sizeof(buf), opts, LX_OPTS_MAX);
 	if (n < 0) {
@@ -222,8 +222,10 @@ int lx_blk_add(const char *spec, char *err, size_t errlen)
 			file = opts[i].val;
 		} else if (!strcmp(opts[i].key, "ro") && !opts[i].val) {
 			ro = 1;
+		} else if (!strcmp(opts[i].key, "direct") && !opts[i].val) {
+			direct = O_DIRECT;
 		} else {
-			snprintf(err, errlen, "blk: unknown option '%s' (file=PATH, ro)",
+			snprintf(err, errlen, "blk: unknown option '%s' (file=PATH, ro, direct)",
 				 opts[i].key);
 			return -EINVAL;
 		}
@@ -232,7 +234,7 @@ int lx_blk_add(const char *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "blk: no file=PATH given");
 		return -EINVAL;
 	}
-	fd = open(file, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	fd = open(file, (ro ? O_RDONLY : O_RDWR) | direct | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
 

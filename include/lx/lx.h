@@ -35,11 +35,12 @@ int lx_start_kernel(const char *cmdline);
  * Declare a device before lx_start_kernel().  spec is "TYPE:OPTIONS", the
  * options a comma-separated list of key=value or flags:
  *
- *   blk:file=PATH[,ro]                 virtio-blk on a host file (/dev/vdX)
+ *   blk:file=PATH[,ro][,direct]        virtio-blk on a host file (/dev/vdX);
+ *                                      direct: O_DIRECT, no host page cache
  *   console:fd=N | console:file=PATH   virtio-console: the kernel log
  *                                      (printk) goes there (hvc0)
- *   net:tap=NAME[,mac=M][,mtu=N]       virtio-net on a tap device (made if
- *                                      missing) in the caller's netns
+ *   net:tap=NAME[,mac=M][,mtu=N]       virtio-net on an existing tap device
+ *                                      of the caller's network namespace
  *   net:packet=IFNAME[,mac=M][,mtu=N]  virtio-net on AF_PACKET bound to an
  *                                      existing interface (a veth)
  *   fs:tag=T,dir=PATH[,ro][,cache=fast|strict]
