@@ -5,7 +5,7 @@
 # Usage: bench/run.sh [LX_BENCH [DOC]]
 # LX_BENCH defaults to build/bench/lx-bench and DOC to docs/BENCHMARKS.md
 # of the source tree holding this script; "make bench" builds LX_BENCH and
-# runs this.  Nothing is built here.
+# lx-devbench (found beside it) and runs this.  Nothing is built here.
 #
 # The results (machine, command, date, table, how to read them) replace
 # what is between the lines "<!-- bench:begin -->" and "<!-- bench:end -->"
@@ -31,6 +31,14 @@ trap 'rm -rf "$tmp"' EXIT
 
 "$prog" > "$tmp/out"
 cat "$tmp/out"
+devprog=$(dirname "$prog")/lx-devbench
+if [ ! -x "$devprog" ]; then
+	echo "run.sh: $devprog is missing; run \"make bench\"" >&2
+	exit 1
+fi
+echo "run.sh: devices: network and disk against native Linux (about 70 s)"
+"$devprog" > "$tmp/dev"
+cat "$tmp/dev"
 
 # "CPU: ..." and "Date: ..." are header lines of lx-bench's output.
 field() {
@@ -58,6 +66,27 @@ fi
 	[ -z "$mode" ] || echo "- Mode: $mode"
 	echo
 	grep '^|' "$tmp/out"
+	echo
+	echo "### Devices"
+	echo
+	echo "Command: \`build/bench/lx-devbench\` (part of \`make bench\`)."
+	echo
+	grep '^|' "$tmp/dev"
+	echo
+	echo "Network rows: one TCP program; its container side runs in lx" \
+		"(AF_PACKET bound to a veth, or a tap) against a peer on the" \
+		"host, and natively between two network namespaces joined by" \
+		"a veth pair.  Goodput is what the receiver counted over" \
+		"about 1.5 s of writes of the given size (Nagle on, as" \
+		"iperf3); RR is the mean round trip of 10,000 one-byte" \
+		"requests (TCP_NODELAY).  \"lx CPU s\" is the CPU time of the" \
+		"container side in lx: its thread plus every thread of lx" \
+		"(device, kernel, timer and poller threads); \"native CPU s\"" \
+		"the native container-side thread's.  Disk rows: 256 MiB" \
+		"written in 1 MiB writes then fsync, and read back after" \
+		"dropping the page caches of lx and of the host, on ext4 in" \
+		"an image through virtio-blk against the host's own file" \
+		"system (same directory).  Higher is better except RR."
 	echo
 	echo "### How to read"
 	echo
