@@ -32,6 +32,7 @@
 #define LX_VQ_SIZE 256
 #define LX_VREQ_IOV 320		/* buffers in one chain (direct + indirect) */
 #define LX_FIRST_IRQ 4		/* below: the timer and reserved ones */
+#define LX_VQ_SPIN_NS 30000	/* a queue thread's spin before it sleeps */
 
 struct lx_vdev;
 

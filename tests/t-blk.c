@@ -31,20 +31,6 @@
 
 static char dir[64], img[96], img_ro[96], scratch[96], corrupt[96];
 
-static int sh(const char *fmt, ...) __printf(1, 2);
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
 static int host_write(const char *path, const void *buf, size_t len)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -143,29 +129,23 @@ static void make_images(void)
 	snprintf(scratch, sizeof(scratch), "%s/scratch.img", dir);
 	snprintf(corrupt, sizeof(corrupt), "%s/corrupt.img", dir);
 	fill_pattern(big, BIG_LEN, 7);
-	if (sh("mkdir -p %s/tree/sub && echo hello > %s/tree/hello.txt && "
+	if (host_sh("mkdir -p %s/tree/sub && echo hello > %s/tree/hello.txt && "
 	       "ln -s hello.txt %s/tree/link", dir, dir, dir) ||
 	    host_write(strcat(strcpy((char *)buf, dir), "/tree/sub/big.bin"),
 		       big, BIG_LEN) ||
-	    sh("mke2fs -q -F -t ext4 -d %s/tree %s 64M >/dev/null", dir, img) ||
-	    sh("cp %s %s", img, img_ro) ||
-	    sh("truncate -s %d %s", SCRATCH_LEN, scratch) ||
-	    sh("head -c 8M /dev/urandom > %s", corrupt))
+	    host_sh("mke2fs -q -F -t ext4 -d %s/tree %s 64M >/dev/null", dir, img) ||
+	    host_sh("cp %s %s", img, img_ro) ||
+	    host_sh("truncate -s %d %s", SCRATCH_LEN, scratch) ||
+	    host_sh("head -c 8M /dev/urandom > %s", corrupt))
 		tap_bail("cannot make the test images in %s", dir);
 }
 
 static void add_disks(void)
 {
-	char spec[160], err[256];
-
-	snprintf(spec, sizeof(spec), "blk:file=%s", img);
-	CHECK_OK(lx_device_add(spec, err, sizeof(err)));
-	snprintf(spec, sizeof(spec), "blk:file=%s,ro", img_ro);
-	CHECK_OK(lx_device_add(spec, err, sizeof(err)));
-	snprintf(spec, sizeof(spec), "blk:file=%s", scratch);
-	CHECK_OK(lx_device_add(spec, err, sizeof(err)));
-	snprintf(spec, sizeof(spec), "blk:file=%s", corrupt);
-	CHECK_OK(lx_device_add(spec, err, sizeof(err)));
+	CHECK_OK(add_device("blk:file=%s", img));
+	CHECK_OK(add_device("blk:file=%s,ro", img_ro));
+	CHECK_OK(add_device("blk:file=%s", scratch));
+	CHECK_OK(add_device("blk:file=%s", corrupt));
 }
 
 static void test_mount(void)
@@ -291,16 +271,6 @@ static void test_corrupt(void)
 	CHECK_EQ(lx_slurp("/mnt/new/small.txt", buf, 14), 14);
 }
 
-static int child_fail;
-#define CHILD_CHECK(cond)						\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "# child: %s:%d: %s\n", __FILE__, \
-				__LINE__, #cond);			\
-			child_fail = 1;					\
-		}							\
-	} while (0)
-
 /*
  * A forked lx process does its own disk I/O (its requests are completed
  * by the home process's device thread) and, in a mount namespace of its
@@ -351,7 +321,7 @@ static void test_umount(void)
 
 static void test_fsck(void)
 {
-	CHECK_EQ(sh("fsck.ext4 -n -f %s >/dev/null 2>&1", img), 0);
+	CHECK_EQ(host_sh("fsck.ext4 -n -f %s >/dev/null 2>&1", img), 0);
 }
 
 static void test_host_reads(void)
@@ -360,7 +330,7 @@ static void test_host_reads(void)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/out.bin", dir);
-	CHECK_EQ(sh("debugfs -R 'dump /new/big.bin %s' %s >/dev/null 2>&1",
+	CHECK_EQ(host_sh("debugfs -R 'dump /new/big.bin %s' %s >/dev/null 2>&1",
 		    path, img), 0);
 	fd = open(path, O_RDONLY);
 	fill_pattern(big, BIG_LEN, 11);
@@ -368,9 +338,9 @@ static void test_host_reads(void)
 	      !memcmp(buf, big, BIG_LEN), "the host reads big.bin back");
 	if (fd >= 0)
 		close(fd);
-	CHECK_EQ(sh("debugfs -R 'ea_get /new/small.txt user.lx' %s 2>/dev/null"
+	CHECK_EQ(host_sh("debugfs -R 'ea_get /new/small.txt user.lx' %s 2>/dev/null"
 		    " | grep -q value-1", img), 0);
-	CHECK_EQ(sh("debugfs -R 'cat /new/hello.txt' %s 2>/dev/null"
+	CHECK_EQ(host_sh("debugfs -R 'cat /new/hello.txt' %s 2>/dev/null"
 		    " | grep -q hello", img), 0);
 }
 
@@ -398,6 +368,6 @@ int main(void)
 	tap_run("fsck.ext4 -n: the image is clean", test_fsck);
 	tap_run("the host reads the files, xattr and rename back",
 		test_host_reads);
-	sh("rm -rf %s", dir);
+	host_sh("rm -rf %s", dir);
 	return tap_done();
 }

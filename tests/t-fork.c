@@ -24,17 +24,6 @@
 #include "tap.h"
 #include "util.h"
 
-/* The child's verdict goes back in its exit status: 0 is all well. */
-static int child_fail;
-#define CHILD_CHECK(cond)						\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "# child: %s:%d: %s\n", __FILE__, \
-				__LINE__, #cond);			\
-			child_fail = 1;					\
-		}							\
-	} while (0)
-
 static long lx_pipe(int fds[2])
 {
 	return lx_syscall2(SYS_pipe2, fds, 0);

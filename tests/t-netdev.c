@@ -37,20 +37,6 @@ static const struct link {
 	{ "AF_PACKET", "eth1", "10.20.0.1", "10.20.0.2", "fd20::1", "fd20::2" },
 };
 
-static int sh(const char *fmt, ...) __printf(1, 2);
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
 static char offloads_before[4096];
 
 static void host_side(void)
@@ -58,7 +44,7 @@ static void host_side(void)
 	if (unshare(CLONE_NEWNET))
 		tap_bail("unshare(CLONE_NEWNET): %s (needs root)",
 			 strerror(errno));
-	if (sh("ip link set lo up && "
+	if (host_sh("ip link set lo up && "
 	       "ip tuntap add dev lxtap0 mode tap user 0 && ip link set lxtap0 up && "
 	       "ip addr add 10.10.0.1/24 dev lxtap0 && "
 	       "ip addr add fd10::1/64 dev lxtap0 nodad && "
@@ -67,7 +53,7 @@ static void host_side(void)
 	       "ip addr add 10.20.0.1/24 dev lxveth1 && "
 	       "ip addr add fd20::1/64 dev lxveth1 nodad"))
 		tap_bail("cannot make the tap and veth devices");
-	if (sh("ethtool -k lxveth0 > /tmp/lx-offl-%d", getpid()) == 0) {
+	if (host_sh("ethtool -k lxveth0 > /tmp/lx-offl-%d", getpid()) == 0) {
 		char path[64];
 		int fd;
 
@@ -114,11 +100,8 @@ static void test_bad(void)
 
 static void test_add(void)
 {
-	char err[256];
-
-	CHECK_OK(lx_device_add("net:tap=lxtap0,mac=02:00:00:00:00:10", err,
-			       sizeof(err)));
-	CHECK_OK(lx_device_add("net:packet=lxveth0", err, sizeof(err)));
+	CHECK_OK(add_device("net:tap=lxtap0,mac=02:00:00:00:00:10"));
+	CHECK_OK(add_device("net:packet=lxveth0"));
 }
 
 static long lx_mtu(const char *ifname)
@@ -173,9 +156,9 @@ static void test_host_pings(void)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(links); i++) {
-		CHECK(sh("ping -q -c 2 -i 0.2 -W 3 %s >/dev/null", links[i].lx4) == 0,
+		CHECK(host_sh("ping -q -c 2 -i 0.2 -W 3 %s >/dev/null", links[i].lx4) == 0,
 		      "host pings %s over %s", links[i].lx4, links[i].name);
-		CHECK(sh("ping -q -6 -c 2 -i 0.2 -W 3 %s >/dev/null", links[i].lx6) == 0,
+		CHECK(host_sh("ping -q -6 -c 2 -i 0.2 -W 3 %s >/dev/null", links[i].lx6) == 0,
 		      "host pings %s over %s", links[i].lx6, links[i].name);
 	}
 }
@@ -593,7 +576,7 @@ static void test_offloads_untouched(void)
 		tap_skip("ethtool is not installed");
 		return;
 	}
-	CHECK_EQ(sh("ethtool -k lxveth0 > /tmp/lx-offl2-%d", getpid()), 0);
+	CHECK_EQ(host_sh("ethtool -k lxveth0 > /tmp/lx-offl2-%d", getpid()), 0);
 	{
 		char path[64];
 

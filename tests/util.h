@@ -11,7 +11,13 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
+
+#include <lx/lx.h>
 
 #include "tap.h"
 
@@ -205,5 +211,49 @@ static inline void host_msleep(long ms)
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
 }
+
+/* Run a shell command on the host; its exit status (128 if it died). */
+static inline __printf(1, 2) int host_sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* lx_device_add() of a formatted spec; a failure says why. */
+static inline __printf(1, 2) long add_device(const char *fmt, ...)
+{
+	char spec[512], err[256];
+	va_list ap;
+	long ret;
+
+	va_start(ap, fmt);
+	vsnprintf(spec, sizeof(spec), fmt, ap);
+	va_end(ap);
+	ret = lx_device_add(spec, err, sizeof(err));
+	if (ret)
+		tap_diag("%s: %s", spec, err);
+	return ret;
+}
+
+/*
+ * Checks in a child made by lx_fork(): its verdict goes back in its exit
+ * status (child_fail), a failure says where on stderr.
+ */
+static int child_fail __attribute__((unused));
+#define CHILD_CHECK(cond)						\
+	do {								\
+		if (!(cond)) {						\
+			fprintf(stderr, "# child: %s:%d: %s\n", __FILE__, \
+				__LINE__, #cond);			\
+			child_fail = 1;					\
+		}							\
+	} while (0)
 
 #endif /* _LX_TESTS_UTIL_H */
