@@ -31,7 +31,7 @@ DEPS := linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev \
 	ccache xz-utils cpio rsync python3 kmod valgrind \
 	e2fsprogs iproute2 iputils-ping ethtool libmnl-dev iperf3
 
-HOST_OBJS := $(patsubst host/%.c,$(B)/host/%.o,$(filter-out host/fuse_server.c,$(wildcard host/*.c)))
+HOST_OBJS := $(patsubst host/%.c,$(B)/host/%.o,$(wildcard host/*.c))
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/t-*.c))
 
 .PHONY: all deps kernel test demo bench clean distclean

@@ -531,6 +531,135 @@ static void bench_disk(void)
 	add_row(name, lr, lrc, hr, hrc, "MiB/s", 1, ">= 0.7x");
 }
 
+/* Metadata loops on nfiles files in dir: stat, and create+unlink. */
+static void fs_meta(sys_fn sys, const char *dir, long nfiles, double *stat_s,
+		    double *cu_s)
+{
+	char path[256];
+	struct stat st;
+	double t0, t_create;
+	long i, fd;
+
+	t0 = now();
+	for (i = 0; i < nfiles; i++) {
+		snprintf(path, sizeof(path), "%s/f%ld", dir, i);
+		fd = sys(SYS_openat, AT_FDCWD, (long)path,
+			 O_CREAT | O_WRONLY | O_CLOEXEC, 0644, 0, 0);
+		if (fd < 0)
+			die("create %s: %s", path, strerror(-fd));
+		sys(SYS_close, fd, 0, 0, 0, 0, 0);
+	}
+	t_create = now() - t0;
+	t0 = now();
+	for (i = 0; i < nfiles; i++) {
+		snprintf(path, sizeof(path), "%s/f%ld", dir, i);
+		if (sys(SYS_newfstatat, AT_FDCWD, (long)path, (long)&st, 0, 0, 0))
+			die("stat %s failed", path);
+	}
+	*stat_s = now() - t0;
+	t0 = now();
+	for (i = 0; i < nfiles; i++) {
+		snprintf(path, sizeof(path), "%s/f%ld", dir, i);
+		sys(SYS_unlinkat, AT_FDCWD, (long)path, 0, 0, 0, 0);
+	}
+	*cu_s = t_create + now() - t0;
+}
+
+static void fs_rw(sys_fn sys, const char *path, int drop, double *w, double *r)
+{
+	long fd, i, n;
+	double t0;
+
+	fd = sys(SYS_openat, AT_FDCWD, (long)path,
+		 O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644, 0, 0);
+	if (fd < 0)
+		die("open %s: %s", path, strerror(-fd));
+	t0 = now();
+	for (i = 0; i < disk_mib; i++)
+		if (sys(SYS_write, fd, (long)big, sizeof(big), 0, 0, 0) !=
+		    sizeof(big))
+			die("write %s failed", path);
+	sys(SYS_fsync, fd, 0, 0, 0, 0, 0);
+	*w = disk_mib / (now() - t0);
+	sys(SYS_close, fd, 0, 0, 0, 0, 0);
+	if (drop) {
+		/* lx's own page cache goes; the host's stays warm */
+		fd = lx_syscall4(SYS_openat, AT_FDCWD, "/proc/sys/vm/drop_caches",
+				 O_WRONLY, 0);
+		lx_syscall3(SYS_write, fd, "3", 1);
+		lx_syscall1(SYS_close, fd);
+	}
+	fd = sys(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+	t0 = now();
+	while ((n = sys(SYS_read, fd, (long)big, sizeof(big), 0, 0, 0)) > 0)
+		;
+	*r = disk_mib / (now() - t0);
+	sys(SYS_close, fd, 0, 0, 0, 0, 0);
+	sys(SYS_unlinkat, AT_FDCWD, (long)path, 0, 0, 0, 0);
+}
+
+static char fastdir[128], strictdir[128];
+
+static void lx_fs(void)
+{
+	char spec[300], err[256];
+
+	snprintf(fastdir, sizeof(fastdir), "%s/fast", workdir);
+	snprintf(strictdir, sizeof(strictdir), "%s/strict", workdir);
+	if (mkdir(fastdir, 0755) || mkdir(strictdir, 0755))
+		die("mkdir %s: %s", fastdir, strerror(errno));
+	snprintf(spec, sizeof(spec), "fs:tag=fast,dir=%s", fastdir);
+	if (lx_device_add(spec, err, sizeof(err)))
+		die("%s", err);
+	snprintf(spec, sizeof(spec), "fs:tag=strict,dir=%s,cache=strict",
+		 strictdir);
+	if (lx_device_add(spec, err, sizeof(err)))
+		die("%s", err);
+}
+
+static void bench_fs(void)
+{
+	static const char *const modes[] = { "fast", "strict" };
+	long nfiles = disk_mib >= 256 ? 10000 : 2000;
+	double ls, lcu, hs, hcu, lw, lr, hw, hr;
+	char lxdir[32], path[160], name[80];
+	const char *hdir;
+	int m;
+
+	lx_syscall2(SYS_mkdir, "/proc", 0555);
+	lx_syscall5(SYS_mount, "proc", "/proc", "proc", 0, 0);
+	for (m = 0; m < 2; m++) {
+		snprintf(lxdir, sizeof(lxdir), "/%s", modes[m]);
+		hdir = m ? strictdir : fastdir;
+		lx_syscall2(SYS_mkdir, lxdir, 0755);
+		if (lx_syscall5(SYS_mount, modes[m], lxdir, "virtiofs", 0, 0))
+			die("cannot mount the %s share in lx", modes[m]);
+		fs_meta(sys_lx, lxdir, nfiles, &ls, &lcu);
+		fs_meta(sys_host, hdir, nfiles, &hs, &hcu);
+		snprintf(name, sizeof(name), "virtio-fs %s: stat of %ld files",
+			 modes[m], nfiles);
+		add_row(name, ls * 1e3, 0, hs * 1e3, 0, "ms", 0,
+			m ? "" : "<= 3x");
+		snprintf(name, sizeof(name),
+			 "virtio-fs %s: create+unlink of %ld files", modes[m],
+			 nfiles);
+		add_row(name, lcu * 1e3, 0, hcu * 1e3, 0, "ms", 0,
+			m ? "" : "<= 3x");
+		snprintf(path, sizeof(path), "%s/big", lxdir);
+		fs_rw(sys_lx, path, 1, &lw, &lr);
+		snprintf(path, sizeof(path), "%s/big", hdir);
+		fs_rw(sys_host, path, 0, &hw, &hr);
+		snprintf(name, sizeof(name), "virtio-fs %s: %ld MiB write+fsync",
+			 modes[m], disk_mib);
+		add_row(name, lw, 0, hw, 0, "MiB/s", 1, ">= 0.7x");
+		snprintf(name, sizeof(name),
+			 "virtio-fs %s: %ld MiB read, host cache warm", modes[m],
+			 disk_mib);
+		add_row(name, lr, 0, hr, 0, "MiB/s", 1, ">= 0.7x");
+		lx_syscall2(SYS_umount2, lxdir, 0);
+	}
+}
+
 static void print_table(void)
 {
 	int i;
@@ -549,19 +678,21 @@ static void print_table(void)
 
 int main(int argc, char **argv)
 {
-	int i, net = 1, disk = 1;
+	int i, net = 1, disk = 1, fs = 1;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--net")) {
-			disk = 0;
+			disk = fs = 0;
 		} else if (!strcmp(argv[i], "--disk")) {
-			net = 0;
+			net = fs = 0;
+		} else if (!strcmp(argv[i], "--fs")) {
+			net = disk = 0;
 		} else if (!strcmp(argv[i], "--quick")) {
 			seconds = 0.3;
 			rr_rounds = 2000;
 			disk_mib = 32;
 		} else {
-			printf("usage: lx-devbench [--quick] [--net|--disk]\n"
+			printf("usage: lx-devbench [--quick] [--net|--disk|--fs]\n"
 			       "Network and disk of lx against native Linux; needs root.\n");
 			return strcmp(argv[i], "--help") ? 2 : 0;
 		}
@@ -569,6 +700,7 @@ int main(int argc, char **argv)
 	setup_net();
 	lx_net();
 	lx_disk();
+	lx_fs();
 	if (lx_start_kernel("mem=1G"))
 		die("lx did not boot");
 	lx_net_config();
@@ -579,6 +711,10 @@ int main(int argc, char **argv)
 	if (disk) {
 		fprintf(stderr, "lx-devbench: disk (about 20 s)\n");
 		bench_disk();
+	}
+	if (fs) {
+		fprintf(stderr, "lx-devbench: virtio-fs (about 30 s)\n");
+		bench_fs();
 	}
 	lx_halt();
 	sh("rm -rf %s", workdir);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
@@ -28,6 +29,9 @@
 #include <asm/ptrace.h>
 
 #include <valgrind/valgrind.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include <lx/lx.h>
 #include <lx/host_ops.h>
@@ -43,6 +47,7 @@ static int booted;
 static unsigned long ram_base, ram_size;
 
 static int timer_fd = -1;
+static int stop_fd = -1;	/* eventfd: the timer thread ends (halt) */
 static pthread_t timer_thread, adopter_thread;
 
 /*
@@ -163,6 +168,29 @@ struct kthread_start {
 	void *arg;
 };
 
+/*
+ * AddressSanitizer (make test-asan) cannot see the jumps between this
+ * thread's stack and kernel stacks: after the last one, the part of this
+ * stack below the current frame holds no live frame, so clear what it
+ * left poisoned there.
+ */
+static void stack_forget_below(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	pthread_attr_t a;
+	void *lo;
+	size_t size;
+	char here;
+
+	if (pthread_getattr_np(pthread_self(), &a))
+		return;
+	pthread_attr_getstack(&a, &lo, &size);
+	pthread_attr_destroy(&a);
+	if ((char *)lo < &here - 256)
+		__asan_unpoison_memory_region(lo, &here - 256 - (char *)lo);
+#endif
+}
+
 static void *kthread_main(void *p)
 {
 	struct kthread_start s = *(struct kthread_start *)p;
@@ -172,6 +200,7 @@ static void *kthread_main(void *p)
 	kthread_exit_jb = &jb;
 	if (setjmp(jb) == 0)
 		s.fn(s.arg);
+	stack_forget_below();
 	return NULL;
 }
 
@@ -366,6 +395,8 @@ static void *timer_main(void *arg __attribute__((unused)))
 		for (i = 0; i < k; i++) {
 			int fd = evs[i].data.u64 & 0xffffffff;
 
+			if (fd == stop_fd)
+				return NULL;
 			if (fd == timer_fd) {
 				if (read(timer_fd, &n, sizeof(n)) == sizeof(n))
 					lx_timer_interrupt();
@@ -442,8 +473,11 @@ static int events_init(void)
 		return -errno;
 	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (timer_fd < 0 || epoll_fd < 0)
+	stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (timer_fd < 0 || epoll_fd < 0 || stop_fd < 0)
 		return -errno;
+	ev.data.u64 = stop_fd;
+	epoll_ctl(epoll_fd, EPOLL_CTL_ADD, stop_fd, &ev);
 	ev.data.u64 = timer_fd;
 	epoll_ctl(epoll_fd, EPOLL_CTL_ADD, timer_fd, &ev);
 	ev.data.u64 = watch_pipe[0];
@@ -537,8 +571,9 @@ int lx_halt(void)
 
 	if (ret)
 		return ret;
-	pthread_cancel(timer_thread);
-	pthread_join(timer_thread, NULL);
+	/* not pthread_cancel(): ended threads leave nothing half unwound */
+	if (eventfd_write(stop_fd, 1) == 0)
+		pthread_join(timer_thread, NULL);
 	pthread_join(adopter_thread, NULL);
 	lx_device_fds_close();
 	lx_hostfd_stop();
@@ -549,6 +584,7 @@ int lx_halt(void)
 	kthreads = NULL;
 	max_kthreads = 0;
 	close(timer_fd);
+	close(stop_fd);
 	close(watch_pipe[0]);
 	close(watch_pipe[1]);
 	close(epoll_fd);
@@ -580,10 +616,11 @@ pid_t lx_fork(void)
 		 * process's timer, watcher and region fds are not its business
 		 */
 		close(timer_fd);
+		close(stop_fd);
 		close(epoll_fd);
 		close(watch_pipe[0]);
 		close(region_fd);
-		timer_fd = epoll_fd = watch_pipe[0] = region_fd = -1;
+		timer_fd = stop_fd = epoll_fd = watch_pipe[0] = region_fd = -1;
 		lx_device_fds_close();
 		my_pid = getpid();
 		lx_kernel_fork_child(anchor, main_task, my_pid);

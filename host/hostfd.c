@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,8 +30,12 @@
 #include "hostfd.h"
 
 static int poll_epfd = -1;
+static int poll_stop = -1;	/* eventfd: the poller ends (halt) */
 static pthread_t poller;
 static int poller_started;
+
+/* The epoll data of the stop eventfd: no hostfd slot has it. */
+#define STOP_SLOT 0xffffffffU
 
 int lx_hostfd_fd_reopen(int fd, int acc)
 {
@@ -134,27 +139,35 @@ static void *poller_main(void *arg)
 	(void)arg;
 	for (;;) {
 		n = epoll_wait(poll_epfd, evs, 64, -1);
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.u32 == STOP_SLOT)
+				return NULL;
 			lx_kernel_hostfd_ready(evs[i].data.u32);
+		}
 	}
 	return NULL;
 }
 
 int lx_hostfd_start(void)
 {
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = STOP_SLOT };
 	sigset_t all, old;
 	int err;
 
 	poll_epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (poll_epfd < 0)
-		return -errno;
+	poll_stop = eventfd(0, EFD_CLOEXEC);
+	if (poll_epfd < 0 || poll_stop < 0 ||
+	    epoll_ctl(poll_epfd, EPOLL_CTL_ADD, poll_stop, &ev)) {
+		err = -errno;
+		lx_hostfd_stop();
+		return err;
+	}
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(&poller, NULL, poller_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
-		close(poll_epfd);
-		poll_epfd = -1;
+		lx_hostfd_stop();
 		return -err;
 	}
 	poller_started = 1;
@@ -163,14 +176,14 @@ int lx_hostfd_start(void)
 
 void lx_hostfd_stop(void)
 {
-	if (poller_started) {
-		pthread_cancel(poller);
+	if (poller_started && eventfd_write(poll_stop, 1) == 0)
 		pthread_join(poller, NULL);
-		poller_started = 0;
-	}
+	poller_started = 0;
 	if (poll_epfd >= 0)
 		close(poll_epfd);
-	poll_epfd = -1;
+	if (poll_stop >= 0)
+		close(poll_stop);
+	poll_epfd = poll_stop = -1;
 }
 
 int lx_hostfd(int host_fd, int flags)

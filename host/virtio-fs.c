@@ -1,10 +1,110 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-fs.c - host directories (or single files) shared with lx through
+ * Linux's virtio-fs driver; lx's own FUSE server (fuse_server.c) answers.
+ * In lx: mount -t virtiofs TAG /path.
+ */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <linux/virtio_fs.h>
+#include <linux/virtio_ids.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lx/fuse_server.h>
 #include "virtio.h"
+
+#define HIPRIO_QUEUE 0		/* FORGETs */
+#define REQUEST_QUEUE 1
+
+static void fs_queue_work(struct lx_vdev *dev, struct lx_vq *vq)
+{
+	static __thread struct lx_vreq req;
+	struct lx_fuse_server *s = dev->priv;
+	long n;
+	int done = 0;
+
+	while (lx_vq_pop(dev, vq, &req) > 0) {
+		n = lx_fuse_server_handle(s, req.rd, req.nrd, req.wr, req.nwr);
+		/* a malformed request is used with nothing written */
+		lx_vq_push(vq, req.head, n > 0 ? n : 0);
+		/* long batches: let the driver complete the first ones */
+		if (++done % 32 == 0)
+			lx_vq_signal(dev, vq);
+	}
+	lx_vq_signal(dev, vq);
+}
+
+static void fs_destroy(struct lx_vdev *dev)
+{
+	lx_fuse_server_destroy(dev->priv);
+	dev->priv = NULL;
+}
+
+static const struct lx_vdev_ops fs_ops = {
+	.queue_work = fs_queue_work,
+	.destroy = fs_destroy,
+};
 
 int lx_fs_add(const char *spec, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "fs:%s: not built yet", spec);
-	return -ENOSYS;
+	struct virtio_fs_config cfg = { .num_request_queues = 1 };
+	struct lx_fuse_opts fo = { 0 };
+	struct lx_opt opts[LX_OPTS_MAX];
+	struct lx_fuse_server *s;
+	const char *tag = NULL;
+	static int nr_fs;
+	char buf[4096], name[16];
+	struct lx_vdev *dev;
+	int i, n, ret;
+
+	n = lx_opts_parse(spec, buf, sizeof(buf), opts, LX_OPTS_MAX);
+	if (n < 0) {
+		snprintf(err, errlen, "fs:%s: too long", spec);
+		return n;
+	}
+	for (i = 0; i < n; i++) {
+		const char *k = opts[i].key, *v = opts[i].val;
+
+		if (!strcmp(k, "tag") && v) {
+			tag = v;
+		} else if (!strcmp(k, "dir") && v) {
+			fo.dir = v;
+		} else if (!strcmp(k, "ro") && !v) {
+			fo.readonly = 1;
+		} else if (!strcmp(k, "cache") && v &&
+			   (!strcmp(v, "fast") || !strcmp(v, "strict"))) {
+			fo.strict_cache = !strcmp(v, "strict");
+		} else {
+			snprintf(err, errlen,
+				 "fs: bad option '%s' (tag=T, dir=PATH, ro, cache=fast|strict)",
+				 k);
+			return -EINVAL;
+		}
+	}
+	if (!tag || !*tag || strlen(tag) > sizeof(cfg.tag)) {
+		snprintf(err, errlen, "fs: give tag=T of 1 to %zu characters",
+			 sizeof(cfg.tag));
+		return -EINVAL;
+	}
+	if (!fo.dir || !*fo.dir) {
+		snprintf(err, errlen, "fs: tag=%s: no dir=PATH given", tag);
+		return -EINVAL;
+	}
+	ret = lx_fuse_server_create(&fo, &s, err, errlen);
+	if (ret)
+		return ret;
+	memcpy(cfg.tag, tag, strlen(tag));
+	snprintf(name, sizeof(name), "fs%d", nr_fs);
+	dev = lx_vdev_create(VIRTIO_ID_FS, 2, 0, sizeof(cfg), &fs_ops, name);
+	if (!dev) {
+		lx_fuse_server_destroy(s);
+		snprintf(err, errlen, "fs: tag=%s: too many devices", tag);
+		return -ENOSPC;
+	}
+	memcpy(dev->config, &cfg, sizeof(cfg));
+	dev->priv = s;
+	nr_fs++;
+	return 0;
 }

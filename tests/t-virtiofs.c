@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-fs: host directories shared with lx through Linux's virtio-fs
+ * driver and lx's FUSE server.  Every operation the server serves is done
+ * inside lx and checked against the host directory; 10,000 files each way
+ * with RLIMIT_NOFILE at 1024; permissions and ownership of callers inside;
+ * symlinks made inside never lead the server out of the share; cache
+ * modes, read-only shares, single-file shares, several tags, a forked
+ * process.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <lx/lx.h>
+
+#include "tap.h"
+#include "util.h"
+
+#define NFILES 10000
+
+static char top[64], share[96], strict[96], ro[96], single[96], hp[256];
+
+/* The host path of a file in the fast share. */
+static const char *host(const char *name)
+{
+	snprintf(hp, sizeof(hp), "%s/%s", share, name);
+	return hp;
+}
+
+static long lx_open(const char *path, int flags, int mode)
+{
+	return lx_syscall4(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, mode);
+}
+
+static long lx_put(const char *path, const char *text)
+{
+	long fd = lx_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644), n;
+
+	if (fd < 0)
+		return fd;
+	n = write_all(fd, text, strlen(text));
+	close_fd(fd);
+	return n < 0 ? n : 0;
+}
+
+static int host_get(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY), n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return n;
+}
+
+static void setup(void)
+{
+	struct rlimit rl = { 1024, 1024 };
+	char *t = strdup("/tmp/lx-vfs-XXXXXX");
+
+	if (!mkdtemp(t))
+		tap_bail("mkdtemp: %s", strerror(errno));
+	snprintf(top, sizeof(top), "%s", t);
+	free(t);
+	snprintf(share, sizeof(share), "%s/share", top);
+	snprintf(strict, sizeof(strict), "%s/strict", top);
+	snprintf(ro, sizeof(ro), "%s/ro", top);
+	snprintf(single, sizeof(single), "%s/single.txt", top);
+	if (host_sh("mkdir -p %s %s %s && echo ro-data > %s/r.txt && "
+	       "echo single > %s && echo root-only > %s/secret && "
+	       "chmod 600 %s/secret && mkdir %s/sgid && chown 0:1234 %s/sgid && "
+	       "chmod 2775 %s/sgid", share, strict, ro, ro, single, share,
+	       share, share, share, share))
+		tap_bail("cannot make the shares under %s", top);
+	/* the server works with the limit containers get */
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		tap_bail("setrlimit: %s", strerror(errno));
+}
+
+static void test_bad(void)
+{
+	char err[256];
+	long ret;
+
+	ret = lx_device_add("fs:tag=x,dir=/nonexistent/lx", err, sizeof(err));
+	CHECK(ret == -ENOENT && strstr(err, "/nonexistent/lx"), "%ld '%s'",
+	      ret, err);
+	ret = lx_device_add("fs:dir=/tmp", err, sizeof(err));
+	CHECK(ret == -EINVAL && strstr(err, "tag"), "%ld '%s'", ret, err);
+	ret = lx_device_add("fs:tag=0123456789012345678901234567890123456,dir=/tmp",
+			    err, sizeof(err));
+	CHECK_EQ(ret, -EINVAL);
+	ret = lx_device_add("fs:tag=x,dir=/tmp,cache=sometimes", err,
+			    sizeof(err));
+	CHECK(ret == -EINVAL && strstr(err, "cache"), "%ld '%s'", ret, err);
+}
+
+static void add_shares(void)
+{
+	CHECK_OK(add_device("fs:tag=share,dir=%s", share));
+	CHECK_OK(add_device("fs:tag=strict,dir=%s,cache=strict", strict));
+	CHECK_OK(add_device("fs:tag=ro,dir=%s,ro", ro));
+	CHECK_OK(add_device("fs:tag=single,dir=%s", single));
+}
+
+static void test_mount(void)
+{
+	lx_syscall2(SYS_mkdir, "/mnt", 0755);
+	CHECK_OK(lx_syscall5(SYS_mount, "share", "/mnt", "virtiofs", 0, 0));
+	CHECK_OK(lx_syscall2(SYS_mkdir, "/strict", 0755));
+	CHECK_OK(lx_syscall5(SYS_mount, "strict", "/strict", "virtiofs", 0, 0));
+	CHECK_OK(lx_syscall2(SYS_mkdir, "/ro", 0755));
+	CHECK_OK(lx_syscall5(SYS_mount, "ro", "/ro", "virtiofs", 0, 0));
+	/* Linux's answer for a tag no device has */
+	CHECK_EQ(lx_syscall5(SYS_mount, "nosuchtag", "/ro", "virtiofs", 0, 0),
+		 -EINVAL);
+}
+
+/* stat in lx and on the host agree on what both can see */
+static void same_stat(const char *lxpath, const char *hostpath)
+{
+	struct stat a, b;
+
+	if (!CHECK_OK(lx_syscall4(SYS_newfstatat, AT_FDCWD, lxpath, &a,
+				  AT_SYMLINK_NOFOLLOW)) ||
+	    !CHECK(lstat(hostpath, &b) == 0, "lstat %s", hostpath))
+		return;
+	CHECK(a.st_mode == b.st_mode && a.st_size == b.st_size &&
+	      a.st_uid == b.st_uid && a.st_gid == b.st_gid &&
+	      a.st_nlink == b.st_nlink && a.st_mtime == b.st_mtime,
+	      "%s: mode %o/%o size %ld/%ld uid %d/%d nlink %ld/%ld", lxpath,
+	      a.st_mode, b.st_mode, (long)a.st_size, (long)b.st_size,
+	      a.st_uid, b.st_uid, (long)a.st_nlink, (long)b.st_nlink);
+}
+
+static void test_files(void)
+{
+	struct timespec ts[2] = { { 1000000000, 5 }, { 1100000000, 7 } };
+	char buf[256];
+	long fd;
+
+	CHECK_OK(lx_put("/mnt/a.txt", "hello from lx\n"));
+	CHECK_EQ(host_get(host("a.txt"), buf, sizeof(buf)), 14);
+	CHECK(!strcmp(buf, "hello from lx\n"), "host reads '%s'", buf);
+	same_stat("/mnt/a.txt", host("a.txt"));
+	/* pwrite, pread, ftruncate, fsync */
+	fd = lx_open("/mnt/a.txt", O_RDWR, 0);
+	CHECK_EQ(lx_syscall4(SYS_pwrite64, fd, "LX", 2, 11), 2);
+	CHECK_EQ(lx_syscall4(SYS_pread64, fd, buf, 4, 10), 4);
+	CHECK(!memcmp(buf, " LX\n", 4), "pread");
+	CHECK_OK(lx_syscall2(SYS_ftruncate, fd, 5));
+	CHECK_OK(lx_syscall1(SYS_fsync, fd));
+	close_fd(fd);
+	CHECK_EQ(host_get(host("a.txt"), buf, sizeof(buf)), 5);
+	/* attributes */
+	CHECK_OK(lx_syscall2(SYS_chmod, "/mnt/a.txt", 0640));
+	CHECK_OK(lx_syscall3(SYS_chown, "/mnt/a.txt", 1000, 1001));
+	CHECK_OK(lx_syscall4(SYS_utimensat, AT_FDCWD, "/mnt/a.txt", ts, 0));
+	same_stat("/mnt/a.txt", host("a.txt"));
+	/* directories, links, nodes */
+	CHECK_OK(lx_syscall2(SYS_mkdir, "/mnt/d", 0750));
+	CHECK_OK(lx_put("/mnt/d/f", "f"));
+	CHECK_EQ(lx_syscall1(SYS_rmdir, "/mnt/d"), -ENOTEMPTY);
+	CHECK_OK(lx_syscall2(SYS_link, "/mnt/d/f", "/mnt/d/g"));
+	same_stat("/mnt/d/g", host("d/g"));
+	CHECK_OK(lx_syscall2(SYS_symlink, "d/f", "/mnt/sl"));
+	CHECK_EQ(lx_syscall3(SYS_readlink, "/mnt/sl", buf, sizeof(buf)), 3);
+	CHECK_EQ(readlink(host("sl"), buf, sizeof(buf)), 3);
+	CHECK_OK(lx_syscall3(SYS_mknod, "/mnt/fifo", S_IFIFO | 0600, 0));
+	same_stat("/mnt/fifo", host("fifo"));
+	/* renames */
+	CHECK_OK(lx_syscall2(SYS_rename, "/mnt/d/g", "/mnt/g"));
+	CHECK(access(host("g"), F_OK) == 0 && access(host("d/g"), F_OK),
+	      "rename seen on the host");
+	CHECK_EQ(lx_syscall5(SYS_renameat2, AT_FDCWD, "/mnt/g", AT_FDCWD,
+			     "/mnt/a.txt", RENAME_NOREPLACE), -EEXIST);
+	CHECK_OK(lx_syscall5(SYS_renameat2, AT_FDCWD, "/mnt/g", AT_FDCWD,
+			     "/mnt/a.txt", RENAME_EXCHANGE));
+	CHECK_EQ(host_get(host("a.txt"), buf, sizeof(buf)), 1); /* was g = f */
+	CHECK_OK(lx_syscall1(SYS_unlink, "/mnt/g"));
+	CHECK_OK(lx_syscall1(SYS_unlink, "/mnt/d/f"));
+	CHECK_OK(lx_syscall1(SYS_rmdir, "/mnt/d"));
+	CHECK(access(host("d"), F_OK) && errno == ENOENT, "rmdir on the host");
+}
+
+static void test_rename_over_open(void)
+{
+	char buf[16] = { 0 };
+	long fd;
+
+	CHECK_OK(lx_put("/mnt/old", "old contents"));
+	CHECK_OK(lx_put("/mnt/new", "new"));
+	fd = lx_open("/mnt/old", O_RDONLY, 0);
+	CHECK_OK(fd);
+	CHECK_OK(lx_syscall2(SYS_rename, "/mnt/new", "/mnt/old"));
+	/* the open file is the replaced one, still readable */
+	CHECK_EQ(lx_syscall3(SYS_read, fd, buf, sizeof(buf)), 12);
+	close_fd(fd);
+	CHECK_EQ(host_get(host("old"), buf, sizeof(buf)), 3);
+	lx_syscall1(SYS_unlink, "/mnt/old");
+}
+
+static void test_statfs_xattr_locks(void)
+{
+	struct statfs a, b;
+	char buf[128];
+	long fd, n;
+
+	CHECK_OK(lx_syscall2(SYS_statfs, "/mnt", &a));
+	CHECK(statfs(share, &b) == 0, "host statfs");
+	CHECK(a.f_bsize == b.f_bsize && a.f_blocks == b.f_blocks &&
+	      a.f_files == b.f_files, "statfs differs");
+	CHECK_OK(lx_put("/mnt/x", "x"));
+	CHECK_OK(lx_syscall5(SYS_setxattr, "/mnt/x", "user.one", "1", 1, 0));
+	CHECK_OK(lx_syscall5(SYS_setxattr, "/mnt/x", "user.two", "22", 2, 0));
+	CHECK_EQ(getxattr(host("x"), "user.two", buf, sizeof(buf)), 2);
+	n = lx_syscall3(SYS_listxattr, "/mnt/x", buf, sizeof(buf));
+	CHECK_EQ(n, listxattr(host("x"), buf + 64, 64));
+	CHECK_OK(lx_syscall2(SYS_removexattr, "/mnt/x", "user.one"));
+	CHECK_EQ(lx_syscall4(SYS_getxattr, "/mnt/x", "user.one", buf, 8),
+		 -ENODATA);
+	/* fallocate, holes, copy_file_range */
+	fd = lx_open("/mnt/x", O_RDWR, 0);
+	CHECK_OK(lx_syscall4(SYS_fallocate, fd, 0, 0, 1 << 20));
+	CHECK_OK(lx_syscall4(SYS_fallocate, fd, FALLOC_FL_PUNCH_HOLE |
+			     FALLOC_FL_KEEP_SIZE, 0, 1 << 20));
+	CHECK_EQ(lx_syscall3(SYS_lseek, fd, 0, SEEK_HOLE), 0);
+	CHECK_EQ(lx_syscall4(SYS_pwrite64, fd, "data", 4, 512 << 10), 4);
+	CHECK_OK(lx_syscall1(SYS_fsync, fd));
+	n = lx_syscall3(SYS_lseek, fd, 0, SEEK_DATA);
+	CHECK(n > 0 && n <= 512 << 10, "SEEK_DATA %ld", n);
+	{
+		long out = lx_open("/mnt/y", O_RDWR | O_CREAT, 0644);
+		loff_t off_in = 512 << 10, off_out = 0;
+
+		CHECK_EQ(lx_syscall6(SYS_copy_file_range, fd, (long)&off_in,
+				     out, (long)&off_out, 4, 0), 4);
+		close_fd(out);
+		CHECK_EQ(host_get(host("y"), buf, sizeof(buf)), 4);
+		CHECK(!strcmp(buf, "data"), "copied '%s'", buf);
+	}
+	close_fd(fd);
+}
+
+static long reap(pid_t pid)
+{
+	long st = -1;
+	int hst;
+
+	waitpid(pid, &hst, 0);
+	lx_syscall4(SYS_wait4, -1, &st, 0, NULL);
+	return st;
+}
+
+/* POSIX locks between two lx processes; a forked process does its I/O. */
+static void test_locks_and_child(void)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = 0, .l_len = 10 };
+	long fd, st;
+	pid_t pid;
+	int go[2];
+
+	CHECK_OK(lx_put("/mnt/lock", "0123456789"));
+	fd = lx_open("/mnt/lock", O_RDWR, 0);
+	CHECK_OK(lx_syscall3(SYS_fcntl, fd, F_SETLK, &fl));
+	must(lx_syscall2(SYS_pipe2, go, 0));
+	pid = lx_fork();
+	if (pid == 0) {
+		struct flock t = fl;
+		long cfd = lx_open("/mnt/lock", O_RDWR, 0);
+		char c;
+
+		CHILD_CHECK(lx_syscall3(SYS_fcntl, cfd, F_SETLK, &t) == -EAGAIN);
+		t.l_type = F_WRLCK;
+		CHILD_CHECK(lx_syscall3(SYS_fcntl, cfd, F_GETLK, &t) == 0 &&
+			    t.l_type == F_WRLCK);
+		CHILD_CHECK(lx_put("/mnt/from-child", "child") == 0);
+		/* once the parent unlocks, the lock is ours */
+		CHILD_CHECK(lx_syscall3(SYS_read, go[0], &c, 1) == 1);
+		t.l_type = F_WRLCK;
+		CHILD_CHECK(lx_syscall3(SYS_fcntl, cfd, F_SETLK, &t) == 0);
+		lx_syscall1(SYS_exit_group, child_fail);
+		_exit(99);
+	}
+	host_msleep(100);
+	fl.l_type = F_UNLCK;
+	CHECK_OK(lx_syscall3(SYS_fcntl, fd, F_SETLK, &fl));
+	CHECK_EQ(lx_syscall3(SYS_write, go[1], "g", 1), 1);
+	st = reap(pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %#lx", st);
+	CHECK(access(host("from-child"), F_OK) == 0, "child's file");
+	close_fd(fd);
+	close_fd(go[0]);
+	close_fd(go[1]);
+}
+
+/* A caller inside lx that is not root, and ownership of new files. */
+static void test_permissions(void)
+{
+	struct stat st;
+	long s;
+	pid_t pid;
+
+	pid = lx_fork();
+	if (pid == 0) {
+		CHILD_CHECK(lx_syscall3(SYS_setresgid, 1000, 1000, 1000) == 0);
+		CHILD_CHECK(lx_syscall2(SYS_setgroups, 0, 0) == 0);
+		CHILD_CHECK(lx_syscall3(SYS_setresuid, 1000, 1000, 1000) == 0);
+		CHILD_CHECK(lx_open("/mnt/secret", O_RDONLY, 0) == -EACCES);
+		CHILD_CHECK(lx_put("/mnt/secret", "x") == -EACCES);
+		lx_syscall1(SYS_exit_group, child_fail);
+		_exit(99);
+	}
+	s = reap(pid);
+	CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 0, "child %#lx", s);
+
+	/* root inside as uid 1000 (fsuid): the host file is 1000's */
+	CHECK_OK(lx_syscall2(SYS_chmod, "/mnt", 0777));
+	pid = lx_fork();
+	if (pid == 0) {
+		lx_syscall1(SYS_umask, 027);
+		CHILD_CHECK(lx_syscall3(SYS_setresgid, 2000, 2000, 2000) == 0);
+		CHILD_CHECK(lx_syscall3(SYS_setresuid, 1000, 1000, 1000) == 0);
+		CHILD_CHECK(lx_put("/mnt/mine", "mine") == 0);
+		CHILD_CHECK(lx_syscall2(SYS_mkdir, "/mnt/mydir", 0777) == 0);
+		lx_syscall1(SYS_exit_group, child_fail);
+		_exit(99);
+	}
+	s = reap(pid);
+	CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 0, "child %#lx", s);
+	CHECK(stat(host("mine"), &st) == 0 && st.st_uid == 1000 &&
+	      st.st_gid == 2000 && (st.st_mode & 0777) == 0640,
+	      "mine: %d:%d %o", st.st_uid, st.st_gid, st.st_mode & 0777);
+	CHECK(stat(host("mydir"), &st) == 0 && (st.st_mode & 0777) == 0750,
+	      "mydir %o", st.st_mode & 0777);
+	/* a setgid directory hands its group down */
+	CHECK_OK(lx_put("/mnt/sgid/f", "f"));
+	CHECK_OK(lx_syscall2(SYS_mkdir, "/mnt/sgid/sub", 0755));
+	CHECK(stat(host("sgid/f"), &st) == 0 && st.st_gid == 1234, "gid %d",
+	      st.st_gid);
+	CHECK(stat(host("sgid/sub"), &st) == 0 && st.st_gid == 1234 &&
+	      (st.st_mode & S_ISGID), "sub gid %d mode %o", st.st_gid,
+	      st.st_mode);
+	/* a write by another user clears set-user-ID */
+	CHECK_OK(lx_put("/mnt/suid", "s"));
+	CHECK_OK(lx_syscall2(SYS_chmod, "/mnt/suid", 04777));
+	pid = lx_fork();
+	if (pid == 0) {
+		long fd;
+
+		CHILD_CHECK(lx_syscall3(SYS_setresuid, 1000, 1000, 1000) == 0);
+		fd = lx_open("/mnt/suid", O_WRONLY, 0);
+		CHILD_CHECK(lx_syscall3(SYS_write, fd, "w", 1) == 1);
+		lx_syscall1(SYS_exit_group, child_fail);
+		_exit(99);
+	}
+	s = reap(pid);
+	CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 0, "child %#lx", s);
+	CHECK(stat(host("suid"), &st) == 0 && !(st.st_mode & S_ISUID),
+	      "suid mode %o", st.st_mode);
+}
+
+static void test_symlink_escape(void)
+{
+	char buf[64];
+
+	/* made inside, and made on the host: both resolve inside lx */
+	CHECK_OK(lx_syscall2(SYS_symlink, "/etc/shadow", "/mnt/evil"));
+	CHECK(symlink("../../../../../../etc", host("esc")) == 0, "symlink");
+	CHECK_EQ(lx_open("/mnt/evil", O_RDONLY, 0), -ENOENT);
+	CHECK_EQ(lx_open("/mnt/esc/shadow", O_RDONLY, 0), -ENOENT);
+	CHECK_EQ(lx_syscall3(SYS_readlink, "/mnt/evil", buf, sizeof(buf)), 11);
+	/* writing through it creates nothing outside */
+	CHECK(lx_put("/mnt/esc/lx-escape-test", "x") < 0, "escape write");
+	CHECK(access("/etc/lx-escape-test", F_OK) && errno == ENOENT,
+	      "a file appeared in the host's /etc");
+}
+
+static void test_many_files(void)
+{
+	char name[64];
+	long fd, n, total = 0, i, bad = 0;
+	char d[8192];
+	DIR *dir;
+	struct dirent *de;
+
+	CHECK_OK(lx_syscall2(SYS_mkdir, "/mnt/many", 0755));
+	for (i = 0; i < NFILES && !bad; i++) {
+		snprintf(name, sizeof(name), "/mnt/many/f%ld", i);
+		fd = lx_open(name, O_WRONLY | O_CREAT, 0644);
+		bad = fd < 0;
+		close_fd(fd);
+	}
+	CHECK(!bad, "made %ld files", i);
+	dir = opendir(host("many"));
+	n = 0;
+	while (dir && (de = readdir(dir)))
+		n += de->d_name[0] == 'f';
+	if (dir)
+		closedir(dir);
+	CHECK_EQ(n, NFILES);
+	/* and the other way round: made on the host, listed and read in lx */
+	CHECK_EQ(host_sh("mkdir %s/hostmany && cd %s/hostmany && seq 1 %d | "
+		    "xargs touch", share, share, NFILES), 0);
+	fd = lx_open("/mnt/hostmany", O_RDONLY | O_DIRECTORY, 0);
+	while ((n = lx_syscall3(SYS_getdents64, fd, d, sizeof(d))) > 0) {
+		long off = 0;
+
+		while (off < n) {
+			total += d[off + 19] != '.';
+			off += *(unsigned short *)(d + off + 16);
+		}
+	}
+	close_fd(fd);
+	CHECK_EQ(total, NFILES);
+	for (i = 1, bad = 0; i <= NFILES; i++) {
+		struct stat st;
+
+		snprintf(name, sizeof(name), "/mnt/hostmany/%ld", i);
+		bad += lx_syscall2(SYS_stat, name, &st) != 0;
+	}
+	CHECK_EQ(bad, 0);
+}
+
+static void test_cache_modes(void)
+{
+	struct stat st;
+	char buf[32] = { 0 };
+	int fd;
+
+	CHECK_OK(lx_put("/strict/c", "one"));
+	CHECK_OK(lx_syscall2(SYS_stat, "/strict/c", &st));
+	/* changed on the host: the strict share sees it */
+	fd = open(strcat(strcpy(hp, strict), "/c"), O_WRONLY | O_TRUNC);
+	CHECK_EQ(write(fd, "changed!", 8), 8);
+	close(fd);
+	CHECK_OK(lx_syscall2(SYS_stat, "/strict/c", &st));
+	CHECK_EQ(st.st_size, 8);
+	fd = lx_open("/strict/c", O_RDONLY, 0);
+	CHECK_EQ(lx_syscall3(SYS_read, fd, buf, sizeof(buf)), 8);
+	close_fd(fd);
+	CHECK(!strcmp(buf, "changed!"), "read '%s'", buf);
+	/* a file made on the host appears */
+	CHECK_EQ(host_sh("echo new > %s/appeared", strict), 0);
+	CHECK_OK(lx_syscall2(SYS_stat, "/strict/appeared", &st));
+}
+
+static void test_ro_single(void)
+{
+	char buf[16] = { 0 };
+	long fd;
+
+	/*
+	 * A single-file share is a directory holding only that file, which
+	 * is bind-mounted where it belongs (as an engine's file volume).
+	 */
+	CHECK_OK(lx_syscall2(SYS_mkdir, "/.single", 0700));
+	CHECK_OK(lx_syscall5(SYS_mount, "single", "/.single", "virtiofs", 0, 0));
+	fd = lx_open("/single", O_CREAT | O_WRONLY, 0644);
+	close_fd(fd);
+	CHECK_OK(lx_syscall5(SYS_mount, "/.single/single.txt", "/single", NULL,
+			     MS_BIND, 0));
+
+	fd = lx_open("/ro/r.txt", O_RDONLY, 0);
+	CHECK_EQ(lx_syscall3(SYS_read, fd, buf, sizeof(buf)), 8);
+	close_fd(fd);
+	CHECK_EQ(lx_open("/ro/r.txt", O_WRONLY, 0), -EROFS);
+	CHECK_EQ(lx_put("/ro/new", "x"), -EROFS);
+	CHECK_EQ(lx_syscall1(SYS_unlink, "/ro/r.txt"), -EROFS);
+	memset(buf, 0, sizeof(buf));
+	fd = lx_open("/single", O_RDONLY, 0);
+	CHECK_EQ(lx_syscall3(SYS_read, fd, buf, sizeof(buf)), 7);
+	close_fd(fd);
+	CHECK(!strcmp(buf, "single\n"), "single '%s'", buf);
+	CHECK_OK(lx_put("/single", "rewritten\n"));
+	CHECK_EQ(host_get(single, buf, sizeof(buf)), 10);
+	/* nothing else of the file's host directory is there */
+	CHECK_EQ(lx_syscall2(SYS_access, "/.single/share", F_OK), -ENOENT);
+	CHECK_EQ(lx_put("/.single/other", "x") < 0, 1);
+}
+
+static void test_umount(void)
+{
+	CHECK_OK(lx_syscall2(SYS_umount2, "/mnt", 0));
+	CHECK_OK(lx_syscall2(SYS_umount2, "/strict", 0));
+	CHECK_OK(lx_syscall2(SYS_umount2, "/ro", 0));
+	CHECK_OK(lx_syscall2(SYS_umount2, "/single", 0));
+	CHECK_OK(lx_syscall2(SYS_umount2, "/.single", 0));
+}
+
+int main(void)
+{
+	setup();
+	tap_run("bad shares: clear errors", test_bad);
+	tap_run("four shares: fast, strict, read-only, a single file",
+		add_shares);
+	boot_kernel();
+	tap_run("mount -t virtiofs by tag", test_mount);
+	if (tap.failed)
+		tap_bail("no share mounted");
+	tap_run("files, attributes, directories, links, nodes, renames",
+		test_files);
+	tap_run("rename over an open file", test_rename_over_open);
+	tap_run("statfs, xattrs, fallocate, holes, copy_file_range",
+		test_statfs_xattr_locks);
+	tap_run("POSIX locks between lx processes; a forked process's I/O",
+		test_locks_and_child);
+	tap_run("a non-root caller, ownership, umask, setgid dirs, suid cleared",
+		test_permissions);
+	tap_run("symlinks made inside never lead out of the share",
+		test_symlink_escape);
+	tap_run("10,000 files each way with nofile=1024", test_many_files);
+	tap_run("strict cache mode sees changes made on the host",
+		test_cache_modes);
+	tap_run("read-only share; single-file share", test_ro_single);
+	tap_run("umount", test_umount);
+	halt_kernel();
+	host_sh("rm -rf %s", top);
+	return tap_done();
+}
