@@ -34,7 +34,7 @@ DEPS := linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev \
 HOST_OBJS := $(patsubst host/%.c,$(B)/host/%.o,$(wildcard host/*.c))
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/t-*.c))
 
-.PHONY: all deps kernel test demo bench clean distclean
+.PHONY: all deps kernel test test-asan demo bench clean distclean
 
 all: $(B)/liblx.a
 
@@ -75,6 +75,31 @@ $(B)/tests/%: tests/%.c tests/*.h $(B)/liblx.a
 test: $(TESTS)
 	$(Q)tests/run-tests.sh $(B)/tests
 
+# host/ and the tests under AddressSanitizer and UBSan (the kernel object
+# is not instrumented): every test program, run the same way.
+ASAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+ASAN_HOST_OBJS := $(patsubst host/%.c,$(B)/asan/host/%.o,$(wildcard host/*.c))
+ASAN_TESTS := $(patsubst tests/%.c,$(B)/asan/tests/%,$(wildcard tests/t-*.c))
+
+$(B)/asan/host/%.o: host/%.c host/*.h include/lx/*.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@ (asan)"
+	$(Q)$(CC) $(CFLAGS) $(ASAN) -c -o $@ $<
+
+$(B)/asan/liblx.a: $(B)/lx.o $(ASAN_HOST_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/asan/tests/%: tests/%.c tests/*.h $(B)/asan/liblx.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@ (asan)"
+	$(Q)$(CC) $(CFLAGS) $(ASAN) $(LDFLAGS) -o $@ $< $(B)/asan/liblx.a $(LIBS)
+
+test-asan: $(ASAN_TESTS)
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		UBSAN_OPTIONS=print_stacktrace=1 tests/run-tests.sh $(B)/asan/tests
+
 demo: $(B)/demo/lx-demo
 	$(Q)$<
 
@@ -97,7 +122,7 @@ $(B)/bench/lx-bench: bench/lx-bench.c $(B)/liblx.a
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/liblx.a $(LIBS)
 
 clean:
-	rm -rf $(B)/host $(B)/tests $(B)/demo $(B)/lx.o $(B)/liblx.a
+	rm -rf $(B)/host $(B)/tests $(B)/demo $(B)/asan $(B)/lx.o $(B)/liblx.a
 
 distclean:
 	rm -rf $(B)

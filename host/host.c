@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +64,8 @@ static struct sigaction old_segv, old_bus;
 
 static void *process_anchor;
 static __thread void *thread_task;
-static __thread jmp_buf *kthread_exit_jb;
+/* __builtin_setjmp's buffer: see host_thread_exit() */
+static __thread void **kthread_exit_jb;
 
 static void host_print(const char *str, int len)
 {
@@ -125,10 +125,17 @@ static unsigned long host_mem_alloc(unsigned long size)
 	return (unsigned long)p;
 }
 
+static void host_threads_stop(void);
+
 static void host_mem_free(unsigned long addr, unsigned long size)
 {
-	/* the devices' threads are off kernel RAM before it goes */
+	/*
+	 * Every host thread that may touch kernel RAM (device, timer, poller
+	 * and adopter threads, and those of kernel threads still on their
+	 * way off a kernel stack) has ended before it goes.
+	 */
 	lx_vdevs_destroy();
+	host_threads_stop();
 	munmap((void *)addr, size);
 	ram_base = ram_size = 0;
 }
@@ -194,11 +201,11 @@ static void stack_forget_below(void)
 static void *kthread_main(void *p)
 {
 	struct kthread_start s = *(struct kthread_start *)p;
-	jmp_buf jb;
+	void *jb[5];
 
 	free(p);
-	kthread_exit_jb = &jb;
-	if (setjmp(jb) == 0)
+	kthread_exit_jb = jb;
+	if (__builtin_setjmp(jb) == 0)
 		s.fn(s.arg);
 	stack_forget_below();
 	return NULL;
@@ -243,9 +250,16 @@ static int host_thread_start(void (*fn)(void *), void *arg)
 	return 0;
 }
 
+/*
+ * Called on the kernel stack of the thread's task: back to kthread_main()
+ * on the thread's own stack.  Not libc's longjmp(), which AddressSanitizer
+ * intercepts and which would then clear the shadow between this stack and
+ * the thread's as if they were one.
+ */
+__attribute__((no_sanitize_address, noinline))
 static void host_thread_exit(void)
 {
-	longjmp(*kthread_exit_jb, 1);
+	__builtin_longjmp(kthread_exit_jb, 1);
 }
 
 static unsigned int host_pid(void)
@@ -412,6 +426,22 @@ static void *timer_main(void *arg __attribute__((unused)))
 	return NULL;
 }
 
+/* At halt: end the home process's threads (the kernel has stopped). */
+static void host_threads_stop(void)
+{
+	/* not pthread_cancel(): ended threads leave nothing half unwound */
+	if (eventfd_write(stop_fd, 1) == 0)
+		pthread_join(timer_thread, NULL);
+	pthread_join(adopter_thread, NULL);
+	lx_hostfd_stop();
+	/* kernel threads said they ended; wait until they are off their stacks */
+	while (nr_kthreads)
+		pthread_join(kthreads[--nr_kthreads], NULL);
+	free(kthreads);
+	kthreads = NULL;
+	max_kthreads = 0;
+}
+
 /* Runs the tasks of dead processes until they have exited. */
 static void *adopter_main(void *arg __attribute__((unused)))
 {
@@ -571,18 +601,8 @@ int lx_halt(void)
 
 	if (ret)
 		return ret;
-	/* not pthread_cancel(): ended threads leave nothing half unwound */
-	if (eventfd_write(stop_fd, 1) == 0)
-		pthread_join(timer_thread, NULL);
-	pthread_join(adopter_thread, NULL);
+	/* host_mem_free() stopped the threads; what is left are fds */
 	lx_device_fds_close();
-	lx_hostfd_stop();
-	/* every kernel thread has ended (lx_kernel_halt() waited): reap them */
-	while (nr_kthreads)
-		pthread_join(kthreads[--nr_kthreads], NULL);
-	free(kthreads);
-	kthreads = NULL;
-	max_kthreads = 0;
 	close(timer_fd);
 	close(stop_fd);
 	close(watch_pipe[0]);
