@@ -67,9 +67,18 @@ static __thread void *thread_task;
 /* __builtin_setjmp's buffer: see host_thread_exit() */
 static __thread void **kthread_exit_jb;
 
+/*
+ * The boot console: until the virtio-console (hvc0) registers, the kernel
+ * log goes to that console's fd (as a VM's early console precedes hvc0),
+ * or with LX_LOG set to stderr.
+ */
 static void host_print(const char *str, int len)
 {
-	if (log_to_stderr && write(2, str, len) < 0)
+	int fd = lx_console_fd();
+
+	if (fd < 0 && log_to_stderr)
+		fd = 2;
+	if (fd >= 0 && write(fd, str, len) < 0)
 		return;
 }
 
@@ -532,9 +541,10 @@ int lx_start_kernel(const char *cmdline)
 		if (ret)
 			return ret;
 	}
-	if (strlen(cmdline ? cmdline : "") >= sizeof(full_cmdline))
+	if (strlen(cmdline ? cmdline : "") >= sizeof(full_cmdline) - 8)
 		return -E2BIG;
-	strcpy(full_cmdline, cmdline ? cmdline : "");
+	snprintf(full_cmdline, sizeof(full_cmdline), "%s%s", cmdline ? cmdline : "",
+		 log_to_stderr || lx_console_fd() >= 0 ? " lxlog" : "");
 	if (pthread_key_create(&task_key, task_key_destroy))
 		return -EAGAIN;
 	my_pid = getpid();

@@ -32,6 +32,14 @@ static void console_queue_work(struct lx_vdev *dev, struct lx_vq *vq)
 	lx_vq_signal(dev, vq);
 }
 
+static int console_fd = -1;
+
+/* The console's fd, for the boot console before virtio takes over; or -1. */
+int lx_console_fd(void)
+{
+	return console_fd;
+}
+
 static const struct lx_vdev_ops console_ops = {
 	.queue_work = console_queue_work,
 	.own_queues = 1U << RX_QUEUE,	/* served by nobody: output only */
@@ -92,6 +100,7 @@ int lx_console_add(const char *spec, char *err, size_t errlen)
 	memcpy(dev->config, &cfg, sizeof(cfg));
 	snprintf(dev->cmdline, sizeof(dev->cmdline), "console=hvc0");
 	dev->priv = (void *)(long)fd;
+	console_fd = fd;
 	nr_consoles++;
 	return 0;
 }

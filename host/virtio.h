@@ -163,6 +163,9 @@ int lx_console_add(const char *opts, char *err, size_t errlen);
 int lx_net_add(const char *opts, char *err, size_t errlen);
 int lx_fs_add(const char *opts, char *err, size_t errlen);
 
+/* The virtio-console's host fd (the boot console writes there), or -1. */
+int lx_console_fd(void);
+
 /* Options "key=value,key,..." of a device spec. */
 struct lx_opt {
 	const char *key;

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Tests booting and halting lx, each boot in a fork()ed child. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
 
@@ -78,6 +82,36 @@ static void test_enodev(void)
 	CHECK_EQ(lx_syscall1(SYS_close, 0), -ENODEV);
 }
 
+/*
+ * virtio-console: the kernel log goes to the host fd given, from the boot
+ * messages on (printk, also what /dev/kmsg takes), through hvc0.
+ */
+static void test_console(void)
+{
+	static char log[1 << 16];
+	int p[2], n = 0, r;
+	long fd;
+
+	if (!CHECK(pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0, "pipe"))
+		return;
+	CHECK_OK(add_device("console:fd=%d", p[1]));
+	close(p[1]);	/* the device has its own copy */
+	if (!CHECK_EQ(lx_start_kernel("mem=64M"), 0))
+		return;
+	lx_syscall2(SYS_mkdir, "/dev", 0755);
+	CHECK_OK(lx_syscall5(SYS_mount, "devtmpfs", "/dev", "devtmpfs", 0, 0));
+	fd = lx_syscall3(SYS_open, "/dev/kmsg", O_WRONLY, 0);
+	CHECK_EQ(lx_syscall3(SYS_write, fd, "lx-console-test\n", 16), 16);
+	close_fd(fd);
+	CHECK_EQ(lx_halt(), 0);
+	while ((r = read(p[0], log + n, sizeof(log) - 1 - n)) > 0)
+		n += r;
+	log[n] = 0;
+	CHECK(strstr(log, "Linux version 6.1") != NULL, "no boot banner in %d bytes: %.300s", n, log);
+	CHECK(strstr(log, "lx-console-test") != NULL, "no /dev/kmsg line");
+	close(p[0]);
+}
+
 int main(void)
 {
 	tap_run_forked("boot with mem=64M, uname says Linux 6.1 x86_64, halt",
@@ -90,5 +124,7 @@ int main(void)
 		       test_default_cmdline);
 	tap_run_forked("syscalls return -ENODEV before boot and after halt",
 		       test_enodev);
+	tap_run_forked("virtio-console carries the kernel log to a host fd",
+		       test_console);
 	return tap_done();
 }

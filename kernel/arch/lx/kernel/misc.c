@@ -49,23 +49,40 @@ void panic_smp_self_stop(void)
 		;
 }
 
-/* The kernel log goes to the host; a console made before devices exist. */
+/*
+ * The boot console: the kernel log to the host (host/ adds "lxlog" to the
+ * command line when there is a console device or LX_LOG is set), from the
+ * first message until a real console (hvc0) takes over.  hvc0 cannot
+ * replay the messages before it: its port is not yet findable while it
+ * registers, as on a VM, where an early console fills the same gap.
+ */
+static bool lx_log;
+
+static int __init lx_log_param(char *p)
+{
+	lx_log = true;
+	return 0;
+}
+early_param("lxlog", lx_log_param);
+
 static void lx_console_write(struct console *con, const char *str,
 			     unsigned int len)
 {
 	lx_host->print(str, len);
 }
 
+/* enabled already: a console= for hvc0 must not keep it from starting */
 static struct console lx_console = {
 	.name = "lxcon",
 	.write = lx_console_write,
-	.flags = CON_PRINTBUFFER | CON_BOOT,
+	.flags = CON_PRINTBUFFER | CON_BOOT | CON_ENABLED,
 	.index = -1,
 };
 
 static int __init lx_console_init(void)
 {
-	register_console(&lx_console);
+	if (lx_log)
+		register_console(&lx_console);
 	return 0;
 }
 console_initcall(lx_console_init);
