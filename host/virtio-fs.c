@@ -13,10 +13,36 @@
 #include <string.h>
 
 #include <lx/fuse_server.h>
+#include <lx/host_ops.h>
+#include <lx/lx.h>
 #include "virtio.h"
 
 #define HIPRIO_QUEUE 0		/* FORGETs */
 #define REQUEST_QUEUE 1
+
+/* The shares, by tag, for lx_fs_host_fd(). */
+static struct share {
+	char tag[40];
+	struct lx_fuse_server *server;
+} shares[LX_VDEV_MAX];
+static int nr_shares;
+
+int lx_fs_host_fd(int lx_fd, int flags)
+{
+	struct lx_fuse_ref ref;
+	long ret;
+	int i;
+
+	ret = lx_syscall2(LX_SYS_FUSE_REF, lx_fd, &ref);
+	if (ret)
+		return ret;
+	ref.tag[sizeof(ref.tag) - 1] = 0;
+	for (i = 0; i < nr_shares; i++)
+		if (shares[i].server && !strcmp(shares[i].tag, ref.tag))
+			return lx_fuse_server_host_fd(shares[i].server,
+						      ref.nodeid, ref.fh, flags);
+	return -ENODEV;
+}
 
 static void fs_queue_work(struct lx_vdev *dev, struct lx_vq *vq)
 {
@@ -38,6 +64,11 @@ static void fs_queue_work(struct lx_vdev *dev, struct lx_vq *vq)
 
 static void fs_destroy(struct lx_vdev *dev)
 {
+	int i;
+
+	for (i = 0; i < nr_shares; i++)
+		if (shares[i].server == dev->priv)
+			shares[i].server = NULL;
 	lx_fuse_server_destroy(dev->priv);
 	dev->priv = NULL;
 }
@@ -105,6 +136,8 @@ int lx_fs_add(const char *spec, char *err, size_t errlen)
 	}
 	memcpy(dev->config, &cfg, sizeof(cfg));
 	dev->priv = s;
+	snprintf(shares[nr_shares].tag, sizeof(shares[0].tag), "%s", tag);
+	shares[nr_shares++].server = s;
 	nr_fs++;
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -497,6 +498,44 @@ static void test_ro_single(void)
 	CHECK_EQ(lx_put("/.single/other", "x") < 0, 1);
 }
 
+/*
+ * DESIGN.md decision 2: the host fd behind an lx file maps the host file;
+ * stores and write() through lx see each other.
+ */
+static void test_host_fd_mapping(void)
+{
+	char buf[8] = { 0 };
+	long fd, hfd;
+	char *m;
+
+	CHECK_OK(lx_put("/strict/map", "abcdef"));
+	fd = lx_open("/strict/map", O_RDWR, 0);
+	CHECK_OK(fd);
+	hfd = lx_fs_host_fd(fd, O_RDWR);
+	if (!CHECK(hfd >= 0, "lx_fs_host_fd: %ld", hfd))
+		return;
+	m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, hfd, 0);
+	if (!CHECK(m != MAP_FAILED, "mmap: %s", strerror(errno)))
+		return;
+	CHECK(!memcmp(m, "abcdef", 6), "mapped '%.6s'", m);
+	CHECK_EQ(lx_syscall4(SYS_pwrite64, fd, "XY", 2, 0), 2);
+	CHECK(!memcmp(m, "XYcdef", 6), "after write(): '%.6s'", m);
+	m[2] = 'Z';
+	CHECK_EQ(lx_syscall4(SYS_pread64, fd, buf, 6, 0), 6);
+	CHECK(!memcmp(buf, "XYZdef", 6), "read() after the store: '%s'", buf);
+	munmap(m, 4096);
+	close(hfd);
+	close_fd(fd);
+	/* not more access than the lx fd has; not a virtio-fs file */
+	fd = lx_open("/strict/map", O_RDONLY, 0);
+	CHECK_EQ(lx_fs_host_fd(fd, O_RDWR), -EACCES);
+	close_fd(fd);
+	CHECK_EQ(lx_fs_host_fd(0, O_RDONLY), -EBADF);
+	fd = lx_open("/", O_RDONLY, 0);
+	CHECK_EQ(lx_fs_host_fd(fd, O_RDONLY), -EINVAL);
+	close_fd(fd);
+}
+
 static void test_umount(void)
 {
 	CHECK_OK(lx_syscall2(SYS_umount2, "/mnt", 0));
@@ -531,6 +570,8 @@ int main(void)
 	tap_run("strict cache mode sees changes made on the host",
 		test_cache_modes);
 	tap_run("read-only share; single-file share", test_ro_single);
+	tap_run("the host fd behind an lx file maps it, coherent with write()",
+		test_host_fd_mapping);
 	tap_run("umount", test_umount);
 	halt_kernel();
 	host_sh("rm -rf %s", top);

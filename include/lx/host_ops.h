@@ -108,9 +108,18 @@ struct lx_host_ops {
  * lx's own system calls, outside the x86-64 numbers: made by host/ through
  * lx_syscall() (guest/ refuses them to programs).
  *   LX_SYS_HOSTFD(host_fd, flags): an lx fd for host_fd (see lx_hostfd()).
+ *   LX_SYS_FUSE_REF(fd, struct lx_fuse_ref *): what names the host file
+ *     behind an lx fd of a regular file on virtio-fs (-EINVAL for others).
  */
 #define LX_SYS_BASE 0x4c580000
 #define LX_SYS_HOSTFD (LX_SYS_BASE + 1)
+#define LX_SYS_FUSE_REF (LX_SYS_BASE + 2)
+
+struct lx_fuse_ref {
+	char tag[40];			/* the share's tag: the mount's source */
+	unsigned long long nodeid;	/* FUSE node id */
+	unsigned long long fh;		/* FUSE file handle of the open file */
+};
 
 /* What arch/lx exports to host/ (the only global symbols of the kernel). */
 int lx_kernel_boot(const struct lx_host_ops *ops, const char *cmdline);

@@ -114,6 +114,16 @@ int lx_halt(void);
  */
 int lx_hostfd(int host_fd, int flags);
 
+/*
+ * The host file behind lx fd lx_fd, a regular file on a virtio-fs share:
+ * a new host fd of it (the caller closes it), opened with flags O_RDONLY
+ * or O_RDWR (within what lx_fd was opened for), so that the file can be
+ * mapped from the host itself, coherent with write() through lx (DESIGN.md
+ * decision 2).  In the process that declared the share.  -EINVAL if lx_fd
+ * is not on virtio-fs, -EACCES for more access than lx_fd has.
+ */
+int lx_fs_host_fd(int lx_fd, int flags);
+
 /* A short text for a -errno value returned by lx (e.g. "No such file"). */
 const char *lx_strerror(long err);
 
