@@ -36,7 +36,7 @@ TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/t-*.c))
 
 .PHONY: all deps kernel test test-asan demo bench clean distclean
 
-all: $(B)/liblx.a
+all: $(B)/liblx.a $(B)/lxexec
 
 deps:
 	@echo "  DEPS    apt-get install $(DEPS)"
@@ -62,6 +62,24 @@ $(B)/host/%.o: host/%.c host/*.h include/lx/*.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# guest/: the program runner (lxexec) and what runs in program processes
+GUEST_OBJS := $(patsubst guest/%.c,$(B)/guest/%.o,$(filter-out guest/lxexec.c,$(wildcard guest/*.c))) \
+	$(B)/guest/entry.o
+
+$(B)/guest/%.o: guest/%.c guest/*.h include/lx/*.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/guest/entry.o: guest/entry.S guest/guest.h
+	@mkdir -p $(dir $@)
+	@echo "  AS      $@"
+	$(Q)$(CC) -D__ASSEMBLY__ -fPIE -c -o $@ $<
+
+$(B)/lxexec: $(B)/guest/lxexec.o $(GUEST_OBJS) $(B)/liblx.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/liblx.a: $(B)/lx.o $(HOST_OBJS)
 	@echo "  AR      $@"

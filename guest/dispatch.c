@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dispatch.c - what a program's system call becomes.
+ *
+ * Most calls go to lx with the thread's registers (lx_syscall_regs()).
+ * Memory belongs to the host (DESIGN.md decision 2): mmap, munmap,
+ * mprotect, mremap, madvise and brk are host calls on the program's
+ * address space; the FS base is the program's own (arch_prctl); exits end
+ * the host thread or process after lx has seen them.
+ */
+#define _GNU_SOURCE
+#include <asm/prctl.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <asm/ptrace.h>
+
+#include <lx/lx.h>
+#include "guest.h"
+
+#ifndef PR_SET_SYSCALL_USER_DISPATCH
+#define PR_SET_SYSCALL_USER_DISPATCH 59
+#define PR_SYS_DISPATCH_ON 1
+#endif
+
+#define ALTSTACK_SIZE (64 << 10)
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000
+#endif
+
+/* The program break: its own mapping, never the host's brk (a pitfall). */
+static uint64_t brk_start, brk_cur, brk_mapped;
+
+void lx_guest_set_brk(uint64_t start)
+{
+	brk_start = brk_cur = brk_mapped = (start + 4095) & ~4095UL;
+}
+
+static long guest_brk(uint64_t want)
+{
+	uint64_t top;
+	void *p;
+
+	if (!want || want < brk_start)
+		return brk_cur;
+	top = (want + 4095) & ~4095UL;
+	if (top > brk_mapped) {
+		p = mmap((void *)brk_mapped, top - brk_mapped,
+			 PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (p == MAP_FAILED)
+			return brk_cur;
+		brk_mapped = top;
+	}
+	brk_cur = want;
+	return brk_cur;
+}
+
+static long host_ret(long r)
+{
+	return r < 0 ? -errno : r;
+}
+
+/* A file mapping of an lx fd: private copy read through lx. */
+static long guest_mmap_file(uint64_t addr, uint64_t len, int prot, int flags,
+			    long fd, long off)
+{
+	void *p;
+	long n, done = 0;
+
+	if (flags & MAP_SHARED && prot & PROT_WRITE)
+		return -ENODEV;	/* writable shared file maps: not yet */
+	p = mmap((void *)addr, len, PROT_READ | PROT_WRITE,
+		 (flags & ~(MAP_SHARED | MAP_SHARED_VALIDATE)) | MAP_PRIVATE |
+			 MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	while ((uint64_t)done < len) {
+		n = lx_syscall4(SYS_pread64, fd, (char *)p + done, len - done,
+				off + done);
+		if (n < 0) {
+			munmap(p, len);
+			return n;
+		}
+		if (n == 0)
+			break;	/* past the end: zeroes */
+		done += n;
+	}
+	if (mprotect(p, len, prot)) {
+		munmap(p, len);
+		return -errno;
+	}
+	return (long)p;
+}
+
+static long guest_arch_prctl(struct lx_thread *t, long code, uint64_t addr)
+{
+	switch (code) {
+	case ARCH_SET_FS:
+		t->prog_fs = addr;
+		return 0;
+	case ARCH_GET_FS:
+		/* a plain store: a bad pointer faults in the program's thread */
+		*(uint64_t *)addr = t->prog_fs;
+		return 0;
+	case ARCH_SET_GS:
+	case ARCH_GET_GS:
+		return -EINVAL;	/* GS is lx's: a documented limit */
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Serve the call in regs; returns the value for rax. */
+static long guest_call(struct lx_thread *t, struct pt_regs *r)
+{
+	long nr = r->orig_rax;
+
+	switch (nr) {
+	case SYS_mmap:
+		if (r->r10 & MAP_ANONYMOUS)
+			return host_ret((long)mmap((void *)r->rdi, r->rsi, r->rdx,
+						   r->r10, -1, 0));
+		return guest_mmap_file(r->rdi, r->rsi, r->rdx, r->r10, r->r8,
+				       r->r9);
+	case SYS_munmap:
+		return host_ret(munmap((void *)r->rdi, r->rsi));
+	case SYS_mprotect:
+		return host_ret(mprotect((void *)r->rdi, r->rsi, r->rdx));
+	case SYS_mremap:
+		return host_ret((long)mremap((void *)r->rdi, r->rsi, r->rdx,
+					     r->r10, (void *)r->r8));
+	case SYS_madvise:
+		return host_ret(madvise((void *)r->rdi, r->rsi, r->rdx));
+	case SYS_brk:
+		return guest_brk(r->rdi);
+	case SYS_arch_prctl:
+		return guest_arch_prctl(t, r->rdi, r->rsi);
+	case SYS_rseq:
+		return -ENOSYS;
+	case SYS_exit:
+	case SYS_exit_group:
+		/* lx sees the exit (the parent's wait4), then the host */
+		lx_syscall_regs(r);
+		syscall(SYS_exit_group, r->rdi);
+		return -ENOSYS;
+	default:
+		if ((unsigned long)nr >= 1024)
+			return -ENOSYS;	/* lx's own numbers are not programs' */
+		lx_syscall_regs(r);
+		return r->rax;
+	}
+}
+
+void lx_guest_sigsys(int sig, void *info, void *ucp)
+{
+	ucontext_t *uc = ucp;
+	greg_t *g = uc->uc_mcontext.gregs;
+	struct lx_thread *t;
+	struct pt_regs r = {
+		.r15 = g[REG_R15], .r14 = g[REG_R14], .r13 = g[REG_R13],
+		.r12 = g[REG_R12], .rbp = g[REG_RBP], .rbx = g[REG_RBX],
+		.r11 = g[REG_R11], .r10 = g[REG_R10], .r9 = g[REG_R9],
+		.r8 = g[REG_R8], .rax = -ENOSYS, .rcx = g[REG_RCX],
+		.rdx = g[REG_RDX], .rsi = g[REG_RSI], .rdi = g[REG_RDI],
+		.orig_rax = ((siginfo_t *)info)->si_syscall,
+		.rip = g[REG_RIP], .cs = 0x33, .eflags = g[REG_EFL],
+		.rsp = g[REG_RSP], .ss = 0x2b,
+	};
+
+	(void)sig;
+	__asm__ volatile("mov %%gs:0, %0" : "=r"(t));
+	r.rax = guest_call(t, &r);
+	/* lx may have moved the thread (a restart, a signal handler) */
+	g[REG_R15] = r.r15;
+	g[REG_R14] = r.r14;
+	g[REG_R13] = r.r13;
+	g[REG_R12] = r.r12;
+	g[REG_RBP] = r.rbp;
+	g[REG_RBX] = r.rbx;
+	g[REG_R11] = r.r11;
+	g[REG_R10] = r.r10;
+	g[REG_R9] = r.r9;
+	g[REG_R8] = r.r8;
+	g[REG_RAX] = r.rax;
+	g[REG_RCX] = r.rcx;
+	g[REG_RDX] = r.rdx;
+	g[REG_RSI] = r.rsi;
+	g[REG_RDI] = r.rdi;
+	g[REG_RIP] = r.rip;
+	g[REG_RSP] = r.rsp;
+	g[REG_EFL] = r.eflags;
+}
+
+/* The kernel's sigaction, for SA_RESTORER with lx's own restorer. */
+struct k_sigaction {
+	void (*handler)(int, void *, void *);
+	unsigned long flags;
+	void (*restorer)(void);
+	unsigned long mask;
+};
+
+/*
+ * Make the calling host thread a program thread: its block in GS, an
+ * alternate stack for the gate, SIGSYS to the gate, and Syscall User
+ * Dispatch on (selector "allow" until the program starts).
+ */
+int lx_guest_thread_init(struct lx_thread *t)
+{
+	struct k_sigaction sa = {
+		.handler = lx_sigsys_entry,
+		.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
+		.restorer = lx_sigsys_restorer,
+		.mask = ~0UL,
+	};
+	stack_t ss;
+	uint64_t fs;
+
+	t->self = t;
+	t->selector = 0;
+	__asm__ volatile("rdfsbase %0" : "=r"(fs));
+	t->lx_fs = fs;
+	t->altstack = mmap(NULL, ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (t->altstack == MAP_FAILED)
+		return -errno;
+	t->altstack_size = ALTSTACK_SIZE;
+	ss.ss_sp = t->altstack;
+	ss.ss_size = ALTSTACK_SIZE;
+	ss.ss_flags = 0;
+	if (sigaltstack(&ss, NULL))
+		return -errno;
+	__asm__ volatile("wrgsbase %0" : : "r"(t));
+	if (syscall(SYS_rt_sigaction, SIGSYS, &sa, NULL, 8))
+		return -errno;
+	if (prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
+		  (unsigned long)lx_gate_start,
+		  (unsigned long)(lx_gate_end - lx_gate_start),
+		  &t->selector))
+		return -errno;
+	return 0;
+}

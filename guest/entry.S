@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * entry.S - the system call gate of program threads.
+ *
+ * A program's syscall instruction is trapped by Syscall User Dispatch and
+ * arrives here as SIGSYS, on lx's alternate stack, with the program's FS.
+ * Before any C runs: SUD is switched to "allow" (lx's own host calls must
+ * not trap) and FS to lx's TLS (the host libc and the stack protector read
+ * %fs).  On the way back the program's FS and "block" return, and the
+ * restorer's rt_sigreturn - inside the one address range SUD lets through
+ * - resumes the program with its registers, vector state included, as the
+ * host kernel saved them in the signal frame.
+ */
+#include "guest.h"
+
+	.section .text.lx_gate, "ax"
+	.globl lx_gate_start, lx_gate_end
+lx_gate_start:
+
+	.globl lx_sigsys_restorer
+	.type lx_sigsys_restorer, @function
+lx_sigsys_restorer:
+	mov $15, %eax			/* rt_sigreturn */
+	syscall
+	ud2
+	.size lx_sigsys_restorer, . - lx_sigsys_restorer
+
+lx_gate_end:
+
+	.text
+	.globl lx_sigsys_entry
+	.type lx_sigsys_entry, @function
+lx_sigsys_entry:
+	mov %gs:LX_THREAD_SELF, %rax
+	movb $0, LX_THREAD_SELECTOR(%rax)
+	rdfsbase %rcx
+	mov %rcx, LX_THREAD_PROG_FS(%rax)
+	mov LX_THREAD_LX_FS(%rax), %rcx
+	wrfsbase %rcx
+	sub $8, %rsp			/* entered as after a call: align */
+	call lx_guest_sigsys
+	add $8, %rsp
+	mov %gs:LX_THREAD_SELF, %rax
+	mov LX_THREAD_PROG_FS(%rax), %rcx
+	wrfsbase %rcx
+	movb $1, LX_THREAD_SELECTOR(%rax)
+	ret				/* to lx_sigsys_restorer */
+	.size lx_sigsys_entry, . - lx_sigsys_entry
+
+/* Start the program: its stack, clean registers, its FS empty. */
+	.globl lx_guest_jump
+	.type lx_guest_jump, @function
+lx_guest_jump:
+	mov %rsi, %rsp
+	mov %rdi, %r11
+	xor %eax, %eax
+	wrfsbase %rax
+	mov %gs:LX_THREAD_SELF, %rcx
+	movb $1, LX_THREAD_SELECTOR(%rcx)
+	xor %ebx, %ebx
+	xor %ecx, %ecx
+	xor %edx, %edx			/* no function for atexit() */
+	xor %esi, %esi
+	xor %edi, %edi
+	xor %ebp, %ebp
+	xor %r8d, %r8d
+	xor %r9d, %r9d
+	xor %r10d, %r10d
+	xor %r12d, %r12d
+	xor %r13d, %r13d
+	xor %r14d, %r14d
+	xor %r15d, %r15d
+	jmp *%r11
+	.size lx_guest_jump, . - lx_guest_jump
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * guest.h - running unmodified x86-64 programs on lx (DESIGN.md decisions
+ * 6 and 7): the per-thread block, the system call gate, the loader.
+ */
+#ifndef _LX_GUEST_H
+#define _LX_GUEST_H
+
+#ifndef __ASSEMBLY__
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * lx's block of a program thread, reached through GS base (programs'
+ * libcs and Go do not use GS).  The offsets are used by entry.S.
+ */
+struct lx_thread {
+	struct lx_thread *self;		/* 0: %gs:0 gives the block */
+	uint64_t prog_fs;		/* 8: the program's FS base */
+	uint64_t lx_fs;			/* 16: lx's own FS base (host TLS) */
+	volatile uint8_t selector;	/* 24: SUD: 0 allow, 1 block */
+	uint8_t pad[7];
+	void *altstack;
+	size_t altstack_size;
+};
+
+#define LX_THREAD_SELF 0
+#define LX_THREAD_PROG_FS 8
+#define LX_THREAD_LX_FS 16
+#define LX_THREAD_SELECTOR 24
+
+/* entry.S */
+extern char lx_gate_start[], lx_gate_end[];
+void lx_sigsys_entry(int sig, void *info, void *uc);
+void lx_sigsys_restorer(void);
+void lx_guest_jump(uint64_t entry, uint64_t sp) __attribute__((noreturn));
+
+/* dispatch.c */
+int lx_guest_thread_init(struct lx_thread *t);
+void lx_guest_sigsys(int sig, void *info, void *uc);
+void lx_guest_set_brk(uint64_t start);
+
+/* loader.c */
+struct lx_image {
+	uint64_t entry;		/* where the program starts */
+	uint64_t sp;		/* its initial stack pointer */
+	uint64_t brk;		/* end of its data: the program break */
+};
+int lx_guest_load(const char *path, char *const argv[], char *const envp[],
+		  struct lx_image *img, char *err, size_t errlen);
+
+#else
+#define LX_THREAD_SELF 0
+#define LX_THREAD_PROG_FS 8
+#define LX_THREAD_LX_FS 16
+#define LX_THREAD_SELECTOR 24
+#endif
+
+#endif /* _LX_GUEST_H */

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * loader.c - an ELF64 x86-64 program, read through lx's file system,
+ * mapped into this host process, with the stack Linux would give it.
+ * Static and static-pie programs for now; an interpreter (PT_INTERP)
+ * is refused with a clear error.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <lx/lx.h>
+#include "guest.h"
+
+#define STACK_SIZE (8UL << 20)
+#define PIE_BASE 0x555555554000UL
+
+static long lx_pread_all(long fd, void *buf, size_t len, long off)
+{
+	size_t done = 0;
+	long n;
+
+	while (done < len) {
+		n = lx_syscall4(SYS_pread64, fd, (char *)buf + done, len - done,
+				off + done);
+		if (n < 0)
+			return n;
+		if (n == 0)
+			break;
+		done += n;
+	}
+	return done;
+}
+
+static int prot_of(uint32_t f)
+{
+	return (f & PF_R ? PROT_READ : 0) | (f & PF_W ? PROT_WRITE : 0) |
+	       (f & PF_X ? PROT_EXEC : 0);
+}
+
+/* Map the PT_LOAD segments at base + p_vaddr. */
+static int map_segments(long fd, const Elf64_Phdr *ph, int n, uint64_t base,
+			uint64_t *end)
+{
+	int i;
+
+	*end = 0;
+	for (i = 0; i < n; i++) {
+		uint64_t start, stop, va = base + ph[i].p_vaddr;
+		void *p;
+		long r;
+
+		if (ph[i].p_type != PT_LOAD)
+			continue;
+		if (ph[i].p_filesz > ph[i].p_memsz)
+			return -ENOEXEC;
+		start = va & ~4095UL;
+		stop = (va + ph[i].p_memsz + 4095) & ~4095UL;
+		p = mmap((void *)start, stop - start, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
+			 0);
+		if (p == MAP_FAILED)
+			return -errno;
+		r = lx_pread_all(fd, (void *)va, ph[i].p_filesz,
+				 ph[i].p_offset);
+		if (r < 0)
+			return r;
+		if (mprotect(p, stop - start, prot_of(ph[i].p_flags)))
+			return -errno;
+		if (va + ph[i].p_memsz > *end)
+			*end = va + ph[i].p_memsz;
+	}
+	return 0;
+}
+
+static uint64_t *push(uint64_t *sp, uint64_t v)
+{
+	*--sp = v;
+	return sp;
+}
+
+/* argv, envp and auxv as Linux lays them out (fs/binfmt_elf.c). */
+static uint64_t build_stack(char *const argv[], char *const envp[],
+			    const char *execfn, uint64_t phdr, int phnum,
+			    uint64_t entry)
+{
+	char *base, *strp;
+	uint64_t *sp, auxv[64], *a = auxv;
+	int argc = 0, envc = 0, i, naux;
+	char **uargv, **uenvp;
+	unsigned char *rnd;
+
+	base = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (base == MAP_FAILED)
+		return 0;
+	strp = base + STACK_SIZE;
+	while (argv[argc])
+		argc++;
+	while (envp[envc])
+		envc++;
+	uargv = calloc(argc + 1, sizeof(char *));
+	uenvp = calloc(envc + 1, sizeof(char *));
+	if (!uargv || !uenvp)
+		return 0;
+	/* strings at the top */
+	strp -= strlen(execfn) + 1;
+	strcpy(strp, execfn);
+	{
+		char *fn = strp;
+
+		for (i = envc - 1; i >= 0; i--) {
+			strp -= strlen(envp[i]) + 1;
+			strcpy(strp, envp[i]);
+			uenvp[i] = strp;
+		}
+		for (i = argc - 1; i >= 0; i--) {
+			strp -= strlen(argv[i]) + 1;
+			strcpy(strp, argv[i]);
+			uargv[i] = strp;
+		}
+		strp -= 16;
+		rnd = (unsigned char *)strp;
+		if (getrandom(rnd, 16, 0) != 16)
+			memset(rnd, 0x5a, 16);
+		strp -= sizeof("x86_64");
+		strcpy(strp, "x86_64");
+#define AUX(k, v) do { *a++ = (k); *a++ = (uint64_t)(v); } while (0)
+		AUX(AT_PHDR, phdr);
+		AUX(AT_PHENT, sizeof(Elf64_Phdr));
+		AUX(AT_PHNUM, phnum);
+		AUX(AT_PAGESZ, 4096);
+		AUX(AT_BASE, 0);
+		AUX(AT_FLAGS, 0);
+		AUX(AT_ENTRY, entry);
+		AUX(AT_UID, lx_syscall0(SYS_getuid));
+		AUX(AT_EUID, lx_syscall0(SYS_geteuid));
+		AUX(AT_GID, lx_syscall0(SYS_getgid));
+		AUX(AT_EGID, lx_syscall0(SYS_getegid));
+		AUX(AT_SECURE, 0);
+		AUX(AT_HWCAP, getauxval(AT_HWCAP));
+		/* FSGSBASE hidden: programs must not write GS, lx's anchor */
+		AUX(AT_HWCAP2, getauxval(AT_HWCAP2) & ~2UL);
+		AUX(AT_CLKTCK, 100);
+		AUX(AT_RANDOM, rnd);
+		AUX(AT_PLATFORM, strp);
+		AUX(AT_EXECFN, fn);
+		AUX(AT_NULL, 0);
+#undef AUX
+	}
+	naux = a - auxv;
+	sp = (uint64_t *)((uintptr_t)strp & ~15UL);
+	/* keep the final sp 16-byte aligned */
+	if ((naux + envc + 1 + argc + 1 + 1) & 1)
+		sp = push(sp, 0);
+	for (i = naux - 1; i >= 0; i--)
+		sp = push(sp, auxv[i]);
+	sp = push(sp, 0);
+	for (i = envc - 1; i >= 0; i--)
+		sp = push(sp, (uint64_t)uenvp[i]);
+	sp = push(sp, 0);
+	for (i = argc - 1; i >= 0; i--)
+		sp = push(sp, (uint64_t)uargv[i]);
+	sp = push(sp, argc);
+	free(uargv);
+	free(uenvp);
+	return (uint64_t)sp;
+}
+
+int lx_guest_load(const char *path, char *const argv[], char *const envp[],
+		  struct lx_image *img, char *err, size_t errlen)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[64];
+	uint64_t base = 0, end, phdr = 0;
+	long fd, r;
+	int i;
+
+	fd = lx_syscall4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, lx_strerror(fd));
+		return fd;
+	}
+	r = lx_pread_all(fd, &eh, sizeof(eh), 0);
+	if (r != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG)) {
+		snprintf(err, errlen, "%s: not an ELF file", path);
+		r = -ENOEXEC;
+		goto out;
+	}
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64) {
+		snprintf(err, errlen, "%s: not an x86-64 program (64-bit ELF)",
+			 path);
+		r = -ENOEXEC;
+		goto out;
+	}
+	if ((eh.e_type != ET_EXEC && eh.e_type != ET_DYN) ||
+	    eh.e_phentsize != sizeof(Elf64_Phdr) || !eh.e_phnum ||
+	    eh.e_phnum > 64) {
+		snprintf(err, errlen, "%s: not an executable ELF file", path);
+		r = -ENOEXEC;
+		goto out;
+	}
+	r = lx_pread_all(fd, ph, eh.e_phnum * sizeof(ph[0]), eh.e_phoff);
+	if (r != (long)(eh.e_phnum * sizeof(ph[0]))) {
+		snprintf(err, errlen, "%s: truncated program headers", path);
+		r = -ENOEXEC;
+		goto out;
+	}
+	for (i = 0; i < eh.e_phnum; i++) {
+		if (ph[i].p_type == PT_INTERP) {
+			snprintf(err, errlen,
+				 "%s: dynamically linked programs are not supported yet",
+				 path);
+			r = -ENOEXEC;
+			goto out;
+		}
+	}
+	if (eh.e_type == ET_DYN)
+		base = PIE_BASE;	/* static-pie */
+	r = map_segments(fd, ph, eh.e_phnum, base, &end);
+	if (r) {
+		snprintf(err, errlen, "%s: cannot map: %s", path,
+			 lx_strerror(r));
+		goto out;
+	}
+	for (i = 0; i < eh.e_phnum; i++) {
+		if (ph[i].p_type == PT_PHDR)
+			phdr = base + ph[i].p_vaddr;
+		else if (ph[i].p_type == PT_LOAD && !phdr &&
+			 ph[i].p_offset <= eh.e_phoff &&
+			 eh.e_phoff < ph[i].p_offset + ph[i].p_filesz)
+			phdr = base + ph[i].p_vaddr + eh.e_phoff - ph[i].p_offset;
+	}
+	img->entry = base + eh.e_entry;
+	img->brk = end;
+	img->sp = build_stack(argv, envp, path, phdr, eh.e_phnum, img->entry);
+	if (!img->sp) {
+		snprintf(err, errlen, "%s: no memory for the stack", path);
+		r = -ENOMEM;
+	}
+out:
+	lx_syscall1(SYS_close, fd);
+	return r;
+}

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lxexec - run a program on lx.
+ *
+ * This process becomes the container's kernel home process: it declares
+ * the root (a host directory through virtio-fs), boots lx, mounts the root
+ * and makes it the root of lx's init, gives lx the host's stdio as hostfd
+ * files, and forks the program process (lx_fork()), which loads PROG
+ * through lx's file system and runs it with its system calls trapped into
+ * lx (guest/).  lxexec exits with PROG's status, 128+N if signal N ended it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <lx/lx.h>
+#include "guest.h"
+
+#define MAX_ENV 256
+
+static const char usage[] =
+	"usage: lxexec --rootfs DIR [--mem SIZE] [--env K=V]... [--cwd DIR]\n"
+	"              [--debug] -- PROG [ARGS...]\n"
+	"\n"
+	"Boot lx with DIR as the container's root (shared through virtio-fs),\n"
+	"run PROG in it with its system calls served by lx, and exit with its\n"
+	"status (128+N if signal N ended it).  PROG without a '/' is looked up\n"
+	"in PATH inside the root.  Static and static-pie x86-64 programs for\n"
+	"now.\n"
+	"\n"
+	"  --rootfs DIR   the container's root file system (a host directory)\n"
+	"  --mem SIZE     the kernel's memory (default 256M)\n"
+	"  --env K=V      an environment variable for PROG (repeatable)\n"
+	"  --cwd DIR      PROG's working directory inside the root (default /)\n"
+	"  --debug        the kernel log on stderr\n";
+
+static void die(int status, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+static void die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("lxexec: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(NULL);
+	/* no exit(): the program process must not run the home's atexit */
+	_exit(status);
+}
+
+/* Mount the root in lx and make it init's root (and so everyone's). */
+static void enter_root(const char *cwd)
+{
+	long r;
+
+	lx_syscall2(SYS_mkdir, "/root", 0755);
+	r = lx_syscall5(SYS_mount, "root", "/root", "virtiofs", 0, 0);
+	if (r)
+		die(1, "cannot mount the root in lx: %s", lx_strerror(r));
+	/* what programs expect, where the image has the directories */
+	lx_syscall5(SYS_mount, "proc", "/root/proc", "proc", 0, 0);
+	lx_syscall5(SYS_mount, "devtmpfs", "/root/dev", "devtmpfs", 0, 0);
+	lx_syscall5(SYS_mount, "tmpfs", "/root/tmp", "tmpfs", 0, 0);
+	if (lx_syscall1(SYS_chdir, "/root") || lx_syscall1(SYS_chroot, ".") ||
+	    lx_syscall1(SYS_chdir, "/"))
+		die(1, "cannot enter the root in lx");
+	r = lx_syscall1(SYS_chdir, cwd);
+	if (r)
+		die(1, "--cwd %s: %s", cwd, lx_strerror(r));
+}
+
+/* The host's fds 0-2 become lx's 0-2. */
+static void give_stdio(void)
+{
+	static const int modes[3] = { O_RDONLY, O_WRONLY, O_WRONLY };
+	int fd, h;
+	long l;
+
+	for (fd = 0; fd < 3; fd++) {
+		h = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (h < 0)
+			continue;	/* closed on the host: closed in lx */
+		l = lx_hostfd(h, modes[fd]);
+		if (l < 0) {
+			close(h);
+			continue;
+		}
+		if (l != fd) {
+			lx_syscall3(SYS_dup3, l, fd, 0);
+			lx_syscall1(SYS_close, l);
+		}
+	}
+}
+
+/* PROG as execvp finds it, inside lx's root. */
+static const char *find_prog(const char *prog, const char *path, char *buf,
+			     size_t len)
+{
+	const char *p = path, *colon;
+	struct stat st;
+
+	if (strchr(prog, '/'))
+		return prog;
+	while (p && *p) {
+		colon = strchr(p, ':');
+		snprintf(buf, len, "%.*s/%s",
+			 (int)(colon ? colon - p : (long)strlen(p)), p, prog);
+		if (!lx_syscall2(SYS_stat, buf, &st) && S_ISREG(st.st_mode))
+			return buf;
+		p = colon ? colon + 1 : NULL;
+	}
+	return NULL;
+}
+
+static void __attribute__((noreturn)) run_program(char **argv, char **envp,
+						  const char *path)
+{
+	static struct lx_thread block;
+	struct lx_image img;
+	char err[512], buf[4096];
+	const char *prog;
+	int r;
+
+	prog = find_prog(argv[0], path, buf, sizeof(buf));
+	if (!prog)
+		die(127, "%s: not found in PATH", argv[0]);
+	r = lx_guest_load(prog, argv, envp, &img, err, sizeof(err));
+	if (r)
+		die(r == -ENOENT ? 127 : 126, "%s", err);
+	lx_guest_set_brk(img.brk);
+	r = lx_guest_thread_init(&block);
+	if (r)
+		die(126, "cannot trap system calls (Syscall User Dispatch): %s",
+		    strerror(-r));
+	lx_guest_jump(img.entry, img.sp);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rootfs", required_argument, NULL, 'r' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "cwd", required_argument, NULL, 'c' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *rootfs = NULL, *mem = "256M", *cwd = "/";
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	char *envp[MAX_ENV + 3], spec[4200], err[512], cmdline[64];
+	int nenv = 0, debug = 0, c, st, i;
+	long lst = 0;
+	pid_t pid;
+
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			rootfs = optarg;
+			break;
+		case 'm':
+			mem = optarg;
+			break;
+		case 'e':
+			if (!strchr(optarg, '='))
+				die(2, "--env %s: not K=V", optarg);
+			if (nenv == MAX_ENV)
+				die(2, "--env: more than %d variables", MAX_ENV);
+			if (!strncmp(optarg, "PATH=", 5))
+				path = optarg + 5;
+			envp[nenv++] = optarg;
+			break;
+		case 'c':
+			cwd = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc)
+		die(2, "no program given (lxexec --help)");
+	if (!rootfs)
+		die(2, "no --rootfs DIR given (lxexec --help)");
+	for (i = 0; i < nenv && strncmp(envp[i], "PATH=", 5); i++)
+		;
+	if (i == nenv) {
+		static char pathenv[256];
+
+		snprintf(pathenv, sizeof(pathenv), "PATH=%s", path);
+		envp[nenv++] = pathenv;
+	}
+	envp[nenv] = NULL;
+
+	snprintf(spec, sizeof(spec), "fs:tag=root,dir=%s", rootfs);
+	if (lx_device_add(spec, err, sizeof(err)))
+		die(2, "--rootfs: %s", err);
+	if (debug && lx_device_add("console:fd=2", err, sizeof(err)))
+		die(1, "%s", err);
+	snprintf(cmdline, sizeof(cmdline), "mem=%s", mem);
+	if (lx_start_kernel(cmdline))
+		die(1, "the kernel did not boot (--mem %s?)", mem);
+	enter_root(cwd);
+	give_stdio();
+	fflush(NULL);
+	pid = lx_fork();
+	if (pid < 0)
+		die(1, "fork: %s", lx_strerror(pid));
+	if (pid == 0)
+		run_program(argv + optind, envp, path);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	lx_syscall4(SYS_wait4, -1, &lst, 0, NULL);
+	lx_halt();
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
