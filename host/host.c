@@ -45,6 +45,14 @@ static int booted;
 /* Kernel RAM: devices translate "physical" addresses (offsets) into it. */
 static unsigned long ram_base, ram_size;
 
+/*
+ * The clock event device: one timerfd, read by the home process's timer
+ * thread and programmed by whichever thread holds the CPU when the kernel
+ * reprograms its next event.  That may be a thread of any process
+ * lx_fork() made (it runs the timer interrupt itself when the tick comes
+ * while it holds the CPU), so those processes keep the fd: it is the same
+ * open timer, so what they set is what the timer thread waits for.
+ */
 static int timer_fd = -1;
 static int stop_fd = -1;	/* eventfd: the timer thread ends (halt) */
 static pthread_t timer_thread, adopter_thread;
@@ -331,6 +339,7 @@ static void host_timer_set(unsigned long long delta_ns)
 		.it_value.tv_nsec = delta_ns % 1000000000ULL,
 	};
 
+	/* the same timer in every process: see timer_fd */
 	timerfd_settime(timer_fd, 0, &its, NULL);
 }
 
@@ -510,7 +519,13 @@ static int events_init(void)
 
 	if (pipe2(watch_pipe, O_CLOEXEC) < 0)
 		return -errno;
-	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	/*
+	 * Non-blocking: a thread that reprograms the timer between the timer
+	 * thread's epoll_wait() and its read() clears the expiration, and a
+	 * blocking read would then hold the timer thread (and the watcher
+	 * and halt with it) until the next one, or forever if disarmed.
+	 */
+	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (timer_fd < 0 || epoll_fd < 0 || stop_fd < 0)
@@ -643,14 +658,17 @@ pid_t lx_fork(void)
 	if (pid == 0) {
 		/*
 		 * the child: its own lx process, on the shared kernel; the home
-		 * process's timer, watcher and region fds are not its business
+		 * process's watcher and region fds are not its business.  The
+		 * timer fd stays (see timer_fd): a timer interrupt or a new
+		 * hrtimer handled here reprograms it, and had this process no
+		 * timer to program, the kernel's next event would be lost and
+		 * with it every tick and timer after it.
 		 */
-		close(timer_fd);
 		close(stop_fd);
 		close(epoll_fd);
 		close(watch_pipe[0]);
 		close(region_fd);
-		timer_fd = stop_fd = epoll_fd = watch_pipe[0] = region_fd = -1;
+		stop_fd = epoll_fd = watch_pipe[0] = region_fd = -1;
 		lx_device_fds_close();
 		my_pid = getpid();
 		lx_kernel_fork_child(anchor, main_task, my_pid);

@@ -222,6 +222,13 @@ int lx_kernel_process_died(int host_pid)
 		lx_task_wake(current);
 		return 0;
 	}
-	lx_cpu_release();
+	/*
+	 * The orphans just woken run now, on the adopter: the caller (the
+	 * watcher) has no task to go on as, and lx_cpu_release() schedules
+	 * only after an interrupt, so they would otherwise wait for the next
+	 * one, and a parent in wait4() with them.
+	 */
+	if (!(need_resched() && lx_become(NULL)))
+		lx_cpu_release();
 	return 0;
 }
