@@ -381,6 +381,7 @@ static struct lx_host_ops ops = {
 	.fd_ioctl = lx_hostfd_fd_ioctl,
 	.fd_stat = lx_hostfd_fd_stat,
 	.fd_close = lx_hostfd_fd_close,
+	.fd_seek = lx_hostfd_fd_seek,
 };
 
 static void process_gone(int pid)

@@ -125,6 +125,13 @@ int lx_hostfd_fd_stat(int fd, void *st)
 	return fstat(fd, st) ? -errno : 0;
 }
 
+long long lx_hostfd_fd_seek(int fd, long long off, int whence)
+{
+	off_t r = lseek(fd, off, whence);
+
+	return r < 0 ? -errno : r;
+}
+
 void lx_hostfd_fd_close(int fd)
 {
 	epoll_ctl(poll_epfd, EPOLL_CTL_DEL, fd, NULL);

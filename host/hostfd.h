@@ -11,6 +11,7 @@ void lx_hostfd_fd_arm(int fd, int slot, int events);
 long lx_hostfd_fd_ioctl(int fd, unsigned int cmd, unsigned long arg);
 int lx_hostfd_fd_stat(int fd, void *st);
 void lx_hostfd_fd_close(int fd);
+long long lx_hostfd_fd_seek(int fd, long long off, int whence);
 
 /* The home process's poller: started before boot, stopped at halt. */
 int lx_hostfd_start(void);

@@ -267,6 +267,31 @@ static void test_memfd_socket(void)
 	close(sv[1]);
 }
 
+/*
+ * A regular file given as stdio (a shell's "> file"): its offset is shared
+ * with the host's other holders; write() appends where they left off.
+ */
+static void test_shared_offset(void)
+{
+	char path[] = "/tmp/lx-hostfd-XXXXXX", buf[16] = { 0 };
+	int f = mkstemp(path);
+	long fd;
+
+	unlink(path);
+	CHECK_EQ(write(f, "A", 1), 1);
+	fd = lx_hostfd(dup(f), O_WRONLY);
+	CHECK_OK(fd);
+	CHECK_EQ(lx_syscall3(SYS_write, fd, "B", 1), 1);
+	CHECK_EQ(write(f, "C", 1), 1);
+	CHECK_EQ(lx_syscall3(SYS_write, fd, "D", 1), 1);
+	CHECK_EQ(lx_syscall3(SYS_lseek, fd, 0, SEEK_CUR), 4);
+	CHECK_EQ(lx_syscall4(SYS_pwrite64, fd, "x", 1, 0), 1);
+	CHECK_EQ(pread(f, buf, sizeof(buf), 0), 4);
+	CHECK(!strcmp(buf, "xBCD"), "file holds '%s'", buf);
+	close_fd(fd);
+	close(f);
+}
+
 /* A forked lx process reads its copy of the pipe, blocking. */
 static void test_child(void)
 {
@@ -308,6 +333,8 @@ int main(void)
 		test_nonblock_poll_epoll);
 	tap_run("a pty is a tty: termios, window size, raw I/O", test_pty);
 	tap_run("memfd and socket", test_memfd_socket);
+	tap_run("a regular file shares its offset with the host's holders",
+		test_shared_offset);
 	tap_run("a forked lx process reads its copy", test_child);
 	halt_kernel();
 	return tap_done();

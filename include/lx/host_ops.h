@@ -98,6 +98,8 @@ struct lx_host_ops {
 	long (*fd_ioctl)(int fd, unsigned int cmd, unsigned long arg);
 	int (*fd_stat)(int fd, void *st);
 	void (*fd_close)(int fd);
+	/* lseek(): the new offset or -errno */
+	long long (*fd_seek)(int fd, long long off, int whence);
 };
 
 /* fd_io flags */

@@ -113,6 +113,7 @@ static ssize_t hostfd_io(struct kiocb *iocb, struct iov_iter *it, int write)
 	struct iovec bounce_iov, *iov;
 	void *bounce = NULL;
 	unsigned int seq;
+	bool at_host_pos;
 	int cnt;
 	long n;
 
@@ -150,10 +151,17 @@ static ssize_t hostfd_io(struct kiocb *iocb, struct iov_iter *it, int write)
 		iov = &bounce_iov;
 		cnt = 1;
 	}
+	/*
+	 * A regular file's offset is the host description's, shared with
+	 * whoever else has it (a shell's ">" file): read() and write() use
+	 * and move it, and f_pos follows it; pread/pwrite (another position
+	 * than f_pos) say where.
+	 */
+	at_host_pos = h->stream || iocb->ki_pos == file->f_pos;
 	for (;;) {
 		seq = READ_ONCE(h->seq);
 		n = lx_host->fd_io(h->fd, iov, cnt, write,
-				   h->stream ? -1 : iocb->ki_pos, h->io_flags);
+				   at_host_pos ? -1 : iocb->ki_pos, h->io_flags);
 		if (n != -EAGAIN)
 			break;
 		if ((file->f_flags & O_NONBLOCK) ||
@@ -178,7 +186,9 @@ static ssize_t hostfd_io(struct kiocb *iocb, struct iov_iter *it, int write)
 		} else {
 			iov_iter_advance(it, n);
 		}
-		if (!h->stream && n > 0)
+		if (!h->stream && at_host_pos)
+			iocb->ki_pos = lx_host->fd_seek(h->fd, 0, SEEK_CUR);
+		else if (!h->stream)
 			iocb->ki_pos += n;
 	}
 	kfree(bounce);
@@ -252,16 +262,15 @@ static long hostfd_ioctl(struct file *file, unsigned int cmd,
 static loff_t hostfd_llseek(struct file *file, loff_t off, int whence)
 {
 	struct hostfd *h = file->private_data;
-	struct stat st;
-	int ret;
+	loff_t pos;
 
 	if (h->stream)
 		return -ESPIPE;
-	ret = lx_host->fd_stat(h->fd, &st);
-	if (ret)
-		return ret;
-	return generic_file_llseek_size(file, off, whence, MAX_LFS_FILESIZE,
-					st.st_size);
+	/* the host description's offset is the one */
+	pos = lx_host->fd_seek(h->fd, off, whence);
+	if (pos >= 0)
+		file->f_pos = pos;
+	return pos;
 }
 
 static int hostfd_release(struct inode *inode, struct file *file)
@@ -438,6 +447,8 @@ long lx_sys_hostfd(int host_fd, unsigned int flags)
 		stream_open(inode, file);
 	else
 		file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
+	if (!h->stream)
+		file->f_pos = max_t(long long, 0, lx_host->fd_seek(h->fd, 0, SEEK_CUR));
 	/* from here the file owns h, its slot and the host fd */
 	fd_install(fd, file);
 	return fd;

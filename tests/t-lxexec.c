@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lxexec: unmodified static programs on lx.  busybox-static applets (from
+ * Debian's package) and a static-pie glibc program run from a virtio-fs
+ * root give the same output and exit status as in a chroot of the same
+ * directory on the host; bad programs and options give a clear error and
+ * the status a shell would give.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "util.h"
+
+static char root[64], lxexec[256], out_lx[96], out_host[96];
+
+/* Run cmd (a shell word list) under lxexec and in a chroot; compare. */
+static void same(const char *args)
+{
+	int a, b;
+	char cmd[1024], *x = NULL, *y = NULL;
+	size_t xl = 0, yl = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "%s --rootfs %s -- %s > %s 2>&1 < /dev/null",
+		 lxexec, root, args, out_lx);
+	a = host_sh("%s", cmd);
+	snprintf(cmd, sizeof(cmd), "chroot %s %s > %s 2>&1 < /dev/null", root,
+		 args, out_host);
+	b = host_sh("%s", cmd);
+	f = fopen(out_lx, "r");
+	if (f) {
+		if (getdelim(&x, &xl, 0, f) <= 0 && x)
+			x[0] = 0;
+		fclose(f);
+	}
+	f = fopen(out_host, "r");
+	if (f) {
+		if (getdelim(&y, &yl, 0, f) <= 0 && y)
+			y[0] = 0;
+		fclose(f);
+	}
+	CHECK(a == b, "%s: status %d in lx, %d natively", args, a, b);
+	CHECK(x && y && !strcmp(x, y), "%s: output differs:\nlx:\n%s\nhost:\n%s",
+	      args, x ? x : "(none)", y ? y : "(none)");
+	free(x);
+	free(y);
+}
+
+static void setup(void)
+{
+	char *t = strdup("/tmp/lx-exec-XXXXXX"), self[256];
+	ssize_t n;
+
+	if (!mkdtemp(t))
+		tap_bail("mkdtemp: %s", strerror(errno));
+	snprintf(root, sizeof(root), "%s", t);
+	free(t);
+	snprintf(out_lx, sizeof(out_lx), "%s.lx", root);
+	snprintf(out_host, sizeof(out_host), "%s.host", root);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		tap_bail("readlink /proc/self/exe");
+	self[n] = 0;
+	/* build/tests/t-lxexec -> build/lxexec */
+	snprintf(lxexec, sizeof(lxexec), "%s", self);
+	*strrchr(lxexec, '/') = 0;
+	*strrchr(lxexec, '/') = 0;
+	strcat(lxexec, "/lxexec");
+	if (access(lxexec, X_OK))
+		tap_bail("%s is missing", lxexec);
+	if (access("/usr/bin/busybox", X_OK))
+		tap_bail("busybox-static is not installed (make deps)");
+	if (host_sh("mkdir -p %s/bin %s/etc/sub %s/proc %s/dev %s/tmp && "
+		    "cp /usr/bin/busybox %s/bin/ && "
+		    "printf 'pear\\napple\\nfig\\n' > %s/etc/fruit && "
+		    "echo hello > %s/etc/sub/hello && "
+		    "head -c 100000 /dev/urandom > %s/etc/random && "
+		    "printf '#include <stdio.h>\\n#include <stdlib.h>\\n"
+		    "#include <string.h>\\nint main(int c, char **v) {"
+		    " char *p = malloc(1 << 20); FILE *f = fopen(\"/etc/fruit\", \"r\");"
+		    " char l[64]; int n = 0; memset(p, 1, 1 << 20);"
+		    " while (fgets(l, 64, f)) n++;"
+		    " printf(\"%%s: %%d lines, %%d args\\\\n\", v[0], n, c);"
+		    " return 7; }\\n' > %s/pie.c && "
+		    "gcc -static-pie -O2 -o %s/bin/pie %s/pie.c",
+		    root, root, root, root, root, root, root, root, root, root,
+		    root, root))
+		tap_bail("cannot make the root %s", root);
+}
+
+static void test_applets(void)
+{
+	same("/bin/busybox echo hello from lx");
+	same("/bin/busybox cat /etc/fruit");
+	same("/bin/busybox sort /etc/fruit");
+	same("/bin/busybox wc /etc/fruit /etc/random");
+	same("/bin/busybox sha256sum /etc/random");
+	same("/bin/busybox ls -la /etc");
+	same("/bin/busybox find /etc");
+	same("/bin/busybox sh -c 'echo $((6 * 7)); exit 3'");
+	same("/bin/busybox false");
+}
+
+static void test_static_pie(void)
+{
+	same("/bin/pie a b");
+}
+
+static void test_path_and_env(void)
+{
+	CHECK_EQ(host_sh("%s --rootfs %s --env GREETING=hi -- busybox sh -c "
+			 "'test \"$GREETING\" = hi' </dev/null", lxexec, root), 0);
+	CHECK_EQ(host_sh("%s --rootfs %s --cwd /etc/sub -- busybox cat hello "
+			 ">/dev/null </dev/null", lxexec, root), 0);
+	CHECK_EQ(host_sh("%s --rootfs %s -- busybox uname -r </dev/null | "
+			 "grep -q '^6\\.1\\.'", lxexec, root), 0);
+}
+
+static void test_bad(void)
+{
+	CHECK_EQ(host_sh("%s --rootfs %s -- /no/such/prog 2>%s", lxexec, root,
+			 out_lx), 127);
+	CHECK_EQ(host_sh("grep -q 'no/such/prog' %s", out_lx), 0);
+	CHECK_EQ(host_sh("%s --rootfs %s -- /etc/fruit 2>/dev/null", lxexec,
+			 root), 126);
+	CHECK_EQ(host_sh("printf '\\177ELF\\001\\001\\001' > %s/bin/elf32 && "
+			 "head -c 64 /dev/zero >> %s/bin/elf32 && "
+			 "chmod +x %s/bin/elf32", root, root, root), 0);
+	CHECK_EQ(host_sh("%s --rootfs %s -- /bin/elf32 2>%s", lxexec, root,
+			 out_lx), 126);
+	CHECK_EQ(host_sh("grep -q 'not an x86-64' %s", out_lx), 0);
+	CHECK_EQ(host_sh("cp /bin/true %s/bin/dyn && %s --rootfs %s -- "
+			 "/bin/dyn 2>%s", root, lxexec, root, out_lx), 126);
+	CHECK_EQ(host_sh("grep -q 'dynamically linked' %s", out_lx), 0);
+	CHECK_EQ(host_sh("%s --rootfs /no/such/dir -- /bin/busybox true "
+			 "2>%s", lxexec, out_lx), 2);
+	CHECK_EQ(host_sh("grep -q '/no/such/dir' %s", out_lx), 0);
+	CHECK_EQ(host_sh("%s -- /bin/busybox true 2>/dev/null", lxexec), 2);
+	CHECK_EQ(host_sh("%s --help | grep -q rootfs", lxexec), 0);
+}
+
+int main(void)
+{
+	setup();
+	tap_run("busybox applets: same output and status as in a chroot",
+		test_applets);
+	tap_run("a static-pie glibc program (malloc, stdio, exit status)",
+		test_static_pie);
+	tap_run("PATH lookup, --env, --cwd; uname says 6.1", test_path_and_env);
+	tap_run("missing, non-ELF, 32-bit and dynamic programs; bad options",
+		test_bad);
+	host_sh("rm -rf %s %s %s", root, out_lx, out_host);
+	return tap_done();
+}
