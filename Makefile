@@ -29,7 +29,8 @@ endif
 
 DEPS := linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev \
 	ccache xz-utils cpio rsync python3 kmod valgrind \
-	e2fsprogs iproute2 iputils-ping ethtool libmnl-dev iperf3
+	e2fsprogs iproute2 iputils-ping ethtool libmnl-dev iperf3 \
+	busybox-static
 
 HOST_OBJS := $(patsubst host/%.c,$(B)/host/%.o,$(wildcard host/*.c))
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/t-*.c))
@@ -118,8 +119,9 @@ test-asan: $(ASAN_TESTS)
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1 tests/run-tests.sh $(B)/asan/tests
 
-demo: $(B)/demo/lx-demo
+demo: $(B)/demo/lx-demo $(B)/lxexec
 	$(Q)$<
+	$(Q)demo/run-busybox.sh $(B)/lxexec $(B)/demo-root
 
 $(B)/demo/lx-demo: demo/lx-demo.c $(B)/liblx.a
 	@mkdir -p $(dir $@)

@@ -117,6 +117,23 @@ static long guest_arch_prctl(struct lx_thread *t, long code, uint64_t addr)
 	}
 }
 
+/*
+ * New processes, threads and programs are not served yet: the program
+ * gets -ENOSYS (shells then say they cannot fork), and lx says why, once.
+ */
+static long guest_unsupported(long nr)
+{
+	static int said;
+	static const char msg[] =
+		"lx: fork, clone, vfork and execve are not supported yet: "
+		"the program gets ENOSYS\n";
+
+	(void)nr;
+	if (!said++ && write(2, msg, sizeof(msg) - 1) < 0)
+		said = 1;
+	return -ENOSYS;
+}
+
 /* Serve the call in regs; returns the value for rax. */
 static long guest_call(struct lx_thread *t, struct pt_regs *r)
 {
@@ -144,6 +161,13 @@ static long guest_call(struct lx_thread *t, struct pt_regs *r)
 		return guest_arch_prctl(t, r->rdi, r->rsi);
 	case SYS_rseq:
 		return -ENOSYS;
+	case SYS_fork:
+	case SYS_vfork:
+	case SYS_clone:
+	case SYS_clone3:
+	case SYS_execve:
+	case SYS_execveat:
+		return guest_unsupported(nr);
 	case SYS_exit:
 	case SYS_exit_group:
 		/* lx sees the exit (the parent's wait4), then the host */

@@ -144,6 +144,11 @@ static void test_bad(void)
 			 "2>%s", lxexec, out_lx), 2);
 	CHECK_EQ(host_sh("grep -q '/no/such/dir' %s", out_lx), 0);
 	CHECK_EQ(host_sh("%s -- /bin/busybox true 2>/dev/null", lxexec), 2);
+	/* fork is not served yet: an error and a word from lx, no hang */
+	CHECK(host_sh("timeout 20 %s --rootfs %s -- /bin/busybox sh -c "
+		      "'echo $(echo x)' </dev/null >/dev/null 2>%s", lxexec,
+		      root, out_lx) != 124, "a fork hangs");
+	CHECK_EQ(host_sh("grep -q 'fork, clone' %s", out_lx), 0);
 	CHECK_EQ(host_sh("%s --help | grep -q rootfs", lxexec), 0);
 }
 
