@@ -91,8 +91,8 @@ $(B)/tests/%: tests/%.c tests/*.h $(B)/liblx.a
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/liblx.a $(LIBS)
 
-test: $(TESTS)
-	$(Q)tests/run-tests.sh $(B)/tests
+test: $(TESTS) $(B)/lxexec
+	$(Q)LXEXEC=$(B)/lxexec tests/run-tests.sh $(B)/tests
 
 # host/ and the tests under AddressSanitizer and UBSan (the kernel object
 # is not instrumented): every test program, run the same way.
@@ -115,8 +115,8 @@ $(B)/asan/tests/%: tests/%.c tests/*.h $(B)/asan/liblx.a
 	@echo "  CC      $@ (asan)"
 	$(Q)$(CC) $(CFLAGS) $(ASAN) $(LDFLAGS) -o $@ $< $(B)/asan/liblx.a $(LIBS)
 
-test-asan: $(ASAN_TESTS)
-	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+test-asan: $(ASAN_TESTS) $(B)/lxexec
+	$(Q)LXEXEC=$(B)/lxexec ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1 tests/run-tests.sh $(B)/asan/tests
 
 demo: $(B)/demo/lx-demo $(B)/lxexec

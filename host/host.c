@@ -201,17 +201,17 @@ struct kthread_start {
 static void stack_forget_below(void)
 {
 #if defined(__SANITIZE_ADDRESS__)
+	uintptr_t here = (uintptr_t)__builtin_frame_address(0) - 256;
 	pthread_attr_t a;
 	void *lo;
 	size_t size;
-	char here;
 
 	if (pthread_getattr_np(pthread_self(), &a))
 		return;
 	pthread_attr_getstack(&a, &lo, &size);
 	pthread_attr_destroy(&a);
-	if ((char *)lo < &here - 256)
-		__asan_unpoison_memory_region(lo, &here - 256 - (char *)lo);
+	if ((uintptr_t)lo < here)
+		__asan_unpoison_memory_region(lo, here - (uintptr_t)lo);
 #endif
 }
 
