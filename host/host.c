@@ -254,6 +254,9 @@ static int host_thread_start(void (*fn)(void *), void *arg)
 		max_kthreads = n;
 	}
 	sigfillset(&all);
+	/* faults in uaccess must reach the fixup handler */
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(&t, NULL, kthread_main, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -568,6 +571,9 @@ int lx_start_kernel(const char *cmdline)
 	if (ret)
 		return ret;
 	sigfillset(&all);
+	/* faults in uaccess must reach the fixup handler */
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ret = -pthread_create(&timer_thread, NULL, timer_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -170,6 +170,9 @@ int lx_hostfd_start(void)
 		return err;
 	}
 	sigfillset(&all);
+	/* faults in uaccess must reach the fixup handler */
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(&poller, NULL, poller_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

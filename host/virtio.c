@@ -570,6 +570,9 @@ int lx_device_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 
 	/* device threads take no host signal meant for the program */
 	sigfillset(&all);
+	/* faults in uaccess must reach the fixup handler */
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(t, NULL, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

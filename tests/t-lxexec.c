@@ -156,6 +156,42 @@ static void test_bad(void)
 	CHECK_EQ(host_sh("%s --help | grep -q rootfs", lxexec), 0);
 }
 
+/*
+ * A fault of lx itself: the program process killed by SIGKILL in the
+ * middle of a system call loop.  lxexec exits 137 and leaves no process.
+ */
+static void test_kill9(void)
+{
+	char cmd[512];
+	FILE *f;
+	int st, left = -1;
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(lxexec, "lxexec", "--rootfs", root, "--", "/bin/busybox",
+		      "yes", (char *)NULL);
+		_exit(99);
+	}
+	host_msleep(300);
+	/* the program process is lxexec's child */
+	snprintf(cmd, sizeof(cmd), "pkill -9 -P %d", pid);
+	CHECK_EQ(host_sh("%s", cmd), 0);
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 137, "lxexec status %#x", st);
+	snprintf(cmd, sizeof(cmd), "pgrep -P %d | wc -l", pid);
+	f = popen(cmd, "r");
+	if (f && fscanf(f, "%d", &left) != 1)
+		left = -1;
+	if (f)
+		pclose(f);
+	CHECK_EQ(left, 0);
+}
+
 int main(void)
 {
 	setup();
@@ -166,6 +202,8 @@ int main(void)
 	tap_run("PATH lookup, --env, --cwd; uname says 6.1", test_path_and_env);
 	tap_run("missing, non-ELF, 32-bit and dynamic programs; bad options",
 		test_bad);
+	tap_run("kill -9 of the program process: lxexec exits 137, nothing left",
+		test_kill9);
 	host_sh("rm -rf %s %s %s", root, out_lx, out_host);
 	return tap_done();
 }

@@ -201,6 +201,14 @@ int lx_kernel_process_died(int host_pid)
 		    (t->thread.flags & (LX_THREAD_ORPHAN | LX_THREAD_KERNEL)))
 			continue;
 		t->thread.flags |= LX_THREAD_ORPHAN;
+		/*
+		 * Its user memory died with its process: the adopter must not
+		 * clear a child tid or walk a robust list at those addresses
+		 * in the home process (lx_access_ok() refuses orphans too).
+		 */
+		t->clear_child_tid = NULL;
+		t->set_child_tid = NULL;
+		t->robust_list = NULL;
 		found = true;
 	}
 	if (!found) {

@@ -23,6 +23,9 @@ static bool overlaps(unsigned long addr, unsigned long size,
  */
 int lx_access_ok(unsigned long addr, unsigned long size)
 {
+	/* an orphan's user memory is gone: the home process's is not its */
+	if (unlikely(current->thread.flags & LX_THREAD_ORPHAN))
+		return 0;
 	if (addr < PAGE_SIZE || size > TASK_SIZE || addr > TASK_SIZE - size)
 		return 0;
 	if (overlaps(addr, size, memory_start, memory_end) ||
