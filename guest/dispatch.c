@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <ucontext.h>
 #include <unistd.h>
 #include <asm/ptrace.h>
@@ -30,6 +31,9 @@
 #endif
 
 #define ALTSTACK_SIZE (64 << 10)
+#ifndef SYS_USER_DISPATCH
+#define SYS_USER_DISPATCH 2
+#endif
 #ifndef SA_RESTORER
 #define SA_RESTORER 0x04000000
 #endif
@@ -47,9 +51,14 @@ static long guest_brk(uint64_t want)
 	uint64_t top;
 	void *p;
 
-	if (!want || want < brk_start)
+	if (!want || want < brk_start || want > (1UL << 47))
 		return brk_cur;
 	top = (want + 4095) & ~4095UL;
+	if (top < brk_mapped) {
+		/* memory given back comes back zeroed (glibc's calloc counts on it) */
+		if (madvise((void *)top, brk_mapped - top, MADV_DONTNEED))
+			return brk_cur;
+	}
 	if (top > brk_mapped) {
 		p = mmap((void *)brk_mapped, top - brk_mapped,
 			 PROT_READ | PROT_WRITE,
@@ -103,12 +112,18 @@ static long guest_arch_prctl(struct lx_thread *t, long code, uint64_t addr)
 {
 	switch (code) {
 	case ARCH_SET_FS:
+		/* wrfsbase faults on a non-canonical address: Linux says EPERM */
+		if (addr >= (1UL << 47))
+			return -EPERM;
 		t->prog_fs = addr;
 		return 0;
-	case ARCH_GET_FS:
-		/* a plain store: a bad pointer faults in the program's thread */
-		*(uint64_t *)addr = t->prog_fs;
-		return 0;
+	case ARCH_GET_FS: {
+		/* stored by the host kernel: a bad pointer is EFAULT */
+		struct iovec l = { &t->prog_fs, 8 }, r = { (void *)addr, 8 };
+
+		return process_vm_writev(getpid(), &l, 1, &r, 1, 0) == 8 ?
+			       0 : -EFAULT;
+	}
 	case ARCH_SET_GS:
 	case ARCH_GET_GS:
 		return -EINVAL;	/* GS is lx's: a documented limit */
@@ -199,6 +214,9 @@ void lx_guest_sigsys(int sig, void *info, void *ucp)
 	};
 
 	(void)sig;
+	/* a SIGSYS someone sent (kill -SYS) is not a system call */
+	if (((siginfo_t *)info)->si_code != SYS_USER_DISPATCH)
+		return;
 	__asm__ volatile("mov %%gs:0, %0" : "=r"(t));
 	r.rax = guest_call(t, &r);
 	/* lx may have moved the thread (a restart, a signal handler) */
@@ -241,7 +259,10 @@ int lx_guest_thread_init(struct lx_thread *t)
 		.handler = lx_sigsys_entry,
 		.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
 		.restorer = lx_sigsys_restorer,
-		.mask = ~0UL,
+		/* faults stay deliverable: lx's uaccess fixup needs SIGSEGV */
+		.mask = ~0UL & ~(1UL << (SIGSEGV - 1)) & ~(1UL << (SIGBUS - 1)) &
+			~(1UL << (SIGFPE - 1)) & ~(1UL << (SIGILL - 1)) &
+			~(1UL << (SIGTRAP - 1)),
 	};
 	stack_t ss;
 	uint64_t fs;

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +140,8 @@ static void __attribute__((noreturn)) run_program(char **argv, char **envp,
 	if (r)
 		die(r == -ENOENT ? 127 : 126, "%s", err);
 	lx_guest_set_brk(img.brk);
+	/* lx raises the program's own SIGPIPE; the host's must not kill it */
+	signal(SIGPIPE, SIG_IGN);
 	r = lx_guest_thread_init(&block);
 	if (r)
 		die(126, "cannot trap system calls (Syscall User Dispatch): %s",

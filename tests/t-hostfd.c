@@ -197,6 +197,18 @@ static void test_nonblock_poll_epoll(void)
 	}
 	CHECK_EQ(lx_syscall4(SYS_epoll_wait, ep, &out, 1, 5000), 1);
 	wait(NULL);
+	/* an event loop: drain to EAGAIN, wait again, get the next chunk */
+	CHECK_EQ(lx_syscall3(SYS_read, fd, buf, sizeof(buf)), 1);
+	CHECK_EQ(lx_syscall3(SYS_read, fd, buf, sizeof(buf)), -EAGAIN);
+	if (fork() == 0) {
+		usleep(50000);
+		if (write(p[1], "2", 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	CHECK_EQ(lx_syscall4(SYS_epoll_wait, ep, &out, 1, 5000), 1);
+	CHECK_EQ(lx_syscall3(SYS_read, fd, buf, sizeof(buf)), 1);
+	wait(NULL);
 	close_fd(ep);
 	close_fd(fd);
 	close(p[1]);
@@ -286,8 +298,11 @@ static void test_shared_offset(void)
 	CHECK_EQ(lx_syscall3(SYS_write, fd, "D", 1), 1);
 	CHECK_EQ(lx_syscall3(SYS_lseek, fd, 0, SEEK_CUR), 4);
 	CHECK_EQ(lx_syscall4(SYS_pwrite64, fd, "x", 1, 0), 1);
-	CHECK_EQ(pread(f, buf, sizeof(buf), 0), 4);
-	CHECK(!strcmp(buf, "xBCD"), "file holds '%s'", buf);
+	/* a pwrite at the current offset does not move it */
+	CHECK_EQ(lx_syscall4(SYS_pwrite64, fd, "E", 1, 4), 1);
+	CHECK_EQ(lx_syscall3(SYS_lseek, fd, 0, SEEK_CUR), 4);
+	CHECK_EQ(pread(f, buf, sizeof(buf), 0), 5);
+	CHECK(!strcmp(buf, "xBCDE"), "file holds '%s'", buf);
 	close_fd(fd);
 	close(f);
 }

@@ -26,7 +26,10 @@ long lx_sys_fuse_ref(int fd, struct lx_fuse_ref __user *uref)
 	if (!f.file)
 		return -EBADF;
 	inode = file_inode(f.file);
-	if (inode->i_sb->s_magic != FUSE_SUPER_MAGIC || !S_ISREG(inode->i_mode))
+	/* virtio-fs only: a FUSE mount a program made has another server */
+	if (inode->i_sb->s_magic != FUSE_SUPER_MAGIC ||
+	    strcmp(inode->i_sb->s_type->name, "virtiofs") ||
+	    !S_ISREG(inode->i_mode))
 		goto out;
 	ff = f.file->private_data;
 	ref.nodeid = ff->nodeid;

@@ -30,6 +30,7 @@
 #include <linux/termios.h>
 #include <linux/uio.h>
 #include <asm/ioctls.h>
+#include <asm/unistd.h>
 #include <asm/lx.h>
 
 #define HOSTFD_MAGIC 0x6c786664	/* "lxfd" */
@@ -41,6 +42,7 @@ struct hostfd {
 	unsigned int io_flags;	/* LX_IO_* for the host */
 	bool stream;		/* pipe, tty, socket: no position */
 	unsigned int seq;	/* bumped by each wake-up from the poller */
+	__poll_t armed;		/* events the poller watches for (one shot) */
 	wait_queue_head_t wq;
 };
 
@@ -76,6 +78,7 @@ static irqreturn_t hostfd_irq(int irq, void *arg)
 			h = slots[i * BITS_PER_LONG + b];
 			if (h) {
 				h->seq++;
+				h->armed = 0;	/* the one-shot report came */
 				wake_up_interruptible_poll(&h->wq, EPOLLIN |
 							   EPOLLOUT);
 			}
@@ -95,13 +98,41 @@ static int hostfd_slot(struct hostfd *h)
 	return -1;
 }
 
-/* Ask the poller to tell us when the host fd has events. */
+/*
+ * Ask the poller to tell us when the host fd has events.  The host
+ * registration is one-shot and covers everything anyone waits for.
+ */
 static void hostfd_arm(struct hostfd *h, __poll_t events)
 {
-	int slot = hostfd_slot(h);
+	unsigned long flags;
+	int slot;
 
+	spin_lock_irqsave(&slots_lock, flags);
+	h->armed |= events & (EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP);
+	events = h->armed;
+	slot = hostfd_slot(h);
+	spin_unlock_irqrestore(&slots_lock, flags);
 	if (slot >= 0)
 		lx_host->fd_arm(h->fd, slot, (__force int)events);
+}
+
+/* pread/pwrite and their vector forms give a position of their own. */
+static bool positional_call(void)
+{
+	struct pt_regs *regs = current_pt_regs();
+
+	switch (regs->orig_ax) {
+	case __NR_pread64:
+	case __NR_pwrite64:
+	case __NR_preadv:
+	case __NR_pwritev:
+		return true;
+	case __NR_preadv2:
+	case __NR_pwritev2:
+		return (long)regs->r10 != -1;	/* -1: the current offset */
+	default:
+		return false;
+	}
 }
 
 static ssize_t hostfd_io(struct kiocb *iocb, struct iov_iter *it, int write)
@@ -154,10 +185,9 @@ static ssize_t hostfd_io(struct kiocb *iocb, struct iov_iter *it, int write)
 	/*
 	 * A regular file's offset is the host description's, shared with
 	 * whoever else has it (a shell's ">" file): read() and write() use
-	 * and move it, and f_pos follows it; pread/pwrite (another position
-	 * than f_pos) say where.
+	 * and move it, and f_pos follows it; pread/pwrite say where.
 	 */
-	at_host_pos = h->stream || iocb->ki_pos == file->f_pos;
+	at_host_pos = h->stream || !positional_call();
 	for (;;) {
 		seq = READ_ONCE(h->seq);
 		n = lx_host->fd_io(h->fd, iov, cnt, write,
@@ -165,8 +195,12 @@ static ssize_t hostfd_io(struct kiocb *iocb, struct iov_iter *it, int write)
 		if (n != -EAGAIN)
 			break;
 		if ((file->f_flags & O_NONBLOCK) ||
-		    (iocb->ki_flags & IOCB_NOWAIT))
+		    (iocb->ki_flags & IOCB_NOWAIT)) {
+			/* an epoll or poll waiter needs to hear of the change */
+			if (waitqueue_active(&h->wq))
+				hostfd_arm(h, want);
 			break;
+		}
 		hostfd_arm(h, want);
 		/* ready meanwhile: the arm's report may be gone already */
 		if (lx_host->fd_poll(h->fd, (__force int)want) &
@@ -214,8 +248,11 @@ static __poll_t hostfd_poll(struct file *file, poll_table *pt)
 	mask = (__force __poll_t)lx_host->fd_poll(h->fd,
 						  (__force int)(want ? want :
 								EPOLLIN | EPOLLOUT));
-	/* a waiter: have the poller wake the wait queue when it changes */
-	if (pt && pt->_qproc && !(mask & want))
+	/*
+	 * Not ready: have the poller wake the wait queue when it is (epoll
+	 * polls again without a queue function, after a one-shot fired).
+	 */
+	if (!(mask & want))
 		hostfd_arm(h, want);
 	return mask;
 }
@@ -276,13 +313,14 @@ static loff_t hostfd_llseek(struct file *file, loff_t off, int whence)
 static int hostfd_release(struct inode *inode, struct file *file)
 {
 	struct hostfd *h = file->private_data;
+	unsigned long flags;
 	int slot;
 
-	spin_lock(&slots_lock);
+	spin_lock_irqsave(&slots_lock, flags);
 	slot = hostfd_slot(h);
 	if (slot >= 0)
 		slots[slot] = NULL;
-	spin_unlock(&slots_lock);
+	spin_unlock_irqrestore(&slots_lock, flags);
 	lx_host->fd_close(h->fd);
 	if (h->orig >= 0)
 		lx_host->fd_close(h->orig);
@@ -368,6 +406,7 @@ static struct file_system_type hostfd_fs_type = {
  */
 long lx_sys_hostfd(int host_fd, unsigned int flags)
 {
+	unsigned long irqflags;
 	struct inode *inode;
 	struct hostfd *h;
 	struct file *file;
@@ -407,12 +446,12 @@ long lx_sys_hostfd(int host_fd, unsigned int flags)
 		ret = fd;
 		goto fail_h;
 	}
-	spin_lock(&slots_lock);
+	spin_lock_irqsave(&slots_lock, irqflags);
 	for (slot = 0; slot < HOSTFD_SLOTS && slots[slot]; slot++)
 		;
 	if (slot < HOSTFD_SLOTS)
 		slots[slot] = h;
-	spin_unlock(&slots_lock);
+	spin_unlock_irqrestore(&slots_lock, irqflags);
 	ret = -ENFILE;
 	if (slot == HOSTFD_SLOTS)
 		goto fail_fd;
@@ -454,9 +493,9 @@ long lx_sys_hostfd(int host_fd, unsigned int flags)
 	return fd;
 
 fail_slot:
-	spin_lock(&slots_lock);
+	spin_lock_irqsave(&slots_lock, irqflags);
 	slots[slot] = NULL;
-	spin_unlock(&slots_lock);
+	spin_unlock_irqrestore(&slots_lock, irqflags);
 fail_fd:
 	put_unused_fd(fd);
 fail_h:
