@@ -677,6 +677,7 @@ pid_t lx_fork(void)
 		close(region_fd);
 		stop_fd = epoll_fd = watch_pipe[0] = region_fd = -1;
 		lx_device_fds_close();
+		lx_console_forget();
 		my_pid = getpid();
 		lx_kernel_fork_child(anchor, main_task, my_pid);
 		pthread_mutex_init(&task_create_mutex, NULL);

@@ -39,8 +39,19 @@ static int poller_started;
 
 int lx_hostfd_fd_reopen(int fd, int acc)
 {
+	int fl = fcntl(fd, F_GETFL);
 	char path[64];
 	int n;
+
+	/*
+	 * Never more access than the fd given has (reopening can grant it),
+	 * and a pipe end stays one end: a FIFO opened both ways would never
+	 * see EOF or EPIPE.
+	 */
+	if (fl < 0)
+		return -errno;
+	if ((fl & O_ACCMODE) != O_RDWR)
+		acc = fl & O_ACCMODE;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	n = open(path, acc | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -24,9 +25,15 @@ static void console_queue_work(struct lx_vdev *dev, struct lx_vq *vq)
 	int fd = (int)(long)dev->priv;
 
 	while (lx_vq_pop(dev, vq, &req) > 0) {
-		/* a log that cannot be written is dropped, never waited for */
-		if (writev(fd, req.rd, req.nrd) < 0 && errno == EINTR)
-			continue;
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+		/*
+		 * The driver spins until its buffer comes back: a log nobody
+		 * reads (a paused pager) is dropped, not waited for.
+		 */
+		if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) &&
+		    writev(fd, req.rd, req.nrd) < 0 && errno == EINTR)
+			(void)writev(fd, req.rd, req.nrd);
 		lx_vq_push(vq, req.head, 0);
 	}
 	lx_vq_signal(dev, vq);
@@ -38,6 +45,12 @@ static int console_fd = -1;
 int lx_console_fd(void)
 {
 	return console_fd;
+}
+
+/* A forked process closed the device fds: the console's is gone too. */
+void lx_console_forget(void)
+{
+	console_fd = -1;
 }
 
 static const struct lx_vdev_ops console_ops = {

@@ -165,6 +165,7 @@ int lx_fs_add(const char *opts, char *err, size_t errlen);
 
 /* The virtio-console's host fd (the boot console writes there), or -1. */
 int lx_console_fd(void);
+void lx_console_forget(void);
 
 /* Options "key=value,key,..." of a device spec. */
 struct lx_opt {
