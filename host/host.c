@@ -548,7 +548,6 @@ int lx_start_kernel(const char *cmdline)
 	struct sigaction sa = { .sa_sigaction = fault_handler,
 				.sa_flags = SA_SIGINFO | SA_ONSTACK };
 	static char full_cmdline[4096];
-	sigset_t all, old;
 	int ret;
 
 	if (lx_kernel_running() || booted)
@@ -570,13 +569,7 @@ int lx_start_kernel(const char *cmdline)
 	ret = events_init();
 	if (ret)
 		return ret;
-	sigfillset(&all);
-	/* faults in uaccess must reach the fixup handler */
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = -pthread_create(&timer_thread, NULL, timer_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ret = lx_device_thread(&timer_thread, timer_main, NULL);
 	if (ret)
 		return ret;
 	sigemptyset(&sa.sa_mask);
@@ -593,10 +586,7 @@ int lx_start_kernel(const char *cmdline)
 		lx_vdevs_destroy();
 		return ret;
 	}
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = -pthread_create(&adopter_thread, NULL, adopter_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return ret;
+	return lx_device_thread(&adopter_thread, adopter_main, NULL);
 }
 
 int lx_running(void)

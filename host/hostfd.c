@@ -28,6 +28,7 @@
 #include <lx/host_ops.h>
 #include <lx/lx.h>
 #include "hostfd.h"
+#include "virtio.h"
 
 static int poll_epfd = -1;
 static int poll_stop = -1;	/* eventfd: the poller ends (halt) */
@@ -169,7 +170,6 @@ static void *poller_main(void *arg)
 int lx_hostfd_start(void)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = STOP_SLOT };
-	sigset_t all, old;
 	int err;
 
 	poll_epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -180,16 +180,10 @@ int lx_hostfd_start(void)
 		lx_hostfd_stop();
 		return err;
 	}
-	sigfillset(&all);
-	/* faults in uaccess must reach the fixup handler */
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(&poller, NULL, poller_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	err = lx_device_thread(&poller, poller_main, NULL);
 	if (err) {
 		lx_hostfd_stop();
-		return -err;
+		return err;
 	}
 	poller_started = 1;
 	return 0;

@@ -521,10 +521,12 @@ void lx_vq_wait(struct lx_vdev *dev, struct lx_vq *vq, uint32_t *seen)
 	*seen = k;
 }
 
-size_t lx_iov_copy_from(const struct iovec *iov, int n, size_t off, void *buf,
-			size_t len)
+/* Copy between buf and the bytes of iov from off on; to_iov says which way. */
+static size_t iov_copy(const struct iovec *iov, int n, size_t off, void *buf,
+		       size_t len, bool to_iov)
 {
 	size_t done = 0, c;
+	char *v;
 	int i;
 
 	for (i = 0; i < n && done < len; i++) {
@@ -535,32 +537,27 @@ size_t lx_iov_copy_from(const struct iovec *iov, int n, size_t off, void *buf,
 		c = iov[i].iov_len - off;
 		if (c > len - done)
 			c = len - done;
-		memcpy((char *)buf + done, (char *)iov[i].iov_base + off, c);
+		v = (char *)iov[i].iov_base + off;
+		if (to_iov)
+			memcpy(v, (char *)buf + done, c);
+		else
+			memcpy((char *)buf + done, v, c);
 		done += c;
 		off = 0;
 	}
 	return done;
 }
 
+size_t lx_iov_copy_from(const struct iovec *iov, int n, size_t off, void *buf,
+			size_t len)
+{
+	return iov_copy(iov, n, off, buf, len, false);
+}
+
 size_t lx_iov_copy_to(const struct iovec *iov, int n, size_t off,
 		      const void *buf, size_t len)
 {
-	size_t done = 0, c;
-	int i;
-
-	for (i = 0; i < n && done < len; i++) {
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		c = iov[i].iov_len - off;
-		if (c > len - done)
-			c = len - done;
-		memcpy((char *)iov[i].iov_base + off, (const char *)buf + done, c);
-		done += c;
-		off = 0;
-	}
-	return done;
+	return iov_copy(iov, n, off, (void *)buf, len, true);
 }
 
 int lx_device_thread(pthread_t *t, void *(*fn)(void *), void *arg)

@@ -176,7 +176,11 @@ struct lx_opt {
 int lx_opts_parse(const char *s, char *buf, size_t buflen,
 		  struct lx_opt *opts, int max);
 
-/* Start a host thread for a device, with every host signal blocked. */
+/*
+ * Start a host thread of the home process (device, timer, poller,
+ * adopter): every host signal blocked but the faults lx's uaccess fixup
+ * handles.
+ */
 int lx_device_thread(pthread_t *t, void *(*fn)(void *), void *arg);
 
 /* Host fds behind devices: closed in forked processes and at halt. */
