@@ -56,6 +56,7 @@ static unsigned long ram_base, ram_size;
 static int timer_fd = -1;
 static int stop_fd = -1;	/* eventfd: the timer thread ends (halt) */
 static pthread_t timer_thread, adopter_thread;
+static int adopter_started;
 
 /*
  * The processes forked through lx_fork(): their parents write their host
@@ -454,7 +455,9 @@ static void host_threads_stop(void)
 	/* not pthread_cancel(): ended threads leave nothing half unwound */
 	if (eventfd_write(stop_fd, 1) == 0)
 		pthread_join(timer_thread, NULL);
-	pthread_join(adopter_thread, NULL);
+	if (adopter_started)
+		pthread_join(adopter_thread, NULL);
+	adopter_started = 0;
 	lx_hostfd_stop();
 	/* kernel threads said they ended; wait until they are off their stacks */
 	while (nr_kthreads)
@@ -517,6 +520,19 @@ fail:
 	return -errno;
 }
 
+static void events_close(void)
+{
+	int *fds[] = { &timer_fd, &stop_fd, &epoll_fd, &watch_pipe[0],
+		       &watch_pipe[1] };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
 static int events_init(void)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -568,25 +584,40 @@ int lx_start_kernel(const char *cmdline)
 	my_pid = getpid();
 	ret = events_init();
 	if (ret)
-		return ret;
+		goto fail_events;
 	ret = lx_device_thread(&timer_thread, timer_main, NULL);
 	if (ret)
-		return ret;
+		goto fail_events;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, &old_segv);
 	sigaction(SIGBUS, &sa, &old_bus);
 	ret = lx_hostfd_start();
 	if (ret)
-		return ret;
+		goto fail_timer;
 	ret = lx_vdevs_start(full_cmdline, sizeof(full_cmdline));
 	if (ret)
-		return ret;
+		goto fail_devices;
 	ret = lx_kernel_boot(&ops, full_cmdline);
-	if (ret) {
-		lx_vdevs_destroy();
-		return ret;
-	}
-	return lx_device_thread(&adopter_thread, adopter_main, NULL);
+	if (ret)
+		goto fail_devices;
+	ret = lx_device_thread(&adopter_thread, adopter_main, NULL);
+	if (ret)
+		return ret;	/* the kernel runs; lx_halt() stops it */
+	adopter_started = 1;
+	return 0;
+
+	/* nothing of a boot that failed stays behind */
+fail_devices:
+	lx_vdevs_destroy();
+	lx_hostfd_stop();
+fail_timer:
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	if (eventfd_write(stop_fd, 1) == 0)
+		pthread_join(timer_thread, NULL);
+fail_events:
+	events_close();
+	return ret;
 }
 
 int lx_running(void)
@@ -625,11 +656,7 @@ int lx_halt(void)
 		return ret;
 	/* host_mem_free() stopped the threads; what is left are fds */
 	lx_device_fds_close();
-	close(timer_fd);
-	close(stop_fd);
-	close(watch_pipe[0]);
-	close(watch_pipe[1]);
-	close(epoll_fd);
+	events_close();
 	sigaction(SIGSEGV, &old_segv, NULL);
 	sigaction(SIGBUS, &old_bus, NULL);
 	thread_task = NULL;
