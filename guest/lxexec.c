@@ -25,13 +25,15 @@
 #include <unistd.h>
 
 #include <lx/lx.h>
+#include <lx/netconf.h>
 #include "guest.h"
 
 #define MAX_ENV 256
 
 static const char usage[] =
 	"usage: lxexec --rootfs DIR [--mem SIZE] [--env K=V]... [--cwd DIR]\n"
-	"              [--debug] -- PROG [ARGS...]\n"
+	"              [--net tap:NAME,ip=ADDR/LEN[,gw=GW]] [--debug]\n"
+	"              -- PROG [ARGS...]\n"
 	"\n"
 	"Boot lx with DIR as the container's root (shared through virtio-fs),\n"
 	"run PROG in it with its system calls served by lx, and exit with its\n"
@@ -43,6 +45,10 @@ static const char usage[] =
 	"  --mem SIZE     the kernel's memory (default 256M)\n"
 	"  --env K=V      an environment variable for PROG (repeatable)\n"
 	"  --cwd DIR      PROG's working directory inside the root (default /)\n"
+	"  --net tap:NAME,ip=ADDR/LEN[,gw=GW]\n"
+	"  --net packet:IFNAME,ip=ADDR/LEN[,gw=GW]\n"
+	"                 eth0 on an existing tap, or on AF_PACKET bound to an\n"
+	"                 interface (a veth), with that address and gateway\n"
 	"  --debug        the kernel log on stderr\n";
 
 static void die(int status, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
@@ -104,6 +110,58 @@ static void give_stdio(void)
 	}
 }
 
+/* --net: the device spec, and eth0's address and gateway. */
+struct net_opt {
+	char spec[128];
+	char ip[64];
+	char gw[64];
+};
+
+static void parse_net(const char *arg, struct net_opt *n)
+{
+	char buf[256], *p, *save = NULL;
+	const char *kind;
+
+	if (strlen(arg) >= sizeof(buf))
+		die(2, "--net %s: too long", arg);
+	strcpy(buf, arg);
+	p = strtok_r(buf, ",", &save);
+	if (!p || (strncmp(p, "tap:", 4) && strncmp(p, "packet:", 7)))
+		die(2, "--net %s: give tap:NAME or packet:IFNAME first", arg);
+	kind = p[0] == 't' ? "tap" : "packet";
+	snprintf(n->spec, sizeof(n->spec), "net:%s=%s", kind,
+		 strchr(p, ':') + 1);
+	while ((p = strtok_r(NULL, ",", &save))) {
+		if (!strncmp(p, "ip=", 3))
+			snprintf(n->ip, sizeof(n->ip), "%s", p + 3);
+		else if (!strncmp(p, "gw=", 3))
+			snprintf(n->gw, sizeof(n->gw), "%s", p + 3);
+		else
+			die(2, "--net %s: unknown option '%s' (ip=, gw=)", arg, p);
+	}
+	if (!n->ip[0] || !strchr(n->ip, '/'))
+		die(2, "--net %s: give ip=ADDR/LEN", arg);
+}
+
+/* eth0 up with its address and default route, through lx's netlink. */
+static void config_net(const struct net_opt *n)
+{
+	long r;
+
+	if ((r = lx_net_link_set("lo", 1, 0)) ||
+	    (r = lx_net_link_set("eth0", 1, 0)))
+		die(1, "--net: cannot bring the interfaces up: %s",
+		    lx_strerror(r));
+	r = lx_net_addr_add("eth0", n->ip);
+	if (r)
+		die(2, "--net: ip=%s: %s", n->ip, lx_strerror(r));
+	if (n->gw[0]) {
+		r = lx_net_route_add("default", n->gw, "eth0", 0);
+		if (r)
+			die(2, "--net: gw=%s: %s", n->gw, lx_strerror(r));
+	}
+}
+
 /* PROG as execvp finds it, inside lx's root. */
 static const char *find_prog(const char *prog, const char *path, char *buf,
 			     size_t len)
@@ -157,12 +215,14 @@ int main(int argc, char **argv)
 		{ "env", required_argument, NULL, 'e' },
 		{ "cwd", required_argument, NULL, 'c' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "net", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rootfs = NULL, *mem = "256M", *cwd = "/";
 	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 	char *envp[MAX_ENV + 3], spec[4200], err[512], cmdline[64];
+	struct net_opt net = { "", "", "" };
 	int nenv = 0, debug = 0, c, st, i;
 	long lst = 0;
 	pid_t pid;
@@ -189,6 +249,11 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			debug = 1;
+			break;
+		case 'n':
+			if (net.spec[0])
+				die(2, "--net: one interface for now");
+			parse_net(optarg, &net);
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -217,9 +282,13 @@ int main(int argc, char **argv)
 		die(2, "--rootfs: %s", err);
 	if (debug && lx_device_add("console:fd=2", err, sizeof(err)))
 		die(1, "%s", err);
+	if (net.spec[0] && lx_device_add(net.spec, err, sizeof(err)))
+		die(2, "--net: %s", err);
 	snprintf(cmdline, sizeof(cmdline), "mem=%s", mem);
 	if (lx_start_kernel(cmdline))
 		die(1, "the kernel did not boot (--mem %s?)", mem);
+	if (net.spec[0])
+		config_net(&net);
 	enter_root(cwd);
 	give_stdio();
 	fflush(NULL);

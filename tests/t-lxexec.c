@@ -9,6 +9,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +194,50 @@ static void test_kill9(void)
 	CHECK_EQ(left, 0);
 }
 
+/*
+ * busybox wget inside lx fetches a file from a web server on the host,
+ * over a tap in a network namespace this test makes (and is gone with it).
+ */
+static void test_wget(void)
+{
+	char srv[128];
+	pid_t web;
+	int i;
+
+	if (!CHECK(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno)))
+		return;
+	CHECK_EQ(host_sh("ip link set lo up && ip tuntap add dev lxw0 mode tap && "
+			 "ip link set lxw0 up && ip addr add 10.77.0.1/24 dev lxw0"),
+		 0);
+	snprintf(srv, sizeof(srv), "%s/etc", root);
+	web = fork();
+	if (web == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execlp("python3", "python3", "-m", "http.server", "-b",
+		       "10.77.0.1", "-d", srv, "8077", (char *)NULL);
+		_exit(127);
+	}
+	/* the server is up when it answers */
+	for (i = 0; i < 50 && host_sh("python3 -c 'import urllib.request as u;"
+				      " u.urlopen(\"http://10.77.0.1:8077/fruit\")'"
+				      " 2>/dev/null"); i++)
+		host_msleep(100);
+	CHECK_EQ(host_sh("%s --rootfs %s --net tap:lxw0,ip=10.77.0.2/24 -- "
+			 "/bin/busybox wget -q -O - http://10.77.0.1:8077/random "
+			 "> %s </dev/null", lxexec, root, out_lx), 0);
+	CHECK_EQ(host_sh("cmp -s %s %s/etc/random", out_lx, root), 0);
+	CHECK_EQ(host_sh("%s --rootfs %s --net tap:nosuch0,ip=10.77.0.2/24 -- "
+			 "/bin/busybox true 2>%s", lxexec, root, out_lx), 2);
+	CHECK_EQ(host_sh("grep -q nosuch0 %s", out_lx), 0);
+	CHECK_EQ(host_sh("%s --rootfs %s --net tap:lxw0 -- /bin/busybox true "
+			 "2>/dev/null", lxexec, root), 2);
+	kill(web, SIGTERM);
+	waitpid(web, NULL, 0);
+}
+
 int main(void)
 {
 	setup();
@@ -204,6 +250,8 @@ int main(void)
 		test_bad);
 	tap_run("kill -9 of the program process: lxexec exits 137, nothing left",
 		test_kill9);
+	tap_run("busybox wget over a tap fetches a file from the host",
+		test_wget);
 	host_sh("rm -rf %s %s %s", root, out_lx, out_host);
 	return tap_done();
 }
