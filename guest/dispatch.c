@@ -11,6 +11,9 @@
 #define _GNU_SOURCE
 #include <asm/prctl.h>
 #include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +152,94 @@ static long guest_unsupported(long nr)
 	return -ENOSYS;
 }
 
+/*
+ * clone(CLONE_THREAD): a host thread of this process for the new program
+ * thread.  Its task is made by its first call into lx (a thread of this
+ * process); it tells us its tid, then starts where the program's clone
+ * returns, with the registers the clone left, its stack and its TLS.
+ */
+struct clone_req {
+	struct lx_start start;
+	uint64_t fs, flags, ctid, ptid;
+	uint32_t done;		/* host futex word: the tid is there */
+	long tid;
+};
+
+static void *thread_main(void *arg)
+{
+	struct clone_req *c = arg;
+	struct lx_start st = c->start;
+	struct lx_thread *t = calloc(1, sizeof(*t));
+	sigset_t none;
+	long tid;
+
+	tid = lx_syscall0(SYS_gettid);
+	/*
+	 * The parent's copy of the tid before the thread runs: written after
+	 * it, it could land after the thread's exit cleared it, and
+	 * pthread_join() would wait for ever.
+	 */
+	if (tid > 0 && (c->flags & CLONE_PARENT_SETTID))
+		*(int *)c->ptid = tid;
+	if (tid > 0 && (c->flags & CLONE_CHILD_CLEARTID))
+		lx_syscall1(SYS_set_tid_address, c->ctid);
+	if (tid > 0 && (c->flags & CLONE_CHILD_SETTID))
+		*(int *)c->ctid = tid;
+	if (tid > 0 && (!t || lx_guest_thread_init(t)))
+		tid = -EAGAIN;
+	if (t)
+		t->prog_fs = c->fs;
+	c->tid = tid;
+	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &c->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	if (tid < 0)
+		return NULL;
+	/* the program's signals are lx's: nothing blocked on the host */
+	sigemptyset(&none);
+	pthread_sigmask(SIG_SETMASK, &none, NULL);
+	lx_guest_resume(&st);
+}
+
+static long guest_clone(struct lx_thread *t, struct pt_regs *r)
+{
+	unsigned long flags = r->rdi;
+	struct clone_req *c;
+	pthread_attr_t attr;
+	pthread_t th;
+	long tid;
+
+	if (!(flags & CLONE_THREAD) || !(flags & CLONE_VM))
+		return guest_unsupported(SYS_clone);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->start = (struct lx_start){
+		.rbx = r->rbx, .rbp = r->rbp, .r12 = r->r12, .r13 = r->r13,
+		.r14 = r->r14, .r15 = r->r15, .r8 = r->r8, .r9 = r->r9,
+		.r10 = r->r10, .rdx = r->rdx, .rsi = r->rsi, .rdi = r->rdi,
+		.rsp = r->rsi ? r->rsi : r->rsp, .rip = r->rip,
+	};
+	c->fs = flags & CLONE_SETTLS ? r->r8 : t->prog_fs;
+	c->flags = flags;
+	c->ctid = r->r10;
+	c->ptid = r->rdx;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 << 10);
+	if (pthread_create(&th, &attr, thread_main, c)) {
+		pthread_attr_destroy(&attr);
+		free(c);
+		return -EAGAIN;
+	}
+	pthread_attr_destroy(&attr);
+	while (!__atomic_load_n(&c->done, __ATOMIC_ACQUIRE))
+		syscall(SYS_futex, &c->done, FUTEX_WAIT_PRIVATE, 0, NULL, NULL,
+			0);
+	tid = c->tid;
+	free(c);
+	return tid;
+}
+
 /* Serve the call in regs; returns the value for rax. */
 static long guest_call(struct lx_thread *t, struct pt_regs *r)
 {
@@ -176,18 +267,24 @@ static long guest_call(struct lx_thread *t, struct pt_regs *r)
 		return guest_arch_prctl(t, r->rdi, r->rsi);
 	case SYS_rseq:
 		return -ENOSYS;
+	case SYS_clone:
+		return guest_clone(t, r);
+	case SYS_clone3:
+		return -ENOSYS;	/* libcs fall back to clone */
 	case SYS_fork:
 	case SYS_vfork:
-	case SYS_clone:
-	case SYS_clone3:
 	case SYS_execve:
 	case SYS_execveat:
 		return guest_unsupported(nr);
 	case SYS_exit:
 	case SYS_exit_group:
-		/* lx sees the exit (the parent's wait4), then the host */
+		/*
+		 * lx sees the exit first (the parent's wait4; for a thread, its
+		 * child tid cleared and woken for pthread_join), then the host
+		 * thread or process ends.
+		 */
 		lx_syscall_regs(r);
-		syscall(SYS_exit_group, r->rdi);
+		syscall(nr, r->rdi);
 		return -ENOSYS;
 	default:
 		if ((unsigned long)nr >= 1024)

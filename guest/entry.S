@@ -73,4 +73,34 @@ lx_guest_jump:
 	jmp *%r11
 	.size lx_guest_jump, . - lx_guest_jump
 
+/*
+ * A new program thread starts: the registers its clone() left (struct
+ * lx_start, see guest.h) with rax 0, its stack and FS, SUD on "block".
+ */
+	.globl lx_guest_resume
+	.type lx_guest_resume, @function
+lx_guest_resume:
+	mov %gs:LX_THREAD_SELF, %rcx
+	mov LX_THREAD_PROG_FS(%rcx), %rax
+	wrfsbase %rax
+	movb $1, LX_THREAD_SELECTOR(%rcx)
+	mov 0(%rdi), %rbx
+	mov 8(%rdi), %rbp
+	mov 16(%rdi), %r12
+	mov 24(%rdi), %r13
+	mov 32(%rdi), %r14
+	mov 40(%rdi), %r15
+	mov 48(%rdi), %r8
+	mov 56(%rdi), %r9
+	mov 64(%rdi), %r10
+	mov 72(%rdi), %rdx
+	mov 80(%rdi), %rsi
+	mov 96(%rdi), %rsp
+	mov 104(%rdi), %r11		/* where the clone returns */
+	mov 88(%rdi), %rdi
+	xor %eax, %eax			/* the child's clone() returns 0 */
+	xor %ecx, %ecx
+	jmp *%r11
+	.size lx_guest_resume, . - lx_guest_resume
+
 	.section .note.GNU-stack, "", @progbits

@@ -35,6 +35,13 @@ void lx_sigsys_entry(int sig, void *info, void *uc);
 void lx_sigsys_restorer(void);
 void lx_guest_jump(uint64_t entry, uint64_t sp) __attribute__((noreturn));
 
+/* The registers a new thread starts with (offsets used by entry.S). */
+struct lx_start {
+	uint64_t rbx, rbp, r12, r13, r14, r15, r8, r9, r10, rdx, rsi, rdi;
+	uint64_t rsp, rip;
+};
+void lx_guest_resume(const struct lx_start *s) __attribute__((noreturn));
+
 /* dispatch.c */
 int lx_guest_thread_init(struct lx_thread *t);
 void lx_guest_sigsys(int sig, void *info, void *uc);

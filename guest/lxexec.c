@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -182,6 +183,8 @@ static const char *find_prog(const char *prog, const char *path, char *buf,
 	return NULL;
 }
 
+static pid_t home_pid;
+
 static void __attribute__((noreturn)) run_program(char **argv, char **envp,
 						  const char *path)
 {
@@ -191,6 +194,10 @@ static void __attribute__((noreturn)) run_program(char **argv, char **envp,
 	const char *prog;
 	int r;
 
+	/* the program process never outlives the home process */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != home_pid)
+		_exit(137);
 	prog = find_prog(argv[0], path, buf, sizeof(buf));
 	if (!prog)
 		die(127, "%s: not found in PATH", argv[0]);
@@ -292,6 +299,7 @@ int main(int argc, char **argv)
 	enter_root(cwd);
 	give_stdio();
 	fflush(NULL);
+	home_pid = getpid();
 	pid = lx_fork();
 	if (pid < 0)
 		die(1, "fork: %s", lx_strerror(pid));

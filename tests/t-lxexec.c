@@ -56,6 +56,48 @@ static void same(const char *args)
 	free(y);
 }
 
+static const char pie_c[] =
+	"#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
+	"int main(int c, char **v)\n{\n"
+	"\tchar *p = malloc(1 << 20), l[64];\n"
+	"\tFILE *f = fopen(\"/etc/fruit\", \"r\");\n\tint n = 0;\n\n"
+	"\tmemset(p, 1, 1 << 20);\n\twhile (fgets(l, 64, f))\n\t\tn++;\n"
+	"\tprintf(\"%s: %d lines, %d args\\n\", v[0], n, c);\n"
+	"\treturn 7;\n}\n";
+
+static const char threads_c[] =
+	"#include <pthread.h>\n#include <stdio.h>\n"
+	"static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;\n"
+	"static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;\n"
+	"static long total;\nstatic int ready;\n"
+	"static void *work(void *a)\n{\n\tlong i, n = (long)a;\n\n"
+	"\tfor (i = 0; i < 20000; i++) {\n\t\tpthread_mutex_lock(&m);\n"
+	"\t\ttotal += n;\n\t\tpthread_mutex_unlock(&m);\n\t}\n"
+	"\tpthread_mutex_lock(&m);\n\tready++;\n\tpthread_cond_signal(&cv);\n"
+	"\tpthread_mutex_unlock(&m);\n\treturn (void *)(n * 2);\n}\n"
+	"int main(void)\n{\n\tpthread_t t[16];\n\tlong i, sum = 0;\n\tvoid *r;\n\n"
+	"\tfor (i = 0; i < 16; i++)\n"
+	"\t\tpthread_create(&t[i], 0, work, (void *)(i + 1));\n"
+	"\tpthread_mutex_lock(&m);\n\twhile (ready < 16)\n"
+	"\t\tpthread_cond_wait(&cv, &m);\n\tpthread_mutex_unlock(&m);\n"
+	"\tfor (i = 0; i < 16; i++) {\n\t\tpthread_join(t[i], &r);\n"
+	"\t\tsum += (long)r;\n\t}\n"
+	"\tprintf(\"total %ld joined %ld\\n\", total, sum);\n\treturn 0;\n}\n";
+
+static int put_file(const char *name, const char *text)
+{
+	char path[160];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/%s", root, name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	ok = fputs(text, f) >= 0;
+	return fclose(f) || !ok ? -1 : 0;
+}
+
 static void setup(void)
 {
 	char *t = strdup("/tmp/lx-exec-XXXXXX"), self[256];
@@ -88,17 +130,12 @@ static void setup(void)
 		    "cp /usr/bin/busybox %s/bin/ && "
 		    "printf 'pear\\napple\\nfig\\n' > %s/etc/fruit && "
 		    "echo hello > %s/etc/sub/hello && "
-		    "head -c 100000 /dev/urandom > %s/etc/random && "
-		    "printf '#include <stdio.h>\\n#include <stdlib.h>\\n"
-		    "#include <string.h>\\nint main(int c, char **v) {"
-		    " char *p = malloc(1 << 20); FILE *f = fopen(\"/etc/fruit\", \"r\");"
-		    " char l[64]; int n = 0; memset(p, 1, 1 << 20);"
-		    " while (fgets(l, 64, f)) n++;"
-		    " printf(\"%%s: %%d lines, %%d args\\\\n\", v[0], n, c);"
-		    " return 7; }\\n' > %s/pie.c && "
-		    "gcc -static-pie -O2 -o %s/bin/pie %s/pie.c",
-		    root, root, root, root, root, root, root, root, root, root,
-		    root, root))
+		    "head -c 100000 /dev/urandom > %s/etc/random",
+		    root, root, root, root, root, root, root, root, root) ||
+	    put_file("pie.c", pie_c) || put_file("threads.c", threads_c) ||
+	    host_sh("gcc -static-pie -O2 -o %s/bin/pie %s/pie.c && "
+		    "gcc -static-pie -O2 -pthread -o %s/bin/threads %s/threads.c",
+		    root, root, root, root))
 		tap_bail("cannot make the root %s", root);
 }
 
@@ -118,6 +155,15 @@ static void test_applets(void)
 static void test_static_pie(void)
 {
 	same("/bin/pie a b");
+}
+
+/* 16 glibc threads: mutexes, a condition variable, pthread_join */
+static void test_threads(void)
+{
+	int i;
+
+	for (i = 0; i < 5; i++)
+		same("/bin/threads");
 }
 
 static void test_path_and_env(void)
@@ -245,6 +291,8 @@ int main(void)
 		test_applets);
 	tap_run("a static-pie glibc program (malloc, stdio, exit status)",
 		test_static_pie);
+	tap_run("16 pthreads: mutexes, a condition variable, join (5 runs)",
+		test_threads);
 	tap_run("PATH lookup, --env, --cwd; uname says 6.1", test_path_and_env);
 	tap_run("missing, non-ELF, 32-bit and dynamic programs; bad options",
 		test_bad);
