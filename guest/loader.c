@@ -2,8 +2,8 @@
 /*
  * loader.c - an ELF64 x86-64 program, read through lx's file system,
  * mapped into this host process, with the stack Linux would give it.
- * Static and static-pie programs for now; an interpreter (PT_INTERP)
- * is refused with a clear error.
+ * Static, static-pie and dynamic programs: a PT_INTERP (ld-linux,
+ * ld-musl) is loaded too and starts the program (AT_BASE, AT_ENTRY).
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -91,7 +91,7 @@ static uint64_t *push(uint64_t *sp, uint64_t v)
 /* argv, envp and auxv as Linux lays them out (fs/binfmt_elf.c). */
 static uint64_t build_stack(char *const argv[], char *const envp[],
 			    const char *execfn, uint64_t phdr, int phnum,
-			    uint64_t entry)
+			    uint64_t entry, uint64_t interp_base)
 {
 	char *base, *strp;
 	uint64_t *sp, auxv[64], *a = auxv;
@@ -139,7 +139,7 @@ static uint64_t build_stack(char *const argv[], char *const envp[],
 		AUX(AT_PHENT, sizeof(Elf64_Phdr));
 		AUX(AT_PHNUM, phnum);
 		AUX(AT_PAGESZ, 4096);
-		AUX(AT_BASE, 0);
+		AUX(AT_BASE, interp_base);
 		AUX(AT_FLAGS, 0);
 		AUX(AT_ENTRY, entry);
 		AUX(AT_UID, lx_syscall0(SYS_getuid));
@@ -176,15 +176,39 @@ static uint64_t build_stack(char *const argv[], char *const envp[],
 	return (uint64_t)sp;
 }
 
-int lx_guest_load(const char *path, char *const argv[], char *const envp[],
-		  struct lx_image *img, char *err, size_t errlen)
+/* One ELF file mapped: what the stack and the jump need of it. */
+struct elf_info {
+	uint64_t base, entry, phdr, end;
+	int phnum;
+	char interp[256];	/* PT_INTERP, or "" */
+};
+
+/* Lowest and highest addresses the PT_LOAD segments span. */
+static uint64_t span_of(const Elf64_Phdr *ph, int n)
+{
+	uint64_t hi = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (ph[i].p_type == PT_LOAD &&
+		    ph[i].p_vaddr + ph[i].p_memsz > hi)
+			hi = ph[i].p_vaddr + ph[i].p_memsz;
+	return (hi + 4095) & ~4095UL;
+}
+
+/*
+ * Map the ELF file at path; an ET_DYN one at dyn_base, or (dyn_base 0)
+ * where the host finds room.
+ */
+static int load_elf(const char *path, uint64_t dyn_base, struct elf_info *e,
+		    char *err, size_t errlen)
 {
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph[64];
-	uint64_t base = 0, end, phdr = 0;
 	long fd, r;
 	int i;
 
+	memset(e, 0, sizeof(*e));
 	fd = lx_syscall4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, lx_strerror(fd));
@@ -216,17 +240,35 @@ int lx_guest_load(const char *path, char *const argv[], char *const envp[],
 		goto out;
 	}
 	for (i = 0; i < eh.e_phnum; i++) {
-		if (ph[i].p_type == PT_INTERP) {
-			snprintf(err, errlen,
-				 "%s: dynamically linked programs are not supported yet",
-				 path);
+		if (ph[i].p_type != PT_INTERP)
+			continue;
+		if (ph[i].p_filesz < 2 || ph[i].p_filesz > sizeof(e->interp) ||
+		    lx_pread_all(fd, e->interp, ph[i].p_filesz,
+				 ph[i].p_offset) != (long)ph[i].p_filesz ||
+		    e->interp[ph[i].p_filesz - 1]) {
+			snprintf(err, errlen, "%s: bad interpreter path", path);
 			r = -ENOEXEC;
 			goto out;
 		}
 	}
-	if (eh.e_type == ET_DYN)
-		base = PIE_BASE;	/* static-pie */
-	r = map_segments(fd, ph, eh.e_phnum, base, &end);
+	if (eh.e_type == ET_DYN) {
+		e->base = dyn_base;
+		if (!e->base) {
+			/* room the host finds, given back to map into */
+			uint64_t span = span_of(ph, eh.e_phnum);
+			void *p = mmap(NULL, span, PROT_NONE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			if (p == MAP_FAILED) {
+				r = -ENOMEM;
+				snprintf(err, errlen, "%s: no room", path);
+				goto out;
+			}
+			munmap(p, span);
+			e->base = (uint64_t)p;
+		}
+	}
+	r = map_segments(fd, ph, eh.e_phnum, e->base, &e->end);
 	if (r) {
 		snprintf(err, errlen, "%s: cannot map: %s", path,
 			 lx_strerror(r));
@@ -234,20 +276,48 @@ int lx_guest_load(const char *path, char *const argv[], char *const envp[],
 	}
 	for (i = 0; i < eh.e_phnum; i++) {
 		if (ph[i].p_type == PT_PHDR)
-			phdr = base + ph[i].p_vaddr;
-		else if (ph[i].p_type == PT_LOAD && !phdr &&
+			e->phdr = e->base + ph[i].p_vaddr;
+		else if (ph[i].p_type == PT_LOAD && !e->phdr &&
 			 ph[i].p_offset <= eh.e_phoff &&
 			 eh.e_phoff < ph[i].p_offset + ph[i].p_filesz)
-			phdr = base + ph[i].p_vaddr + eh.e_phoff - ph[i].p_offset;
+			e->phdr = e->base + ph[i].p_vaddr + eh.e_phoff -
+				  ph[i].p_offset;
 	}
-	img->entry = base + eh.e_entry;
-	img->brk = end;
-	img->sp = build_stack(argv, envp, path, phdr, eh.e_phnum, img->entry);
-	if (!img->sp) {
-		snprintf(err, errlen, "%s: no memory for the stack", path);
-		r = -ENOMEM;
-	}
+	e->entry = e->base + eh.e_entry;
+	e->phnum = eh.e_phnum;
 out:
 	lx_syscall1(SYS_close, fd);
 	return r;
+}
+
+int lx_guest_load(const char *path, char *const argv[], char *const envp[],
+		  struct lx_image *img, char *err, size_t errlen)
+{
+	struct elf_info prog, interp = { 0 };
+	int r;
+
+	r = load_elf(path, PIE_BASE, &prog, err, errlen);
+	if (r)
+		return r;
+	img->entry = prog.entry;
+	img->brk = prog.end;
+	if (prog.interp[0]) {
+		/* a dynamic program: its loader (ld.so) starts it */
+		r = load_elf(prog.interp, 0, &interp, err, errlen);
+		if (r)
+			return r == -ENOENT ? -ENOEXEC : r;
+		if (interp.interp[0]) {
+			snprintf(err, errlen, "%s: an interpreter with one",
+				 prog.interp);
+			return -ENOEXEC;
+		}
+		img->entry = interp.entry;
+	}
+	img->sp = build_stack(argv, envp, path, prog.phdr, prog.phnum,
+			      prog.entry, interp.base);
+	if (!img->sp) {
+		snprintf(err, errlen, "%s: no memory for the stack", path);
+		return -ENOMEM;
+	}
+	return 0;
 }

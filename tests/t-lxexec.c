@@ -34,8 +34,9 @@ static void same(const char *args)
 	snprintf(cmd, sizeof(cmd), "%s --rootfs %s -- %s > %s 2>&1 < /dev/null",
 		 lxexec, root, args, out_lx);
 	a = host_sh("%s", cmd);
-	snprintf(cmd, sizeof(cmd), "chroot %s %s > %s 2>&1 < /dev/null", root,
-		 args, out_host);
+	snprintf(cmd, sizeof(cmd),
+		 "env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "
+		 "chroot %s %s > %s 2>&1 < /dev/null", root, args, out_host);
 	b = host_sh("%s", cmd);
 	f = fopen(out_lx, "r");
 	if (f) {
@@ -127,11 +128,17 @@ static void setup(void)
 	if (access("/usr/bin/busybox", X_OK))
 		tap_bail("busybox-static is not installed (make deps)");
 	if (host_sh("mkdir -p %s/bin %s/etc/sub %s/proc %s/dev %s/tmp && "
+		    "mknod -m 666 %s/dev/null c 1 3 && "
 		    "cp /usr/bin/busybox %s/bin/ && "
 		    "printf 'pear\\napple\\nfig\\n' > %s/etc/fruit && "
 		    "echo hello > %s/etc/sub/hello && "
 		    "head -c 100000 /dev/urandom > %s/etc/random",
-		    root, root, root, root, root, root, root, root, root) ||
+		    root, root, root, root, root, root, root, root, root, root) ||
+	    /* Debian's dynamic programs with the libraries they need */
+	    host_sh("cd %s && for b in /bin/ls /usr/bin/sha256sum /usr/bin/perl; do "
+		    "mkdir -p .$(dirname $b) && cp $b .$b && "
+		    "for l in $(ldd $b | grep -o '/[^ ]*'); do "
+		    "mkdir -p .$(dirname $l) && cp -n $l .$l; done; done", root) ||
 	    put_file("pie.c", pie_c) || put_file("threads.c", threads_c) ||
 	    host_sh("gcc -static-pie -O2 -o %s/bin/pie %s/pie.c && "
 		    "gcc -static-pie -O2 -pthread -o %s/bin/threads %s/threads.c",
@@ -155,6 +162,16 @@ static void test_applets(void)
 static void test_static_pie(void)
 {
 	same("/bin/pie a b");
+}
+
+/* Debian's dynamically linked programs: ld.so, libc and friends */
+static void test_dynamic(void)
+{
+	same("/bin/ls -la /etc /bin");
+	same("/usr/bin/sha256sum /etc/random");
+	same("/usr/bin/perl -e 'open F, \"</etc/fruit\"; my @l = sort <F>; "
+	     "print scalar(@l), \" \", join(\",\", map { chomp; uc } @l), "
+	     "\"\\n\"; printf(\"%.3f\\n\", atan2(1, 1) * 4)'");
 }
 
 /* 16 glibc threads: mutexes, a condition variable, pthread_join */
@@ -189,9 +206,12 @@ static void test_bad(void)
 	CHECK_EQ(host_sh("%s --rootfs %s -- /bin/elf32 2>%s", lxexec, root,
 			 out_lx), 126);
 	CHECK_EQ(host_sh("grep -q 'not an x86-64' %s", out_lx), 0);
-	CHECK_EQ(host_sh("cp /bin/true %s/bin/dyn && %s --rootfs %s -- "
-			 "/bin/dyn 2>%s", root, lxexec, root, out_lx), 126);
-	CHECK_EQ(host_sh("grep -q 'dynamically linked' %s", out_lx), 0);
+	/* a dynamic program whose loader is missing */
+	CHECK_EQ(host_sh("cp %s/bin/ls %s/bin/noloader && "
+			 "sed -i 's|/lib64/ld-linux-x86-64.so.2|/lib64/ld-lunux-x86-64.so.2|' "
+			 "%s/bin/noloader && %s --rootfs %s -- /bin/noloader 2>%s",
+			 root, root, root, lxexec, root, out_lx), 126);
+	CHECK_EQ(host_sh("grep -q 'ld-lunux.*No such file' %s", out_lx), 0);
 	CHECK_EQ(host_sh("%s --rootfs /no/such/dir -- /bin/busybox true "
 			 "2>%s", lxexec, out_lx), 2);
 	CHECK_EQ(host_sh("grep -q '/no/such/dir' %s", out_lx), 0);
@@ -291,10 +311,12 @@ int main(void)
 		test_applets);
 	tap_run("a static-pie glibc program (malloc, stdio, exit status)",
 		test_static_pie);
+	tap_run("dynamic glibc programs: ls, sha256sum, perl",
+		test_dynamic);
 	tap_run("16 pthreads: mutexes, a condition variable, join (5 runs)",
 		test_threads);
 	tap_run("PATH lookup, --env, --cwd; uname says 6.1", test_path_and_env);
-	tap_run("missing, non-ELF, 32-bit and dynamic programs; bad options",
+	tap_run("missing, non-ELF and 32-bit programs, a missing loader; bad options",
 		test_bad);
 	tap_run("kill -9 of the program process: lxexec exits 137, nothing left",
 		test_kill9);
