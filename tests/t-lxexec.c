@@ -139,6 +139,13 @@ static void setup(void)
 		    "mkdir -p .$(dirname $b) && cp $b .$b && "
 		    "for l in $(ldd $b | grep -o '/[^ ]*'); do "
 		    "mkdir -p .$(dirname $l) && cp -n $l .$l; done; done", root) ||
+	    /* Debian's python3 with its standard library */
+	    host_sh("cd %s && b=$(readlink -f /usr/bin/python3) && "
+		    "mkdir -p .$(dirname $b) usr/lib && cp $b .$b && "
+		    "ln -sf $b usr/bin/python3 && "
+		    "for l in $(ldd $b | grep -o '/[^ ]*'); do "
+		    "mkdir -p .$(dirname $l) && cp -n $l .$l; done && "
+		    "cp -a /usr/lib/python3.11 usr/lib/", root) ||
 	    put_file("pie.c", pie_c) || put_file("threads.c", threads_c) ||
 	    host_sh("gcc -static-pie -O2 -o %s/bin/pie %s/pie.c && "
 		    "gcc -static-pie -O2 -pthread -o %s/bin/threads %s/threads.c",
@@ -172,6 +179,17 @@ static void test_dynamic(void)
 	same("/usr/bin/perl -e 'open F, \"</etc/fruit\"; my @l = sort <F>; "
 	     "print scalar(@l), \" \", join(\",\", map { chomp; uc } @l), "
 	     "\"\\n\"; printf(\"%.3f\\n\", atan2(1, 1) * 4)'");
+}
+
+/* python3: threads, json, a socket pair, time */
+static void test_python(void)
+{
+	same("/usr/bin/python3 -c 'import json, threading, socket, time\n"
+	     "r = []\n"
+	     "t = [threading.Thread(target=lambda i=i: r.append(i * i)) for i in range(8)]\n"
+	     "[x.start() for x in t]; [x.join() for x in t]\n"
+	     "a, b = socket.socketpair(); a.sendall(b\"ping\"); print(b.recv(4))\n"
+	     "print(json.dumps(sorted(r)), time.time() > 1e9)'");
 }
 
 /* 16 glibc threads: mutexes, a condition variable, pthread_join */
@@ -313,6 +331,7 @@ int main(void)
 		test_static_pie);
 	tap_run("dynamic glibc programs: ls, sha256sum, perl",
 		test_dynamic);
+	tap_run("python3: threads, json, a socket pair", test_python);
 	tap_run("16 pthreads: mutexes, a condition variable, join (5 runs)",
 		test_threads);
 	tap_run("PATH lookup, --env, --cwd; uname says 6.1", test_path_and_env);
