@@ -122,6 +122,7 @@ test-asan: $(ASAN_TESTS) $(B)/lxexec
 demo: $(B)/demo/lx-demo $(B)/lxexec
 	$(Q)$<
 	$(Q)demo/run-busybox.sh $(B)/lxexec $(B)/demo-root
+	$(Q)demo/run-python.sh $(B)/lxexec $(B)/demo-python
 
 $(B)/demo/lx-demo: demo/lx-demo.c $(B)/liblx.a
 	@mkdir -p $(dir $@)
