@@ -129,7 +129,7 @@ $(B)/demo/lx-demo: demo/lx-demo.c $(B)/liblx.a
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/liblx.a $(LIBS)
 
-bench: $(B)/bench/lx-bench $(B)/bench/lx-devbench
+bench: $(B)/bench/lx-bench $(B)/bench/lx-devbench $(B)/lxexec
 	$(Q)bench/run.sh $(B)/bench/lx-bench
 
 $(B)/bench/lx-devbench: bench/lx-devbench.c $(B)/liblx.a

@@ -39,6 +39,10 @@ fi
 echo "run.sh: devices: network and disk against native Linux (about 70 s)"
 "$devprog" > "$tmp/dev"
 cat "$tmp/dev"
+lxexec=$(dirname "$(dirname "$prog")")/lxexec
+echo "run.sh: programs under lxexec against native (about 5 s)"
+"$root/bench/run-programs.sh" "$lxexec" > "$tmp/prog"
+cat "$tmp/prog"
 
 # "CPU: ..." and "Date: ..." are header lines of lx-bench's output.
 field() {
@@ -87,6 +91,19 @@ fi
 		"dropping the page caches of lx and of the host, on ext4 in" \
 		"an image through virtio-blk against the host's own file" \
 		"system (same directory).  Higher is better except RR."
+	echo
+	echo "### Programs"
+	echo
+	echo "Command: \`bench/run-programs.sh build/lxexec\` (part of \`make bench\`)."
+	echo
+	grep '^|' "$tmp/prog"
+	echo
+	echo "A static program's own loop of 200,000 calls, run natively and" \
+		"under lxexec, where every call takes the Syscall User Dispatch" \
+		"trap (a SIGSYS round trip) into lx; the rewritten path that" \
+		"makes calls direct jumps is not built yet.  Launch: lxexec" \
+		"boots lx, forks the program process, loads and runs a static" \
+		"program that returns at once, and halts."
 	echo
 	echo "### How to read"
 	echo
