@@ -136,8 +136,10 @@ static void make_images(void)
 	    host_sh("mke2fs -q -F -t ext4 -d %s/tree %s 64M >/dev/null", dir, img) ||
 	    host_sh("cp %s %s", img, img_ro) ||
 	    host_sh("truncate -s %d %s", SCRATCH_LEN, scratch) ||
-	    host_sh("head -c 8M /dev/urandom > %s", corrupt))
+	    host_sh("head -c 8M /dev/urandom > %s", corrupt)) {
+		host_sh("rm -rf %s", dir);
 		tap_bail("cannot make the test images in %s", dir);
+	}
 }
 
 static void add_disks(void)

@@ -149,8 +149,10 @@ static void setup(void)
 	    put_file("pie.c", pie_c) || put_file("threads.c", threads_c) ||
 	    host_sh("gcc -static-pie -O2 -o %s/bin/pie %s/pie.c && "
 		    "gcc -static-pie -O2 -pthread -o %s/bin/threads %s/threads.c",
-		    root, root, root, root))
+		    root, root, root, root)) {
+		host_sh("rm -rf %s", root);
 		tap_bail("cannot make the root %s", root);
+	}
 }
 
 static void test_applets(void)

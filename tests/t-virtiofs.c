@@ -88,8 +88,10 @@ static void setup(void)
 	       "echo single > %s && echo root-only > %s/secret && "
 	       "chmod 600 %s/secret && mkdir %s/sgid && chown 0:1234 %s/sgid && "
 	       "chmod 2775 %s/sgid", share, strict, ro, ro, single, share,
-	       share, share, share, share))
+	       share, share, share, share)) {
+		host_sh("rm -rf %s", top);
 		tap_bail("cannot make the shares under %s", top);
+	}
 	/* the server works with the limit containers get */
 	if (setrlimit(RLIMIT_NOFILE, &rl))
 		tap_bail("setrlimit: %s", strerror(errno));
