@@ -146,6 +146,10 @@ static void setup(void)
 		    "for l in $(ldd $b | grep -o '/[^ ]*'); do "
 		    "mkdir -p .$(dirname $l) && cp -n $l .$l; done && "
 		    "cp -a /usr/lib/python3.11 usr/lib/", root) ||
+	    /* Debian's iperf3 */
+	    host_sh("cd %s && cp /usr/bin/iperf3 usr/bin/ && "
+		    "for l in $(ldd /usr/bin/iperf3 | grep -o '/[^ ]*'); do "
+		    "mkdir -p .$(dirname $l) && cp -n $l .$l; done", root) ||
 	    put_file("pie.c", pie_c) || put_file("threads.c", threads_c) ||
 	    host_sh("gcc -static-pie -O2 -o %s/bin/pie %s/pie.c && "
 		    "gcc -static-pie -O2 -pthread -o %s/bin/threads %s/threads.c",
@@ -324,6 +328,47 @@ static void test_wget(void)
 	waitpid(web, NULL, 0);
 }
 
+/*
+ * iperf3 inside lx as the server, the host's iperf3 as the client: data
+ * both ways (-R: lx sends), over the tap and over AF_PACKET on a veth.
+ */
+static void iperf3_over(const char *net, const char *ip)
+{
+	int dir;
+
+	for (dir = 0; dir < 2; dir++) {
+		pid_t srv = fork();
+		int st;
+
+		if (srv == 0) {
+			int null = open("/dev/null", O_RDWR);
+			char netarg[128];
+
+			snprintf(netarg, sizeof(netarg), "%s,ip=%s/24", net, ip);
+			dup2(null, 1);
+			dup2(null, 2);
+			execl(lxexec, "lxexec", "--rootfs", root, "--net", netarg,
+			      "--", "/usr/bin/iperf3", "-s", "-1", (char *)NULL);
+			_exit(127);
+		}
+		host_msleep(500);
+		CHECK(host_sh("timeout 30 iperf3 -c %s -t 1 %s >%s 2>&1 && "
+			      "grep -q receiver %s", ip, dir ? "-R" : "", out_lx,
+			      out_lx) == 0, "iperf3 %s %s", net, dir ? "-R" : "");
+		CHECK(waitpid(srv, &st, 0) == srv && WIFEXITED(st) &&
+		      WEXITSTATUS(st) == 0, "lxexec iperf3 -s: %#x", st);
+	}
+}
+
+static void test_iperf3(void)
+{
+	CHECK_EQ(host_sh("ip link add lxv0 type veth peer name lxv1 && "
+			 "ip link set lxv0 up && ip link set lxv1 up && "
+			 "ip addr add 10.78.0.1/24 dev lxv1"), 0);
+	iperf3_over("tap:lxw0", "10.77.0.2");
+	iperf3_over("packet:lxv0", "10.78.0.2");
+}
+
 int main(void)
 {
 	setup();
@@ -343,6 +388,8 @@ int main(void)
 		test_kill9);
 	tap_run("busybox wget over a tap fetches a file from the host",
 		test_wget);
+	tap_run("iperf3 in lx against the host's, both ways, tap and AF_PACKET",
+		test_iperf3);
 	host_sh("rm -rf %s %s %s", root, out_lx, out_host);
 	return tap_done();
 }
