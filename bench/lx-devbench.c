@@ -451,7 +451,12 @@ static void bench_net(void)
 }
 
 /* Sequential write (with fsync) and cold read of disk_mib MiB. */
-static void disk_rw(sys_fn sys, const char *path, const char *drop,
+/*
+ * Write disk_mib MiB to path in 1 MiB writes and fsync, then read it back:
+ * with lx's page cache dropped first (drop_lx) and the host's (drop_host).
+ * Throughput and CPU time of each phase.
+ */
+static void file_rw(sys_fn sys, const char *path, int drop_lx, int drop_host,
 		    double *w, double *r, double *wcpu, double *rcpu)
 {
 	long fd, i, n;
@@ -472,12 +477,15 @@ static void disk_rw(sys_fn sys, const char *path, const char *drop,
 	*w = disk_mib / (now() - t0);
 	*wcpu = cpu_except(0) - c0;
 	sys(SYS_close, fd, 0, 0, 0, 0, 0);
-	/* cold: the page caches of lx and of the host are dropped */
-	sys(SYS_sync, 0, 0, 0, 0, 0, 0);
-	fd = sys(SYS_openat, AT_FDCWD, (long)drop, O_WRONLY, 0, 0, 0);
-	sys(SYS_write, fd, (long)"3", 1, 0, 0, 0);
-	sys(SYS_close, fd, 0, 0, 0, 0, 0);
-	sh("sync; echo 3 > /proc/sys/vm/drop_caches");
+	if (drop_lx) {
+		lx_syscall0(SYS_sync);
+		fd = lx_syscall4(SYS_openat, AT_FDCWD, "/proc/sys/vm/drop_caches",
+				 O_WRONLY, 0);
+		lx_syscall3(SYS_write, fd, "3", 1);
+		lx_syscall1(SYS_close, fd);
+	}
+	if (drop_host)
+		sh("sync; echo 3 > /proc/sys/vm/drop_caches");
 	fd = sys(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0,
 		 0);
 	c0 = cpu_except(0);
@@ -518,11 +526,11 @@ static void bench_disk(void)
 	    lx_syscall5(SYS_mount, "proc", "/proc", "proc", 0, 0) ||
 	    lx_syscall5(SYS_mount, "/dev/vda", "/mnt", "ext4", 0, 0))
 		die("cannot mount the disk in lx");
-	disk_rw(sys_lx, "/mnt/f", "/proc/sys/vm/drop_caches", &lw, &lr, &lwc,
-		&lrc);
+	/* cold: the page caches of lx and of the host are dropped */
+	file_rw(sys_lx, "/mnt/f", 1, 1, &lw, &lr, &lwc, &lrc);
 	lx_syscall2(SYS_umount2, "/mnt", 0);
 	snprintf(path, sizeof(path), "%s/native.bin", workdir);
-	disk_rw(sys_host, path, "/dev/null", &hw, &hr, &hwc, &hrc);
+	file_rw(sys_host, path, 0, 1, &hw, &hr, &hwc, &hrc);
 	snprintf(name, sizeof(name), "ext4 %ld MiB sequential write+fsync",
 		 disk_mib);
 	add_row(name, lw, lwc, hw, hwc, "MiB/s", 1, ">= 0.7x");
@@ -565,39 +573,6 @@ static void fs_meta(sys_fn sys, const char *dir, long nfiles, double *stat_s,
 	*cu_s = t_create + now() - t0;
 }
 
-static void fs_rw(sys_fn sys, const char *path, int drop, double *w, double *r)
-{
-	long fd, i, n;
-	double t0;
-
-	fd = sys(SYS_openat, AT_FDCWD, (long)path,
-		 O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644, 0, 0);
-	if (fd < 0)
-		die("open %s: %s", path, strerror(-fd));
-	t0 = now();
-	for (i = 0; i < disk_mib; i++)
-		if (sys(SYS_write, fd, (long)big, sizeof(big), 0, 0, 0) !=
-		    sizeof(big))
-			die("write %s failed", path);
-	sys(SYS_fsync, fd, 0, 0, 0, 0, 0);
-	*w = disk_mib / (now() - t0);
-	sys(SYS_close, fd, 0, 0, 0, 0, 0);
-	if (drop) {
-		/* lx's own page cache goes; the host's stays warm */
-		fd = lx_syscall4(SYS_openat, AT_FDCWD, "/proc/sys/vm/drop_caches",
-				 O_WRONLY, 0);
-		lx_syscall3(SYS_write, fd, "3", 1);
-		lx_syscall1(SYS_close, fd);
-	}
-	fd = sys(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
-	t0 = now();
-	while ((n = sys(SYS_read, fd, (long)big, sizeof(big), 0, 0, 0)) > 0)
-		;
-	*r = disk_mib / (now() - t0);
-	sys(SYS_close, fd, 0, 0, 0, 0, 0);
-	sys(SYS_unlinkat, AT_FDCWD, (long)path, 0, 0, 0, 0);
-}
-
 static char fastdir[128], strictdir[128];
 
 static void lx_fs(void)
@@ -621,7 +596,7 @@ static void bench_fs(void)
 {
 	static const char *const modes[] = { "fast", "strict" };
 	long nfiles = disk_mib >= 256 ? 10000 : 2000;
-	double ls, lcu, hs, hcu, lw, lr, hw, hr, c0, lc, hc;
+	double ls, lcu, hs, hcu, lw, lr, hw, hr, c0, lc, hc, lwc, lrc, hwc, hrc;
 	char lxdir[32], path[160], name[80];
 	const char *hdir;
 	int m;
@@ -649,24 +624,20 @@ static void bench_fs(void)
 			 nfiles);
 		add_row(name, lcu * 1e3, lc * lcu / (ls + lcu), hcu * 1e3,
 			hc * hcu / (hs + hcu), "ms", 0, m ? "" : "<= 3x");
+		/* the host's page cache stays warm, lx's is dropped */
 		snprintf(path, sizeof(path), "%s/big", lxdir);
-		c0 = cpu_except(0);
-		fs_rw(sys_lx, path, 1, &lw, &lr);
-		lc = cpu_except(0) - c0;
+		file_rw(sys_lx, path, 1, 0, &lw, &lr, &lwc, &lrc);
+		lx_syscall3(SYS_unlinkat, AT_FDCWD, path, 0);
 		snprintf(path, sizeof(path), "%s/big", hdir);
-		c0 = cpu_except(0);
-		fs_rw(sys_host, path, 0, &hw, &hr);
-		hc = cpu_except(0) - c0;
-		/* CPU split between the two phases by their time */
+		file_rw(sys_host, path, 0, 0, &hw, &hr, &hwc, &hrc);
+		unlink(path);
 		snprintf(name, sizeof(name), "virtio-fs %s: %ld MiB write+fsync",
 			 modes[m], disk_mib);
-		add_row(name, lw, lc * lr / (lw + lr), hw, hc * hr / (hw + hr),
-			"MiB/s", 1, ">= 0.7x");
+		add_row(name, lw, lwc, hw, hwc, "MiB/s", 1, ">= 0.7x");
 		snprintf(name, sizeof(name),
 			 "virtio-fs %s: %ld MiB read, host cache warm", modes[m],
 			 disk_mib);
-		add_row(name, lr, lc * lw / (lw + lr), hr, hc * hw / (hw + hr),
-			"MiB/s", 1, ">= 0.7x");
+		add_row(name, lr, lrc, hr, hrc, "MiB/s", 1, ">= 0.7x");
 		lx_syscall2(SYS_umount2, lxdir, 0);
 	}
 }

@@ -34,6 +34,7 @@
 
 #include <lx/lx.h>
 #include <lx/host_ops.h>
+#include "home.h"
 #include "hostfd.h"
 #include "virtio.h"
 
@@ -184,6 +185,22 @@ void *lx_shared_alloc(size_t size)
 }
 
 /* The host threads behind kernel threads, joined at halt. */
+/* Threads of the home process take no host signal meant for a program. */
+int lx_home_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int err;
+
+	sigfillset(&all);
+	/* faults in uaccess must reach the fixup handler */
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -err;
+}
+
 static pthread_t *kthreads;
 static unsigned int nr_kthreads, max_kthreads;
 static pthread_mutex_t kthreads_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -232,7 +249,6 @@ static void *kthread_main(void *p)
 static int host_thread_start(void (*fn)(void *), void *arg)
 {
 	struct kthread_start *s = malloc(sizeof(*s));
-	sigset_t all, old;
 	pthread_t t;
 	int err;
 
@@ -240,7 +256,6 @@ static int host_thread_start(void (*fn)(void *), void *arg)
 		return -ENOMEM;
 	s->fn = fn;
 	s->arg = arg;
-	/* kernel threads take no host signal meant for the program */
 	pthread_mutex_lock(&kthreads_lock);
 	if (nr_kthreads == max_kthreads) {
 		unsigned int n = max_kthreads ? 2 * max_kthreads : 64;
@@ -254,21 +269,13 @@ static int host_thread_start(void (*fn)(void *), void *arg)
 		kthreads = k;
 		max_kthreads = n;
 	}
-	sigfillset(&all);
-	/* faults in uaccess must reach the fixup handler */
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(&t, NULL, kthread_main, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	err = lx_home_thread(&t, kthread_main, s);
 	if (!err)
 		kthreads[nr_kthreads++] = t;
 	pthread_mutex_unlock(&kthreads_lock);
-	if (err) {
+	if (err)
 		free(s);
-		return -err;
-	}
-	return 0;
+	return err;
 }
 
 /*
@@ -585,7 +592,7 @@ int lx_start_kernel(const char *cmdline)
 	ret = events_init();
 	if (ret)
 		goto fail_events;
-	ret = lx_device_thread(&timer_thread, timer_main, NULL);
+	ret = lx_home_thread(&timer_thread, timer_main, NULL);
 	if (ret)
 		goto fail_events;
 	sigemptyset(&sa.sa_mask);
@@ -600,7 +607,7 @@ int lx_start_kernel(const char *cmdline)
 	ret = lx_kernel_boot(&ops, full_cmdline);
 	if (ret)
 		goto fail_devices;
-	ret = lx_device_thread(&adopter_thread, adopter_main, NULL);
+	ret = lx_home_thread(&adopter_thread, adopter_main, NULL);
 	if (ret)
 		return ret;	/* the kernel runs; lx_halt() stops it */
 	adopter_started = 1;

@@ -27,8 +27,8 @@
 
 #include <lx/host_ops.h>
 #include <lx/lx.h>
+#include "home.h"
 #include "hostfd.h"
-#include "virtio.h"
 
 static int poll_epfd = -1;
 static int poll_stop = -1;	/* eventfd: the poller ends (halt) */
@@ -180,7 +180,7 @@ int lx_hostfd_start(void)
 		lx_hostfd_stop();
 		return err;
 	}
-	err = lx_device_thread(&poller, poller_main, NULL);
+	err = lx_home_thread(&poller, poller_main, NULL);
 	if (err) {
 		lx_hostfd_stop();
 		return err;

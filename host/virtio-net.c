@@ -296,7 +296,7 @@ static int net_start(struct lx_vdev *dev)
 	struct net *n = dev->priv;
 	int ret;
 
-	ret = lx_device_thread(&n->rx_thread, net_rx_thread, n);
+	ret = lx_home_thread(&n->rx_thread, net_rx_thread, n);
 	if (ret)
 		return ret;
 	n->rx_started = true;

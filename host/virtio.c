@@ -560,22 +560,6 @@ size_t lx_iov_copy_to(const struct iovec *iov, int n, size_t off,
 	return iov_copy(iov, n, off, (void *)buf, len, true);
 }
 
-int lx_device_thread(pthread_t *t, void *(*fn)(void *), void *arg)
-{
-	sigset_t all, old;
-	int err;
-
-	/* device threads take no host signal meant for the program */
-	sigfillset(&all);
-	/* faults in uaccess must reach the fixup handler */
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(t, NULL, fn, arg);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return -err;
-}
-
 struct queue_thread {
 	struct lx_vdev *dev;
 	struct lx_vq *vq;
@@ -626,7 +610,7 @@ int lx_vdevs_start(char *cmdline, size_t len)
 				continue;
 			qt->dev = dev;
 			qt->vq = &dev->vq[q];
-			ret = lx_device_thread(&dev->vq[q].thread, queue_main, qt);
+			ret = lx_home_thread(&dev->vq[q].thread, queue_main, qt);
 			if (ret)
 				return ret;
 			dev->vq[q].has_thread = true;

@@ -25,6 +25,8 @@
 #include <pthread.h>
 #include <sys/uio.h>
 
+#include "home.h"
+
 #define LX_MMIO_BASE 0x100000000000UL /* = arch/lx's asm/io.h */
 #define LX_MMIO_SLOT 0x1000UL	      /* register window of one device */
 #define LX_VDEV_MAX 32
@@ -113,10 +115,6 @@ struct lx_vdev {
 unsigned long long lx_mmio_read(unsigned long addr, int size);
 void lx_mmio_write(unsigned long addr, int size, unsigned long long val);
 
-/* A shared, zeroed allocation for device state, made before boot. */
-void *lx_shared_alloc(size_t size);
-/* Kernel RAM as the host sees it: "physical" addresses are offsets. */
-void *lx_guest_ptr(uint64_t pa, uint64_t len);
 
 /* Register a device: its shared state, a slot, an IRQ.  Before boot. */
 struct lx_vdev *lx_vdev_create(uint32_t device_id, uint32_t nvq,
@@ -175,13 +173,6 @@ struct lx_opt {
 #define LX_OPTS_MAX 16
 int lx_opts_parse(const char *s, char *buf, size_t buflen,
 		  struct lx_opt *opts, int max);
-
-/*
- * Start a host thread of the home process (device, timer, poller,
- * adopter): every host signal blocked but the faults lx's uaccess fixup
- * handles.
- */
-int lx_device_thread(pthread_t *t, void *(*fn)(void *), void *arg);
 
 /* Host fds behind devices: closed in forked processes and at halt. */
 int lx_device_fd_add(int fd);

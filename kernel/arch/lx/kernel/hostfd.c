@@ -43,6 +43,7 @@ struct hostfd {
 	bool stream;		/* pipe, tty, socket: no position */
 	unsigned int seq;	/* bumped by each wake-up from the poller */
 	__poll_t armed;		/* events the poller watches for (one shot) */
+	int slot;		/* its index in slots[]: the poller's name for it */
 	wait_queue_head_t wq;
 };
 
@@ -88,16 +89,6 @@ static irqreturn_t hostfd_irq(int irq, void *arg)
 	return IRQ_HANDLED;
 }
 
-static int hostfd_slot(struct hostfd *h)
-{
-	int i;
-
-	for (i = 0; i < HOSTFD_SLOTS; i++)
-		if (slots[i] == h)
-			return i;
-	return -1;
-}
-
 /*
  * Ask the poller to tell us when the host fd has events.  The host
  * registration is one-shot and covers everything anyone waits for.
@@ -105,15 +96,12 @@ static int hostfd_slot(struct hostfd *h)
 static void hostfd_arm(struct hostfd *h, __poll_t events)
 {
 	unsigned long flags;
-	int slot;
 
 	spin_lock_irqsave(&slots_lock, flags);
 	h->armed |= events & (EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP);
 	events = h->armed;
-	slot = hostfd_slot(h);
 	spin_unlock_irqrestore(&slots_lock, flags);
-	if (slot >= 0)
-		lx_host->fd_arm(h->fd, slot, (__force int)events);
+	lx_host->fd_arm(h->fd, h->slot, (__force int)events);
 }
 
 /* pread/pwrite and their vector forms give a position of their own. */
@@ -314,12 +302,9 @@ static int hostfd_release(struct inode *inode, struct file *file)
 {
 	struct hostfd *h = file->private_data;
 	unsigned long flags;
-	int slot;
 
 	spin_lock_irqsave(&slots_lock, flags);
-	slot = hostfd_slot(h);
-	if (slot >= 0)
-		slots[slot] = NULL;
+	slots[h->slot] = NULL;
 	spin_unlock_irqrestore(&slots_lock, flags);
 	lx_host->fd_close(h->fd);
 	if (h->orig >= 0)
@@ -449,8 +434,10 @@ long lx_sys_hostfd(int host_fd, unsigned int flags)
 	spin_lock_irqsave(&slots_lock, irqflags);
 	for (slot = 0; slot < HOSTFD_SLOTS && slots[slot]; slot++)
 		;
-	if (slot < HOSTFD_SLOTS)
+	if (slot < HOSTFD_SLOTS) {
 		slots[slot] = h;
+		h->slot = slot;
+	}
 	spin_unlock_irqrestore(&slots_lock, irqflags);
 	ret = -ENFILE;
 	if (slot == HOSTFD_SLOTS)
