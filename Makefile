@@ -30,7 +30,7 @@ endif
 DEPS := linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev \
 	ccache xz-utils cpio rsync python3 kmod valgrind \
 	e2fsprogs iproute2 iputils-ping ethtool libmnl-dev iperf3 \
-	busybox-static
+	busybox-static procps
 
 HOST_OBJS := $(patsubst host/%.c,$(B)/host/%.o,$(wildcard host/*.c))
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/t-*.c))
