@@ -30,7 +30,7 @@ endif
 DEPS := linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev \
 	ccache xz-utils cpio rsync python3 kmod valgrind \
 	e2fsprogs iproute2 iputils-ping ethtool libmnl-dev iperf3 \
-	busybox-static procps
+	busybox-static procps libcapstone-dev
 
 HOST_OBJS := $(patsubst host/%.c,$(B)/host/%.o,$(wildcard host/*.c))
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/t-*.c))
@@ -59,10 +59,15 @@ $(B)/lx.o: $(KSRC)/vmlinux
 	$(Q)undef=$$(nm -u $@ | grep -v _GLOBAL_OFFSET_TABLE_); if [ -n "$$undef" ]; then \
 		echo "lx.o: undefined symbols: $$undef" >&2; exit 1; fi
 
+# lx's own code in container processes uses no vector registers, as the
+# kernel does not: a program's vector state is saved only when host libc
+# may run (lx_fpu_lazy in include/lx/lx.h).
+LXCFLAGS := $(CFLAGS) -mgeneral-regs-only
+
 $(B)/host/%.o: host/%.c host/*.h include/lx/*.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(LXCFLAGS) -MMD -MP -c -o $@ $<
 
 # guest/: the program runner (lxexec) and what runs in program processes
 GUEST_OBJS := $(patsubst guest/%.c,$(B)/guest/%.o,$(filter-out guest/lxexec.c,$(wildcard guest/*.c))) \
@@ -71,7 +76,7 @@ GUEST_OBJS := $(patsubst guest/%.c,$(B)/guest/%.o,$(filter-out guest/lxexec.c,$(
 $(B)/guest/%.o: guest/%.c guest/*.h include/lx/*.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(LXCFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/guest/entry.o: guest/entry.S guest/guest.h
 	@mkdir -p $(dir $@)
@@ -80,7 +85,7 @@ $(B)/guest/entry.o: guest/entry.S guest/guest.h
 
 $(B)/lxexec: $(B)/guest/lxexec.o $(GUEST_OBJS) $(B)/liblx.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lcapstone
 
 $(B)/liblx.a: $(B)/lx.o $(HOST_OBJS)
 	@echo "  AR      $@"

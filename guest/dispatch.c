@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <asm/prctl.h>
+#include <cpuid.h>
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -104,6 +105,8 @@ static long guest_mmap_file(uint64_t addr, uint64_t len, int prot, int flags,
 			break;	/* past the end: zeroes */
 		done += n;
 	}
+	if (prot & PROT_EXEC)
+		lx_rewrite(fd, off, p, done, NULL);
 	if (mprotect(p, len, prot)) {
 		munmap(p, len);
 		return -errno;
@@ -240,6 +243,15 @@ static long guest_clone(struct lx_thread *t, struct pt_regs *r)
 	return tid;
 }
 
+/* The calls guest_call() serves on the host side rather than in lx. */
+static const unsigned char host_side[1024] = {
+	[SYS_mmap] = 1, [SYS_munmap] = 1, [SYS_mprotect] = 1,
+	[SYS_mremap] = 1, [SYS_madvise] = 1, [SYS_brk] = 1,
+	[SYS_arch_prctl] = 1, [SYS_rseq] = 1, [SYS_clone] = 1,
+	[SYS_clone3] = 1, [SYS_fork] = 1, [SYS_vfork] = 1, [SYS_execve] = 1,
+	[SYS_execveat] = 1, [SYS_exit] = 1, [SYS_exit_group] = 1,
+};
+
 /* Serve the call in regs; returns the value for rax. */
 static long guest_call(struct lx_thread *t, struct pt_regs *r)
 {
@@ -337,6 +349,44 @@ void lx_guest_sigsys(int sig, void *info, void *ucp)
 	g[REG_EFL] = r.eflags;
 }
 
+static inline void xsave(void *area)
+{
+	__asm__ volatile("xsave64 (%0)" : : "r"(area), "a"(-1), "d"(-1)
+			 : "memory");
+}
+
+static inline void xrstor(void *area)
+{
+	__asm__ volatile("xrstor64 (%0)" : : "r"(area), "a"(-1), "d"(-1)
+			 : "memory");
+}
+
+/*
+ * A rewritten site's call (lx_fast_entry); regs->rax gets the result.
+ * The program's vector and x87 state must survive it, as they survive a
+ * syscall instruction: calls lx serves are saved lazily (lx_fpu_lazy),
+ * the host-side ones (memory, clone: host libc) first.
+ */
+void lx_guest_fast(struct pt_regs *r)
+{
+	unsigned long nr = r->orig_rax;
+	struct lx_thread *t;
+
+	__asm__ volatile("mov %%gs:0, %0" : "=r"(t));
+	if (nr < 1024 && !host_side[nr]) {
+		lx_fpu_lazy = t->xsave;
+		lx_syscall_regs(r);
+		if (lx_fpu_lazy)
+			lx_fpu_lazy = NULL;
+		else
+			xrstor(t->xsave);
+		return;
+	}
+	xsave(t->xsave);
+	r->rax = guest_call(t, r);
+	xrstor(t->xsave);
+}
+
 /* The kernel's sigaction, for SA_RESTORER with lx's own restorer. */
 struct k_sigaction {
 	void (*handler)(int, void *, void *);
@@ -344,6 +394,21 @@ struct k_sigaction {
 	void (*restorer)(void);
 	unsigned long mask;
 };
+
+/* An XSAVE area for every state component the host enabled. */
+static void *xsave_area(void)
+{
+	unsigned int eax, ebx, ecx, edx;
+	void *p;
+
+	if (!__get_cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx) || !ebx)
+		return NULL;
+	/* the header must start zeroed for XRSTOR */
+	p = aligned_alloc(64, (ebx + 63) & ~63U);
+	if (p)
+		memset(p, 0, ebx);
+	return p;
+}
 
 /*
  * Make the calling host thread a program thread: its block in GS, an
@@ -373,6 +438,11 @@ int lx_guest_thread_init(struct lx_thread *t)
 	if (t->altstack == MAP_FAILED)
 		return -errno;
 	t->altstack_size = ALTSTACK_SIZE;
+	/* the fast path runs on the same stack: never both at once */
+	t->stack_top = (uint64_t)t->altstack + ALTSTACK_SIZE;
+	t->xsave = xsave_area();
+	if (!t->xsave)
+		return -ENOMEM;
 	ss.ss_sp = t->altstack;
 	ss.ss_size = ALTSTACK_SIZE;
 	ss.ss_flags = 0;

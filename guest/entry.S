@@ -47,6 +47,84 @@ lx_sigsys_entry:
 	ret				/* to lx_sigsys_restorer */
 	.size lx_sigsys_entry, . - lx_sigsys_entry
 
+/*
+ * lx_fast_entry - a rewritten site's stub (rewrite.c) arrives here as if
+ * its syscall instruction had run: rax the number, the arguments in rdi,
+ * rsi, rdx, r10, r8 and r9, rcx the address after the syscall, the flags
+ * and every other register the program's.  The program's stack is not
+ * touched (its red zone may be live): the registers go to a struct
+ * pt_regs on lx's stack for the thread, and lx serves the call.  lx
+ * itself uses general registers only: the vector and x87 state go to the
+ * thread's XSAVE area only when host libc may run (lx_guest_fast()).  Everything comes back from pt_regs - rcx = rip and r11 = rflags
+ * as after a syscall, unless lx moved the thread (a signal handler,
+ * rt_sigreturn) - and the jump back goes through the thread block, so no
+ * register is lost to it.
+ */
+	.globl lx_fast_entry
+	.type lx_fast_entry, @function
+lx_fast_entry:
+	mov %rsp, %gs:LX_THREAD_PROG_SP
+	mov %gs:LX_THREAD_STACK_TOP, %rsp
+	pushq $0x2b			/* ss */
+	pushq %gs:LX_THREAD_PROG_SP	/* rsp */
+	pushfq				/* eflags */
+	mov (%rsp), %r11		/* as syscall: r11 = rflags */
+	pushq $0x33			/* cs */
+	push %rcx			/* rip */
+	push %rax			/* orig_rax */
+	push %rdi
+	push %rsi
+	push %rdx
+	push %rcx
+	pushq $-38			/* rax: -ENOSYS */
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %rbx
+	push %rbp
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	cld
+	mov %gs:LX_THREAD_SELF, %rbx
+	movb $0, LX_THREAD_SELECTOR(%rbx)
+	rdfsbase %rax
+	mov %rax, LX_THREAD_PROG_FS(%rbx)
+	mov LX_THREAD_LX_FS(%rbx), %rax
+	wrfsbase %rax
+	mov %rsp, %rdi			/* struct pt_regs * */
+	sub $8, %rsp			/* 21 pushes: align for the call */
+	call lx_guest_fast
+	add $8, %rsp
+	mov %gs:LX_THREAD_SELF, %rbx
+	mov LX_THREAD_PROG_FS(%rbx), %rax
+	wrfsbase %rax
+	movb $1, LX_THREAD_SELECTOR(%rbx)
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbp
+	pop %rbx
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rax
+	pop %rcx
+	pop %rdx
+	pop %rsi
+	pop %rdi
+	add $8, %rsp			/* orig_rax */
+	popq %gs:LX_THREAD_RET_RIP	/* rip */
+	add $8, %rsp			/* cs */
+	popfq
+	mov (%rsp), %rsp		/* the program's rsp; flags untouched */
+	jmp *%gs:LX_THREAD_RET_RIP
+	.size lx_fast_entry, . - lx_fast_entry
+
 /* Start the program: its stack, clean registers, its FS empty. */
 	.globl lx_guest_jump
 	.type lx_guest_jump, @function

@@ -20,6 +20,10 @@ struct lx_thread {
 	uint64_t lx_fs;			/* 16: lx's own FS base (host TLS) */
 	volatile uint8_t selector;	/* 24: SUD: 0 allow, 1 block */
 	uint8_t pad[7];
+	uint64_t prog_sp;		/* 32: the program's rsp (fast path) */
+	uint64_t ret_rip;		/* 40: where the fast path returns */
+	uint64_t stack_top;		/* 48: lx's stack for the fast path */
+	void *xsave;			/* 56: vector state (XSAVE area) */
 	void *altstack;
 	size_t altstack_size;
 };
@@ -28,12 +32,17 @@ struct lx_thread {
 #define LX_THREAD_PROG_FS 8
 #define LX_THREAD_LX_FS 16
 #define LX_THREAD_SELECTOR 24
+#define LX_THREAD_PROG_SP 32
+#define LX_THREAD_RET_RIP 40
+#define LX_THREAD_STACK_TOP 48
+#define LX_THREAD_XSAVE 56
 
 /* entry.S */
 extern char lx_gate_start[], lx_gate_end[];
 void lx_sigsys_entry(int sig, void *info, void *uc);
 void lx_sigsys_restorer(void);
 void lx_guest_jump(uint64_t entry, uint64_t sp) __attribute__((noreturn));
+void lx_fast_entry(void);
 
 /* The registers a new thread starts with (offsets used by entry.S). */
 struct lx_start {
@@ -46,6 +55,15 @@ void lx_guest_resume(const struct lx_start *s) __attribute__((noreturn));
 int lx_guest_thread_init(struct lx_thread *t);
 void lx_guest_sigsys(int sig, void *info, void *uc);
 void lx_guest_set_brk(uint64_t start);
+struct pt_regs;
+void lx_guest_fast(struct pt_regs *r);
+
+/* rewrite.c */
+extern int lx_rewrite_cache_fd;	/* the site cache (lxexec opens it) */
+extern int lx_rewrite_debug;	/* say which path each site takes */
+extern int lx_rewrite_enabled;	/* 0: every site stays trapped */
+void lx_rewrite(long fd, uint64_t file_off, void *text, size_t len,
+		const char *name);
 
 /* loader.c */
 struct lx_image {
@@ -61,6 +79,10 @@ int lx_guest_load(const char *path, char *const argv[], char *const envp[],
 #define LX_THREAD_PROG_FS 8
 #define LX_THREAD_LX_FS 16
 #define LX_THREAD_SELECTOR 24
+#define LX_THREAD_PROG_SP 32
+#define LX_THREAD_RET_RIP 40
+#define LX_THREAD_STACK_TOP 48
+#define LX_THREAD_XSAVE 56
 #endif
 
 #endif /* _LX_GUEST_H */

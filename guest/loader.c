@@ -49,7 +49,7 @@ static int prot_of(uint32_t f)
 
 /* Map the PT_LOAD segments at base + p_vaddr. */
 static int map_segments(long fd, const Elf64_Phdr *ph, int n, uint64_t base,
-			uint64_t *end)
+			uint64_t *end, const char *name)
 {
 	int i;
 
@@ -74,6 +74,8 @@ static int map_segments(long fd, const Elf64_Phdr *ph, int n, uint64_t base,
 				 ph[i].p_offset);
 		if (r < 0)
 			return r;
+		if (ph[i].p_flags & PF_X)
+			lx_rewrite(fd, ph[i].p_offset, (void *)va, r, name);
 		if (mprotect(p, stop - start, prot_of(ph[i].p_flags)))
 			return -errno;
 		if (va + ph[i].p_memsz > *end)
@@ -268,7 +270,7 @@ static int load_elf(const char *path, uint64_t dyn_base, struct elf_info *e,
 			e->base = (uint64_t)p;
 		}
 	}
-	r = map_segments(fd, ph, eh.e_phnum, e->base, &e->end);
+	r = map_segments(fd, ph, eh.e_phnum, e->base, &e->end, path);
 	if (r) {
 		snprintf(err, errlen, "%s: cannot map: %s", path,
 			 lx_strerror(r));

@@ -33,7 +33,8 @@
 
 static const char usage[] =
 	"usage: lxexec --rootfs DIR [--mem SIZE] [--env K=V]... [--cwd DIR]\n"
-	"              [--net tap:NAME,ip=ADDR/LEN[,gw=GW]] [--debug]\n"
+	"              [--net tap:NAME,ip=ADDR/LEN[,gw=GW]] [--no-rewrite]\n"
+	"              [--debug]\n"
 	"              -- PROG [ARGS...]\n"
 	"\n"
 	"Boot lx with DIR as the container's root (shared through virtio-fs),\n"
@@ -50,7 +51,14 @@ static const char usage[] =
 	"  --net packet:IFNAME,ip=ADDR/LEN[,gw=GW]\n"
 	"                 eth0 on an existing tap, or on AF_PACKET bound to an\n"
 	"                 interface (a veth), with that address and gateway\n"
-	"  --debug        the kernel log on stderr\n";
+	"  --no-rewrite   leave every system call site trapped (Syscall User\n"
+	"                 Dispatch); by default the sites in a program's and\n"
+	"                 its libraries' text become direct calls into lx\n"
+	"  --debug        the kernel log on stderr, and which sites were\n"
+	"                 rewritten and which stay trapped, and why\n"
+	"\n"
+	"Verified sites are cached per build-id in $LX_CACHE/sites (default\n"
+	"~/.cache/lx/sites).\n";
 
 static void die(int status, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 static void die(int status, const char *fmt, ...)
@@ -185,6 +193,38 @@ static const char *find_prog(const char *prog, const char *path, char *buf,
 
 static pid_t home_pid;
 
+/*
+ * The rewriter's cache of verified sites ($LX_CACHE/sites), opened here
+ * for the program process (which opens no host paths).  Without it the
+ * sites are found again at every start.
+ */
+static void open_site_cache(void)
+{
+	const char *dir = getenv("LX_CACHE"), *home = getenv("HOME");
+	char path[4096];
+
+	if (dir && *dir)
+		snprintf(path, sizeof(path), "%s", dir);
+	else if (home && *home)
+		snprintf(path, sizeof(path), "%s/.cache/lx", home);
+	else
+		return;
+	/* mkdir -p of the last two levels is enough for ~/.cache/lx */
+	if (!dir) {
+		char parent[4096];
+
+		snprintf(parent, sizeof(parent), "%s/.cache", home);
+		mkdir(parent, 0755);
+	}
+	mkdir(path, 0755);
+	strncat(path, "/sites", sizeof(path) - strlen(path) - 1);
+	lx_rewrite_cache_fd = open(path, O_RDWR | O_APPEND | O_CREAT |
+				   O_CLOEXEC, 0644);
+	if (lx_rewrite_cache_fd < 0 && lx_rewrite_debug)
+		fprintf(stderr, "lxexec: %s: %s (no site cache)\n", path,
+			strerror(errno));
+}
+
 static void __attribute__((noreturn)) run_program(char **argv, char **envp,
 						  const char *path)
 {
@@ -222,6 +262,7 @@ int main(int argc, char **argv)
 		{ "env", required_argument, NULL, 'e' },
 		{ "cwd", required_argument, NULL, 'c' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "no-rewrite", no_argument, NULL, 'R' },
 		{ "net", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -256,6 +297,10 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			debug = 1;
+			lx_rewrite_debug = 1;
+			break;
+		case 'R':
+			lx_rewrite_enabled = 0;
 			break;
 		case 'n':
 			if (net.spec[0])
@@ -299,6 +344,8 @@ int main(int argc, char **argv)
 	enter_root(cwd);
 	give_stdio();
 	fflush(NULL);
+	if (lx_rewrite_enabled)
+		open_site_cache();
 	home_pid = getpid();
 	pid = lx_fork();
 	if (pid < 0)

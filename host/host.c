@@ -365,34 +365,90 @@ static void host_entropy(void *buf, unsigned long len)
 		memset(buf, 0, len);
 }
 
+__thread void *lx_fpu_lazy;
+
+/* Save the caller's vector state if lx_fpu_lazy asks for it (lx.h). */
+static inline void fpu_enter(void)
+{
+	void *area = lx_fpu_lazy;
+
+	if (__builtin_expect(area != NULL, 0)) {
+		__asm__ volatile("xsave64 (%0)"
+				 : : "r"(area), "a"(-1), "d"(-1) : "memory");
+		lx_fpu_lazy = NULL;
+	}
+}
+
+/*
+ * The operations that may reach host libc code using vector registers
+ * (string functions, stdio, pthreads) save the caller's state first.  The
+ * hot ones that make only raw system calls or touch TLS (host_pid, futex,
+ * task_get/set, time_ns, timer_set, sleep_us) do not.
+ */
+#define GUARDED(ret, fn, params, args)		\
+	static ret guarded_##fn params		\
+	{					\
+		fpu_enter();			\
+		return fn args;			\
+	}
+
+GUARDED(void, host_print, (const char *str, int len), (str, len))
+GUARDED(void, host_panic, (const char *msg), (msg))
+GUARDED(unsigned long, host_mem_alloc, (unsigned long size), (size))
+GUARDED(void, host_mem_free, (unsigned long addr, unsigned long size),
+	(addr, size))
+GUARDED(int, host_thread_start, (void (*fn)(void *), void *arg), (fn, arg))
+GUARDED(void, host_thread_exit, (void), ())
+GUARDED(void, host_task_create_lock, (int lock), (lock))
+GUARDED(void, host_entropy, (void *buf, unsigned long len), (buf, len))
+GUARDED(unsigned long long, lx_mmio_read, (unsigned long addr, int size),
+	(addr, size))
+GUARDED(void, lx_mmio_write,
+	(unsigned long addr, int size, unsigned long long val),
+	(addr, size, val))
+GUARDED(int, lx_hostfd_fd_reopen, (int fd, int acc), (fd, acc))
+GUARDED(long, lx_hostfd_fd_io,
+	(int fd, void *iov, int cnt, int write, long long pos,
+	 unsigned int flags),
+	(fd, iov, cnt, write, pos, flags))
+GUARDED(int, lx_hostfd_fd_poll, (int fd, int events), (fd, events))
+GUARDED(void, lx_hostfd_fd_arm, (int fd, int slot, int events),
+	(fd, slot, events))
+GUARDED(long, lx_hostfd_fd_ioctl,
+	(int fd, unsigned int cmd, unsigned long arg), (fd, cmd, arg))
+GUARDED(int, lx_hostfd_fd_stat, (int fd, void *st), (fd, st))
+GUARDED(void, lx_hostfd_fd_close, (int fd), (fd))
+GUARDED(long long, lx_hostfd_fd_seek, (int fd, long long off, int whence),
+	(fd, off, whence))
+
 static struct lx_host_ops ops = {
-	.print = host_print,
-	.panic = host_panic,
-	.mem_alloc = host_mem_alloc,
-	.mem_free = host_mem_free,
-	.thread_start = host_thread_start,
-	.thread_exit = host_thread_exit,
+	.print = guarded_host_print,
+	.panic = guarded_host_panic,
+	.mem_alloc = guarded_host_mem_alloc,
+	.mem_free = guarded_host_mem_free,
+	.thread_start = guarded_host_thread_start,
+	.thread_exit = guarded_host_thread_exit,
 	.host_pid = host_pid,
 	.futex_wait = host_futex_wait,
 	.futex_wake = host_futex_wake,
 	.anchor = &process_anchor,
-	.task_create_lock = host_task_create_lock,
+	.task_create_lock = guarded_host_task_create_lock,
 	.task_get = host_task_get,
 	.task_set = host_task_set,
 	.time_ns = host_time_ns,
 	.timer_set = host_timer_set,
 	.sleep_us = host_sleep_us,
-	.entropy = host_entropy,
-	.mmio_read = lx_mmio_read,
-	.mmio_write = lx_mmio_write,
-	.fd_reopen = lx_hostfd_fd_reopen,
-	.fd_io = lx_hostfd_fd_io,
-	.fd_poll = lx_hostfd_fd_poll,
-	.fd_arm = lx_hostfd_fd_arm,
-	.fd_ioctl = lx_hostfd_fd_ioctl,
-	.fd_stat = lx_hostfd_fd_stat,
-	.fd_close = lx_hostfd_fd_close,
-	.fd_seek = lx_hostfd_fd_seek,
+	.entropy = guarded_host_entropy,
+	.mmio_read = guarded_lx_mmio_read,
+	.mmio_write = guarded_lx_mmio_write,
+	.fd_reopen = guarded_lx_hostfd_fd_reopen,
+	.fd_io = guarded_lx_hostfd_fd_io,
+	.fd_poll = guarded_lx_hostfd_fd_poll,
+	.fd_arm = guarded_lx_hostfd_fd_arm,
+	.fd_ioctl = guarded_lx_hostfd_fd_ioctl,
+	.fd_stat = guarded_lx_hostfd_fd_stat,
+	.fd_close = guarded_lx_hostfd_fd_close,
+	.fd_seek = guarded_lx_hostfd_fd_seek,
 };
 
 static void process_gone(int pid)

@@ -85,6 +85,19 @@ long lx_syscall(long nr, const long args[6]);
 long lx_syscall_regs(struct pt_regs *regs);
 
 /*
+ * Lazy saving of a caller's vector state.  The kernel and lx's host code
+ * are built with general registers only; host libc (memcpy, printf,
+ * pthread_create) is not.  A caller that promised its own caller that
+ * vector and x87 state survive a call - a program's system call - sets
+ * lx_fpu_lazy to a 64-byte aligned, zero-initialised XSAVE area for every
+ * state component the host enabled before lx_syscall_regs().  The first
+ * host code on that thread that may use those registers saves them there
+ * (XSAVE) and clears lx_fpu_lazy; the caller restores them (XRSTOR) if it
+ * finds lx_fpu_lazy cleared, and clears it otherwise.
+ */
+extern __thread void *lx_fpu_lazy;
+
+/*
  * Fork hooks.  lx_fork() is fork(2) for a process that uses lx: the parent
  * makes the child's lx process (new tgid, the caller as parent, a copy of the
  * fd table and signal handlers) before the host fork, and the child's thread

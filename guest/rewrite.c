@@ -1,0 +1,643 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rewrite.c - a program's system call sites turned into calls into lx
+ * (DESIGN.md decision 6).
+ *
+ * Syscall User Dispatch traps every syscall instruction outside lx: a
+ * SIGSYS round trip of a few microseconds.  Sites in file-backed text are
+ * rewritten when their mapping is made, before any thread can run there
+ * (the loader's segments, and the executable mappings ld.so makes): the
+ * instructions just before a syscall - often "mov $NR, %eax", at least
+ * five bytes, none of them a branch or RIP-relative - become a jump to a
+ * stub nearby, which runs those instructions, puts the return address in
+ * rcx (as syscall does) and jumps to lx_fast_entry (entry.S).
+ *
+ *	before:	b8 27 00 00 00	mov $39, %eax		after:	e9 <stub>
+ *		0f 05		syscall				0f 05
+ *
+ * The syscall instruction itself stays: code that jumps straight to it
+ * still works, through the trap.  A site is verified before it is
+ * rewritten: the text is disassembled with capstone section by section
+ * (a linear sweep from each executable section's start), and no direct
+ * branch of the section may land inside the bytes the jump replaces.
+ * Indirect branches into them cannot be ruled out by a disassembler; no
+ * compiler emits them there (they would land between two instructions of
+ * one basic block).  Code made at run time (JIT) is never rewritten and
+ * stays trapped.
+ *
+ * The sweep takes ~80 ms for glibc: the sites it finds are kept in a
+ * cache file per build-id (lx_rewrite_cache_fd, opened by lxexec), and a
+ * cached site is used only if the bytes in memory are what was verified.
+ */
+#define _GNU_SOURCE
+#include <capstone/capstone.h>
+#include <elf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <lx/lx.h>
+#include "guest.h"
+
+#define JMP_LEN 5		/* e9 rel32 */
+#define GROUP_MAX 15		/* the most bytes one stub relocates */
+#define STUB_LEN 48		/* the longest stub (SITE_AFTER: 41), rounded */
+#define RANGE (1L << 31)	/* what a rel32 reaches */
+
+int lx_rewrite_cache_fd = -1;
+int lx_rewrite_debug;
+int lx_rewrite_enabled = 1;
+
+/* One verified site: the group starts at off (from the mapping's start). */
+struct site {
+	uint32_t off;		/* the first byte the jump replaces */
+	uint8_t len;		/* how many bytes it replaces */
+	uint8_t kind;
+	uint16_t pad;
+};
+
+/*
+ * SITE_BEFORE: [off, off + len) are the instructions before the syscall,
+ * which stays after them.  SITE_AFTER: the syscall is at off, and the
+ * instructions after it, to off + len, are moved into the stub too.
+ */
+enum { SITE_BEFORE, SITE_AFTER };
+
+struct sites {
+	struct site *v;
+	size_t n, cap;
+	size_t found;		/* syscall instructions seen */
+};
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	if (!lx_rewrite_debug)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	if (write(2, buf, n) < 0)
+		return;
+}
+
+static int push_site(struct sites *s, uint32_t off, uint8_t len, int kind)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		struct site *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = (struct site){ .off = off, .len = len, .kind = kind };
+	return 0;
+}
+
+/* May this instruction run somewhere else, unchanged? */
+static int relocatable(const cs_insn *in)
+{
+	switch (in->id) {
+	case X86_INS_SYSCALL:
+	case X86_INS_SYSENTER:
+	case X86_INS_INT:
+	case X86_INS_INT3:
+	case X86_INS_INTO:
+	case X86_INS_UD2:
+	case X86_INS_CALL:
+	case X86_INS_RET:
+	case X86_INS_JMP:
+	case X86_INS_LJMP:
+	case X86_INS_LCALL:
+	case X86_INS_LOOP:
+	case X86_INS_LOOPE:
+	case X86_INS_LOOPNE:
+	case X86_INS_JRCXZ:
+	case X86_INS_JECXZ:
+	case X86_INS_XBEGIN:
+	case X86_INS_XABORT:
+		return 0;
+	}
+	if (in->id >= X86_INS_JAE && in->id <= X86_INS_JS &&
+	    in->id != X86_INS_JMP)
+		return 0;	/* the conditional jumps */
+	return !strstr(in->op_str, "rip");
+}
+
+/* The target of a direct branch, or 0. */
+static uint64_t branch_target(const cs_insn *in)
+{
+	int is_branch = in->id == X86_INS_CALL || in->id == X86_INS_JMP ||
+			in->id == X86_INS_LOOP || in->id == X86_INS_LOOPE ||
+			in->id == X86_INS_LOOPNE || in->id == X86_INS_JRCXZ ||
+			in->id == X86_INS_JECXZ || in->id == X86_INS_XBEGIN ||
+			(in->id >= X86_INS_JAE && in->id <= X86_INS_JS);
+
+	if (!is_branch || strncmp(in->op_str, "0x", 2))
+		return 0;
+	return strtoull(in->op_str, NULL, 16);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct sweep {
+	const char *name;
+	csh cs;
+	cs_insn *in;
+	uint64_t *targets;
+	size_t ntargets, cap;
+	struct sites cand;	/* offsets from code, before verification */
+};
+
+static int add_target(struct sweep *w, uint64_t t)
+{
+	if (w->ntargets == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 1024;
+		uint64_t *v = realloc(w->targets, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		w->targets = v;
+		w->cap = cap;
+	}
+	w->targets[w->ntargets++] = t;
+	return 0;
+}
+
+/*
+ * Linear sweep of one section, at code[0..len), whose first byte is at
+ * offset base of the mapping.  Addresses in the sweep are offsets.  A
+ * syscall is a candidate with the relocatable instructions just before it
+ * (SITE_BEFORE), or else with those just after it (SITE_AFTER).
+ */
+static int sweep_section(struct sweep *w, const uint8_t *code, size_t len,
+			 uint64_t base)
+{
+	/* sizes of the last instructions, contiguous; 0: not relocatable */
+	uint8_t last[GROUP_MAX];
+	int nlast = 0, i;
+	uint64_t a = base, t, after = 0;	/* a syscall's offset + 1 */
+	unsigned int g, ga = 0;
+	const uint8_t *p = code;
+	size_t left = len;
+
+	while (left) {
+		if (!cs_disasm_iter(w->cs, &p, &left, &a, w->in)) {
+			/* not an instruction (data, padding): start again after */
+			p++;
+			left--;
+			a++;
+			nlast = 0;
+			after = 0;
+			continue;
+		}
+		t = branch_target(w->in);
+		if (t && add_target(w, t))
+			return -ENOMEM;
+		if (after) {
+			/* the instructions after a syscall, until 5 bytes */
+			if (!relocatable(w->in)) {
+				after = 0;
+			} else if ((ga += w->in->size) + 2 >= JMP_LEN) {
+				if (ga + 2 <= GROUP_MAX &&
+				    push_site(&w->cand, after - 1, ga + 2,
+					      SITE_AFTER))
+					return -ENOMEM;
+				after = 0;
+			}
+		}
+		if (w->in->id == X86_INS_SYSCALL) {
+			w->cand.found++;
+			for (i = nlast - 1, g = 0; i >= 0 && g < JMP_LEN; i--) {
+				if (!last[i])
+					break;
+				g += last[i];
+			}
+			if (g >= JMP_LEN && g <= GROUP_MAX) {
+				if (push_site(&w->cand, w->in->address - g, g,
+					      SITE_BEFORE))
+					return -ENOMEM;
+			} else {
+				after = w->in->address + 1;
+				ga = 0;
+			}
+		}
+		if (nlast == GROUP_MAX) {
+			memmove(last, last + 1, GROUP_MAX - 1);
+			nlast--;
+		}
+		last[nlast++] = relocatable(w->in) ? w->in->size : 0;
+	}
+	return 0;
+}
+
+/*
+ * Keep the candidates no direct branch lands inside of (at their first
+ * byte is fine: the jump starts there), and that do not overlap the one
+ * kept before (a syscall's following bytes, the next one's group).
+ */
+static void verify(struct sweep *w, struct sites *out)
+{
+	uint64_t kept_end = 0;
+	size_t i, lo, hi;
+
+	qsort(w->targets, w->ntargets, sizeof(uint64_t), cmp_u64);
+	for (i = 0; i < w->cand.n; i++) {
+		uint64_t start = w->cand.v[i].off;
+		uint64_t end = start + w->cand.v[i].len;
+
+		/* the first target above start */
+		lo = 0;
+		hi = w->ntargets;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+
+			if (w->targets[mid] <= start)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < w->ntargets && w->targets[lo] < end) {
+			say("lx: %s: site +%#lx: a branch lands inside it, "
+			    "trapped\n", w->name, (unsigned long)start);
+			continue;
+		}
+		if (start < kept_end)
+			continue;
+		out->v[out->n++] = w->cand.v[i];
+		kept_end = end;
+	}
+}
+
+/*
+ * Find the sites of a mapping: the executable sections of the ELF file
+ * (read through lx fd) that lie in [file_off, file_off + len), whose
+ * bytes are at addr.  Without section headers nothing is rewritten.
+ */
+static int find_sites(long fd, uint64_t file_off, const uint8_t *addr,
+		      size_t len, const char *name, struct sites *out)
+{
+	Elf64_Ehdr eh;
+	Elf64_Shdr *sh = NULL;
+	struct sweep w = { .name = name };
+	int i, r = 0;
+
+	if (lx_syscall4(SYS_pread64, fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_shentsize != sizeof(Elf64_Shdr) || !eh.e_shnum ||
+	    eh.e_shnum > 4096)
+		return 0;
+	sh = malloc(eh.e_shnum * sizeof(*sh));
+	if (!sh)
+		return -ENOMEM;
+	if (lx_syscall4(SYS_pread64, fd, sh, eh.e_shnum * sizeof(*sh),
+			eh.e_shoff) != (long)(eh.e_shnum * sizeof(*sh)))
+		goto out;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &w.cs) != CS_ERR_OK) {
+		r = -ENOMEM;
+		goto out;
+	}
+	w.in = cs_malloc(w.cs);
+	if (!w.in) {
+		r = -ENOMEM;
+		goto out_cs;
+	}
+	for (i = 0; i < eh.e_shnum && !r; i++) {
+		uint64_t s = sh[i].sh_offset, e = s + sh[i].sh_size;
+
+		if (sh[i].sh_type != SHT_PROGBITS ||
+		    !(sh[i].sh_flags & SHF_EXECINSTR))
+			continue;
+		if (s < file_off || e > file_off + len || e < s)
+			continue;	/* not (wholly) in this mapping */
+		r = sweep_section(&w, addr + (s - file_off), e - s,
+				  s - file_off);
+	}
+	if (!r) {
+		out->v = malloc((w.cand.n + 1) * sizeof(*out->v));
+		if (out->v) {
+			out->found = w.cand.found;
+			verify(&w, out);
+		} else {
+			r = -ENOMEM;
+		}
+	}
+	cs_free(w.in, 1);
+out_cs:
+	cs_close(&w.cs);
+out:
+	free(w.cand.v);
+	free(w.targets);
+	free(sh);
+	return r;
+}
+
+/*
+ * The GNU build-id of the ELF file behind fd, from its PT_NOTE segments:
+ * its length, or 0.
+ */
+static int build_id(long fd, uint8_t *id, int max)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[64];
+	uint8_t note[256];
+	int i;
+
+	if (lx_syscall4(SYS_pread64, fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
+	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64 ||
+	    lx_syscall4(SYS_pread64, fd, ph, eh.e_phnum * sizeof(ph[0]),
+			eh.e_phoff) != (long)(eh.e_phnum * sizeof(ph[0])))
+		return 0;
+	for (i = 0; i < eh.e_phnum; i++) {
+		size_t n, at = 0;
+
+		if (ph[i].p_type != PT_NOTE)
+			continue;
+		n = ph[i].p_filesz < sizeof(note) ? ph[i].p_filesz :
+						    sizeof(note);
+		if (lx_syscall4(SYS_pread64, fd, note, n, ph[i].p_offset) !=
+		    (long)n)
+			continue;
+		while (at + sizeof(Elf64_Nhdr) <= n) {
+			Elf64_Nhdr *nh = (Elf64_Nhdr *)(note + at);
+			size_t name = (nh->n_namesz + 3) & ~3U;
+			size_t desc = (nh->n_descsz + 3) & ~3U;
+			size_t d = at + sizeof(*nh) + name;
+
+			if (d + nh->n_descsz > n)
+				break;
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+			    !memcmp(note + at + sizeof(*nh), "GNU", 4) &&
+			    nh->n_descsz && (int)nh->n_descsz <= max) {
+				memcpy(id, note + d, nh->n_descsz);
+				return nh->n_descsz;
+			}
+			at = d + desc;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The cache: records appended to one file, each
+ *	struct rec, then n struct site
+ * keyed by build-id and the mapping's file range.  A record is written
+ * with one write() on an O_APPEND fd; a torn or stale one is skipped.
+ */
+#define REC_MAGIC 0x3253584cU	/* "LXS2" */
+#define CACHE_MAX (8 << 20)
+
+struct rec {
+	uint32_t magic;
+	uint32_t n;		/* sites */
+	uint32_t found;		/* syscalls seen */
+	uint8_t idlen, pad[3];
+	uint8_t id[32];
+	uint64_t file_off, len;
+	uint32_t sum;		/* over the sites */
+	uint32_t pad2;
+};
+
+static uint32_t sum_sites(const struct site *v, size_t n)
+{
+	uint32_t s = 0x9e3779b9;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		s = (s ^ v[i].off ^ ((uint32_t)v[i].len << 24)) * 0x01000193;
+	return s;
+}
+
+static int cache_lookup(const struct rec *key, struct sites *out)
+{
+	struct rec r;
+	off_t at = 0, size;
+
+	if (lx_rewrite_cache_fd < 0)
+		return 0;
+	size = lseek(lx_rewrite_cache_fd, 0, SEEK_END);
+	while (at + (off_t)sizeof(r) <= size) {
+		if (pread(lx_rewrite_cache_fd, &r, sizeof(r), at) != sizeof(r) ||
+		    r.magic != REC_MAGIC || r.n > (1 << 20))
+			return 0;	/* torn: the rest is not trusted */
+		at += sizeof(r);
+		if (r.idlen == key->idlen && !memcmp(r.id, key->id, r.idlen) &&
+		    r.file_off == key->file_off && r.len == key->len) {
+			out->v = malloc((r.n + 1) * sizeof(*out->v));
+			if (!out->v)
+				return 0;
+			if (pread(lx_rewrite_cache_fd, out->v,
+				  r.n * sizeof(*out->v), at) !=
+				    (ssize_t)(r.n * sizeof(*out->v)) ||
+			    sum_sites(out->v, r.n) != r.sum) {
+				free(out->v);
+				out->v = NULL;
+				return 0;
+			}
+			out->n = r.n;
+			out->found = r.found;
+			return 1;
+		}
+		at += r.n * sizeof(struct site);
+	}
+	return 0;
+}
+
+static void cache_store(struct rec *key, const struct sites *s)
+{
+	size_t bytes = sizeof(*key) + s->n * sizeof(*s->v);
+	uint8_t *buf;
+
+	if (lx_rewrite_cache_fd < 0)
+		return;
+	if (lseek(lx_rewrite_cache_fd, 0, SEEK_END) > CACHE_MAX &&
+	    ftruncate(lx_rewrite_cache_fd, 0))
+		return;
+	buf = malloc(bytes);
+	if (!buf)
+		return;
+	key->magic = REC_MAGIC;
+	key->n = s->n;
+	key->found = s->found;
+	key->sum = sum_sites(s->v, s->n);
+	memcpy(buf, key, sizeof(*key));
+	memcpy(buf + sizeof(*key), s->v, s->n * sizeof(*s->v));
+	if (write(lx_rewrite_cache_fd, buf, bytes) != (ssize_t)bytes)
+		say("lx: cannot write the rewrite cache\n");
+	free(buf);
+}
+
+/* A stub area of size bytes within a rel32 of [lo, hi). */
+static uint8_t *stub_area(uint64_t lo, uint64_t hi, size_t size)
+{
+	uint64_t hint = lo > size + (2UL << 20) ? lo - size - (2UL << 20) : 0;
+	uint8_t *p;
+
+	p = mmap((void *)hint, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if ((uint64_t)p + size - lo > RANGE - 4096 &&
+	    hi - (uint64_t)p > RANGE - 4096) {
+		munmap(p, size);
+		return NULL;
+	}
+	return p;
+}
+
+static void put32(uint8_t *p, int64_t v)
+{
+	int32_t x = (int32_t)v;
+
+	memcpy(p, &x, 4);
+}
+
+/* "lea ret(%rip), %rcx; jmp *(area)": a call of lx_fast_entry. */
+static uint8_t *put_call(uint8_t *q, const uint8_t *ret, const uint8_t *area)
+{
+	q[0] = 0x48, q[1] = 0x8d, q[2] = 0x0d;	/* lea rel32(%rip), %rcx */
+	put32(q + 3, ret - (q + 7));
+	q += 7;
+	q[0] = 0xff, q[1] = 0x25;		/* jmp *rel32(%rip) */
+	put32(q + 2, area - (q + 6));
+	return q + 6;
+}
+
+/*
+ * Rewrite the sites: stubs in one area near the mapping, then the jumps.
+ * A SITE_BEFORE stub is the group, then the call returning after the
+ * syscall in the text; a SITE_AFTER stub is the call returning into the
+ * stub, a syscall instruction (lx's restart of an interrupted call goes
+ * back 2 bytes), the moved instructions and a jump back.  The area's
+ * first 8 bytes hold lx_fast_entry's address.
+ */
+static size_t patch(uint8_t *text, size_t len, const struct sites *s)
+{
+	uint64_t entry = (uint64_t)lx_fast_entry;
+	uint8_t *area, *stub, *ok;
+	size_t i, done = 0, size;
+
+	size = (8 + s->n * STUB_LEN + 4095) & ~4095UL;
+	area = stub_area((uint64_t)text, (uint64_t)text + len, size);
+	ok = calloc(s->n, 1);
+	if (!area || !ok) {
+		say("lx: no room for stubs near %p: its sites stay trapped\n",
+		    text);
+		if (area)
+			munmap(area, size);
+		free(ok);
+		return 0;
+	}
+	memcpy(area, &entry, 8);
+	for (i = 0, stub = area + 8; i < s->n; i++, stub += STUB_LEN) {
+		uint8_t *g = text + s->v[i].off, *sys = g + s->v[i].len;
+		uint8_t *q = stub;
+
+		/* what was verified is what is there (a cache could be stale) */
+		if (s->v[i].len < JMP_LEN || s->v[i].len > GROUP_MAX ||
+		    s->v[i].off + s->v[i].len + 2 > len)
+			continue;
+		if (s->v[i].kind == SITE_BEFORE) {
+			if (sys[0] != 0x0f || sys[1] != 0x05)
+				continue;
+			memcpy(q, g, s->v[i].len);
+			q += s->v[i].len;
+			q = put_call(q, sys + 2, area);
+		} else {
+			/* the syscall, then what followed it, then back */
+			if (g[0] != 0x0f || g[1] != 0x05)
+				continue;
+			q = put_call(q, q + 7 + 6 + 2, area);
+			/* where lx's restart of an interrupted call lands */
+			*q++ = 0x0f;
+			*q++ = 0x05;
+			memcpy(q, g + 2, s->v[i].len - 2);
+			q += s->v[i].len - 2;
+			*q = 0xe9;			/* jmp rel32 */
+			put32(q + 1, (g + s->v[i].len) - (q + 5));
+		}
+		ok[i] = 1;
+	}
+	if (mprotect(area, size, PROT_READ | PROT_EXEC)) {
+		munmap(area, size);
+		free(ok);
+		return 0;
+	}
+	for (i = 0, stub = area + 8; i < s->n; i++, stub += STUB_LEN) {
+		uint8_t *g = text + s->v[i].off;
+
+		if (!ok[i])
+			continue;
+		g[0] = 0xe9;				/* jmp rel32 */
+		put32(g + 1, stub - (g + JMP_LEN));
+		memset(g + JMP_LEN, 0xcc, s->v[i].len - JMP_LEN);
+		done++;
+	}
+	free(ok);
+	return done;
+}
+
+/*
+ * Rewrite the syscall sites of an executable mapping of the ELF file
+ * behind lx fd (len bytes from file_off, at text, still writable); name
+ * is for --debug (NULL: the fd's path).
+ */
+void lx_rewrite(long fd, uint64_t file_off, void *text, size_t len,
+		const char *name)
+{
+	struct sites s = { 0 };
+	struct rec key = { 0 };
+	char path[256];
+	size_t done;
+	int cached;
+
+	if (!lx_rewrite_enabled || !memmem(text, len, "\x0f\x05", 2))
+		return;	/* no syscall instruction can be in there */
+	if (!name) {
+		/* the file's path in lx, for what --debug says */
+		char link[64];
+		long n;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%ld", fd);
+		n = lx_syscall3(SYS_readlink, link, path, sizeof(path) - 1);
+		if (n > 0)
+			path[n] = 0;
+		else
+			snprintf(path, sizeof(path), "fd %ld", fd);
+		name = path;
+	}
+	key.idlen = build_id(fd, key.id, sizeof(key.id));
+	key.file_off = file_off;
+	key.len = len;
+	cached = key.idlen && cache_lookup(&key, &s);
+	if (!cached) {
+		if (find_sites(fd, file_off, text, len, name, &s) || !s.v)
+			return;
+		if (key.idlen)
+			cache_store(&key, &s);
+	}
+	done = s.n ? patch(text, len, &s) : 0;
+	if (s.found)
+		say("lx: %s: %zu of %zu syscall sites rewritten%s, the rest "
+		    "trapped\n", name, done, s.found,
+		    cached ? " (cached)" : "");
+	free(s.v);
+}
