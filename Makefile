@@ -96,6 +96,27 @@ $(B)/tests/%: tests/%.c tests/*.h $(B)/liblx.a
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/liblx.a $(LIBS)
 
+# programs t-redirect runs inside lx (tests/guest/)
+REDIRECT_PROGS := $(B)/tests/guest/redirect $(B)/tests/guest/dlsite \
+	$(B)/tests/guest/libsite.so
+
+$(B)/tests/guest/redirect: tests/guest/redirect.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) -O2 -Wall -static -o $@ $< -lpthread
+
+$(B)/tests/guest/dlsite: tests/guest/dlsite.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) -O2 -Wall -o $@ $<
+
+$(B)/tests/guest/libsite.so: tests/guest/libsite.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) -O2 -Wall -shared -fPIC -o $@ $<
+
+$(B)/tests/t-redirect $(B)/asan/tests/t-redirect: $(REDIRECT_PROGS)
+
 test: $(TESTS) $(B)/lxexec
 	$(Q)LXEXEC=$(B)/lxexec tests/run-tests.sh $(B)/tests
 

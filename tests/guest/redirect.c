@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * redirect.c - a static program the redirection tests (t-redirect) run
+ * inside lx and natively.
+ *
+ *   redirect regs FILE PROGRAM
+ *                        sentinels in the vector registers (zmm0-31 with
+ *                        AVX-512, else ymm0-15), in general registers, the
+ *                        x87 control word and MXCSR must survive getppid,
+ *                        a read that blocks, an open of FILE (on lx: a
+ *                        virtio-fs request, through a device register) and
+ *                        an executable mapping of PROGRAM (on lx: served
+ *                        by host code, which rewrites its sites)
+ *   redirect reach       a system call from code written at run time, and
+ *                        numbers out of range (-1, 1000, lx's private ones)
+ *
+ * Each system call is "mov $NR, %eax; syscall" in one asm block, the
+ * pattern lx rewrites; the program says whether its site was rewritten
+ * (the mov became a jump: "site=rewritten") or not ("site=original").
+ */
+#define _GNU_SOURCE
+#include <cpuid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static int avx512;
+
+/*
+ * Everything one call needs, reached through r12 (which a system call
+ * keeps).  gin holds the sentinels, or the arguments in r8-r10 (a system
+ * call keeps those too).  Offsets are used by the asm below.
+ */
+struct blk {
+	uint8_t in[32][64];		/* 0: vector sentinels */
+	uint8_t out[32][64];		/* 2048: vector registers after */
+	uint64_t gin[7];		/* 4096: rbx r8 r9 r10 r13 r14 r15 */
+	uint64_t gout[7];		/* 4152 */
+	uint32_t cw_in, mxcsr_in;	/* 4208, 4212 */
+	uint32_t cw_out, mxcsr_out;	/* 4216, 4220 */
+	uint32_t cw_saved, mxcsr_saved;	/* 4224, 4228 */
+	uint8_t *site;			/* 4232: the address of the mov */
+} __attribute__((aligned(64)));
+
+_Static_assert(offsetof(struct blk, gin) == 4096, "layout");
+_Static_assert(offsetof(struct blk, cw_in) == 4208, "layout");
+_Static_assert(offsetof(struct blk, site) == 4232, "layout");
+
+#define TEST_CW 0x0e7f		/* round toward zero, 64-bit precision */
+#define TEST_MXCSR 0xff80	/* FZ, round toward zero, all masked */
+
+#define LOAD_ZMM(n) "vmovdqu64 " #n "*64(%%r12), %%zmm" #n "\n\t"
+#define SAVE_ZMM(n) "vmovdqu64 %%zmm" #n ", 2048+" #n "*64(%%r12)\n\t"
+#define LOAD_YMM(n) "vmovdqu " #n "*64(%%r12), %%ymm" #n "\n\t"
+#define SAVE_YMM(n) "vmovdqu %%ymm" #n ", 2048+" #n "*64(%%r12)\n\t"
+#define ALL16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) \
+	X(10) X(11) X(12) X(13) X(14) X(15)
+#define ALL32(X) ALL16(X) X(16) X(17) X(18) X(19) X(20) X(21) X(22) \
+	X(23) X(24) X(25) X(26) X(27) X(28) X(29) X(30) X(31)
+
+/* "mov $NR, %eax; syscall" with the sentinels in place around it */
+#define CALL_WITH_SENTINELS(LOADS, SAVES)				\
+	__asm__ volatile(						\
+		"fnstcw 4224(%%r12)\n\t"				\
+		"stmxcsr 4228(%%r12)\n\t"				\
+		"fldcw 4208(%%r12)\n\t"					\
+		"ldmxcsr 4212(%%r12)\n\t"				\
+		LOADS							\
+		"mov 4096+0*8(%%r12), %%rbx\n\t"			\
+		"mov 4096+1*8(%%r12), %%r8\n\t"				\
+		"mov 4096+2*8(%%r12), %%r9\n\t"				\
+		"mov 4096+3*8(%%r12), %%r10\n\t"			\
+		"mov 4096+4*8(%%r12), %%r13\n\t"			\
+		"mov 4096+5*8(%%r12), %%r14\n\t"			\
+		"mov 4096+6*8(%%r12), %%r15\n\t"			\
+		"lea 1f(%%rip), %%rax\n\t"				\
+		"mov %%rax, 4232(%%r12)\n\t"				\
+		"1: mov %[nr], %%eax\n\t"				\
+		"syscall\n\t"						\
+		"mov %%rbx, 4152+0*8(%%r12)\n\t"			\
+		"mov %%r8, 4152+1*8(%%r12)\n\t"				\
+		"mov %%r9, 4152+2*8(%%r12)\n\t"				\
+		"mov %%r10, 4152+3*8(%%r12)\n\t"			\
+		"mov %%r13, 4152+4*8(%%r12)\n\t"			\
+		"mov %%r14, 4152+5*8(%%r12)\n\t"			\
+		"mov %%r15, 4152+6*8(%%r12)\n\t"			\
+		SAVES							\
+		"fnstcw 4216(%%r12)\n\t"				\
+		"stmxcsr 4220(%%r12)\n\t"				\
+		"fldcw 4224(%%r12)\n\t"					\
+		"ldmxcsr 4228(%%r12)\n\t"				\
+		"vzeroupper\n\t"					\
+		: "=&a"(ret), "+D"(a0), "+S"(a1), "+d"(a2)		\
+		: "r"(r12), [nr] "i"(NR)				\
+		: "rbx", "rcx", "r8", "r9", "r10", "r11", "r13",	\
+		  "r14", "r15", "memory", "cc",				\
+		  "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5",	\
+		  "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",	\
+		  "xmm12", "xmm13", "xmm14", "xmm15")
+
+#define DEFINE_CALL(name, NRV)						\
+	static long name(struct blk *b, long a0, long a1, long a2)	\
+	{								\
+		register struct blk *r12 __asm__("r12") = b;		\
+		enum { NR = NRV };					\
+		long ret;						\
+									\
+		if (avx512)						\
+			CALL_WITH_SENTINELS(ALL32(LOAD_ZMM),		\
+					    ALL32(SAVE_ZMM));		\
+		else							\
+			CALL_WITH_SENTINELS(ALL16(LOAD_YMM),		\
+					    ALL16(SAVE_YMM));		\
+		return ret;						\
+	}
+
+DEFINE_CALL(call_getppid, SYS_getppid)
+DEFINE_CALL(call_read, SYS_read)
+DEFINE_CALL(call_open, SYS_open)
+DEFINE_CALL(call_mmap, SYS_mmap)
+
+static void fill(struct blk *b, int seed)
+{
+	int i, j;
+
+	memset(b, 0, sizeof(*b));
+	for (i = 0; i < 32; i++)
+		for (j = 0; j < 64; j++)
+			b->in[i][j] = (uint8_t)(seed * 131 + i * 64 + j * 7 + 1);
+	for (i = 0; i < 7; i++)
+		b->gin[i] = 0x5a5a000000000011ULL | (uint64_t)(i + seed) << 8;
+	b->cw_in = TEST_CW;
+	b->mxcsr_in = TEST_MXCSR;
+}
+
+static void check(const char *what, long ret, const struct blk *b)
+{
+	int nvec = avx512 ? 32 : 16, width = avx512 ? 64 : 32, i, bad = 0;
+
+	for (i = 0; i < nvec; i++)
+		if (memcmp(b->in[i], b->out[i], width)) {
+			printf("%s: %smm%d changed\n", what,
+			       avx512 ? "z" : "y", i);
+			bad = 1;
+		}
+	for (i = 0; i < 7; i++)
+		if (b->gin[i] != b->gout[i]) {
+			printf("%s: general register %d changed\n", what, i);
+			bad = 1;
+		}
+	if ((b->cw_out & 0xffff) != TEST_CW) {
+		printf("%s: x87 control word %#x\n", what, b->cw_out & 0xffff);
+		bad = 1;
+	}
+	if (b->mxcsr_out != TEST_MXCSR) {
+		printf("%s: MXCSR %#x\n", what, b->mxcsr_out);
+		bad = 1;
+	}
+	printf("%s: %s (%s) site=%s\n", what, bad ? "FAILED" : "ok",
+	       ret >= 0 ? "no error" : strerror(-ret),
+	       b->site[0] == 0xe9 ? "rewritten" : "original");
+}
+
+static int pipefd[2];
+
+static void *late_writer(void *arg)
+{
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+	(void)arg;
+	nanosleep(&ts, NULL);
+	if (write(pipefd[1], "x", 1) != 1)
+		abort();
+	return NULL;
+}
+
+static int regs(const char *file, const char *self)
+{
+	static struct blk b;
+	pthread_t th;
+	char c;
+	long r;
+	int fd;
+
+	fill(&b, 1);
+	r = call_getppid(&b, 0, 0, 0);
+	check("getppid", r, &b);
+
+	if (pipe(pipefd) || pthread_create(&th, NULL, late_writer, NULL))
+		return 1;
+	fill(&b, 2);
+	r = call_read(&b, pipefd[0], (long)&c, 1);
+	check("blocking read", r, &b);
+	pthread_join(th, NULL);
+
+	fill(&b, 3);
+	r = call_open(&b, (long)file, O_RDONLY, 0);
+	check("open", r, &b);
+
+	/*
+	 * An executable mapping of a program file: on lx the host side maps
+	 * it and rewrites its sites (host libc runs on this thread).
+	 */
+	fd = open(self, O_RDONLY);
+	fill(&b, 4);
+	b.gin[1] = fd;		/* r8: fd */
+	b.gin[2] = 0;		/* r9: offset */
+	b.gin[3] = MAP_PRIVATE;	/* r10: flags */
+	r = call_mmap(&b, 0, 1 << 20, PROT_READ | PROT_EXEC);
+	check("mmap of a program", r < 0 && r > -4096 ? r : 0, &b);
+	return 0;
+}
+
+/* getpid from code written into an anonymous page at run time */
+static int reach(void)
+{
+	static const uint8_t code[] = {
+		0xb8, SYS_getpid, 0, 0, 0,	/* mov $SYS_getpid, %eax */
+		0x0f, 0x05,			/* syscall */
+		0xc3,				/* ret */
+	};
+	static const long nrs[] = { -1, 1000, 1023, 0x4c580001, 0x4c580002,
+				    0x40000000 + SYS_getpid };
+	long (*fn)(void);
+	unsigned int i;
+	void *p;
+
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 1;
+	memcpy(p, code, sizeof(code));
+	fn = (long (*)(void))p;
+	printf("jit getpid %s\n", fn() == getpid() ? "same" : "differs");
+	printf("jit site %s\n", ((uint8_t *)p)[0] == 0xb8 ? "original" :
+							  "rewritten");
+	for (i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
+		long r = syscall(nrs[i], 0, 0, 0, 0, 0, 0);
+
+		printf("syscall %#lx: %ld %s\n", nrs[i], r,
+		       r < 0 ? strerror(errno) : "");
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int a, b, c, d;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	avx512 = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1 << 16));
+	if (argc == 4 && !strcmp(argv[1], "regs"))
+		return regs(argv[2], argv[3]);
+	if (argc == 2 && !strcmp(argv[1], "reach"))
+		return reach();
+	fprintf(stderr, "usage: redirect regs FILE PROGRAM | redirect reach\n");
+	return 2;
+}

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * How a program's system calls reach lx (DESIGN.md decision 6), with
+ * lxexec and the programs of tests/guest/: sites in a program's text and
+ * in a library it dlopen()s are rewritten into direct calls, code written
+ * at run time stays trapped, numbers out of range (lx's private ones
+ * included) are ENOSYS, and register state - vector, general, x87 control
+ * word and MXCSR - survives a call on the rewritten and on the trapped
+ * path.  The site cache keyed by build-id is used and survives garbage.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "util.h"
+
+static char root[64], cache[80], out[80], lxexec[256], progs[256];
+
+/* lxexec's root, its cache, then the arguments; output to out */
+static int lx(const char *opts, const char *args)
+{
+	return host_sh("LX_CACHE=%s %s %s --rootfs %s -- %s > %s 2>&1 "
+		       "</dev/null", cache, lxexec, opts, root, args, out);
+}
+
+static int out_has(const char *what)
+{
+	return host_sh("grep -q -e '%s' %s", what, out) == 0;
+}
+
+static int out_count(const char *what)
+{
+	char cmd[256];
+	FILE *f;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "grep -c -e '%s' %s", what, out);
+	f = popen(cmd, "r");
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		pclose(f);
+	}
+	return n;
+}
+
+static void show_out(void)
+{
+	host_sh("sed 's/^/# /' %s", out);
+}
+
+/* The four calls with sentinels: natively, the program itself is right. */
+static void test_regs_native(void)
+{
+	CHECK_EQ(host_sh("%s/redirect regs %s/file %s/redirect > %s 2>&1",
+			 progs, root, progs, out), 0);
+	if (!CHECK_EQ(out_count(": ok "), 4))
+		show_out();
+}
+
+static void test_regs_rewritten(void)
+{
+	CHECK_EQ(lx("", "/bin/redirect regs /file /bin/redirect"), 0);
+	if (!CHECK_EQ(out_count(": ok (no error) site=rewritten"), 4))
+		show_out();
+}
+
+static void test_regs_trapped(void)
+{
+	CHECK_EQ(lx("--no-rewrite", "/bin/redirect regs /file /bin/redirect"),
+		 0);
+	if (!CHECK_EQ(out_count(": ok (no error) site=original"), 4))
+		show_out();
+}
+
+/* JIT code is trapped and served; bad numbers are ENOSYS, as natively */
+static void test_reach(void)
+{
+	char native[96];
+
+	snprintf(native, sizeof(native), "%s.native", out);
+	CHECK_EQ(host_sh("%s/redirect reach > %s 2>&1", progs, native), 0);
+	CHECK_EQ(lx("", "/bin/redirect reach"), 0);
+	CHECK(out_has("^jit getpid same$"), "code written at run time");
+	CHECK(out_has("^jit site original$"), "JIT code is not rewritten");
+	if (!CHECK_EQ(host_sh("cmp -s %s %s", native, out), 0))
+		show_out();
+	unlink(native);
+}
+
+/* a library mapped by dlopen() gets its sites rewritten */
+static void test_dlopen(void)
+{
+	CHECK_EQ(lx("", "/bin/dlsite /lib/libsite.so"), 0);
+	if (!CHECK(out_has("^getpid same site=rewritten$"), "dlopen"))
+		show_out();
+	CHECK_EQ(lx("--no-rewrite", "/bin/dlsite /lib/libsite.so"), 0);
+	if (!CHECK(out_has("^getpid same site=original$"), "--no-rewrite"))
+		show_out();
+}
+
+/* --debug says what was rewritten; the second start uses the cache */
+static void test_debug_and_cache(void)
+{
+	host_sh("rm -f %s/sites", cache);
+	CHECK_EQ(lx("--debug", "/bin/redirect reach"), 0);
+	if (!CHECK(out_has("^lx: /bin/redirect: [0-9]* of [0-9]* syscall "
+			   "sites rewritten, the rest trapped"), "--debug"))
+		show_out();
+	CHECK_EQ(lx("--debug", "/bin/redirect reach"), 0);
+	if (!CHECK(out_has("^lx: /bin/redirect: .* rewritten (cached)"),
+		   "cached"))
+		show_out();
+	/* a cache full of garbage is not trusted, and rebuilt */
+	CHECK_EQ(host_sh("head -c 4096 /dev/urandom > %s/sites", cache), 0);
+	CHECK_EQ(lx("--debug", "/bin/redirect regs /file /bin/redirect"), 0);
+	if (!CHECK_EQ(out_count(": ok (no error) site=rewritten"), 4))
+		show_out();
+	CHECK(!out_has("(cached)"), "garbage is not a cache");
+	/* an unwritable cache directory: no cache, same results */
+	CHECK_EQ(host_sh("LX_CACHE=/proc/no/such %s --rootfs %s -- "
+			 "/bin/redirect regs /file /bin/redirect > %s 2>&1",
+			 lxexec, root, out), 0);
+	CHECK_EQ(out_count(": ok (no error) site=rewritten"), 4);
+}
+
+static void cleanup(void)
+{
+	host_sh("rm -rf %s %s %s.native", root, out, out);
+}
+
+int main(void)
+{
+	char self[200];
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		tap_bail("readlink /proc/self/exe");
+	self[n] = 0;
+	*strrchr(self, '/') = 0;
+	/* build/tests/guest, also for build/asan/tests/t-redirect */
+	snprintf(progs, sizeof(progs), "%s/guest", self);
+	if (access(progs, F_OK))
+		snprintf(progs, sizeof(progs), "%s/../../tests/guest", self);
+	if (getenv("LXEXEC"))
+		snprintf(lxexec, sizeof(lxexec), "%s", getenv("LXEXEC"));
+	else
+		snprintf(lxexec, sizeof(lxexec), "%s/../lxexec", self);
+	/* make test sets LXEXEC; build/tests/t-redirect -> build/lxexec */
+	if (access(lxexec, X_OK))
+		tap_bail("%s is missing (make)", lxexec);
+	snprintf(root, sizeof(root), "/tmp/lx-redirect-XXXXXX");
+	if (!mkdtemp(root))
+		tap_bail("mkdtemp: %s", strerror(errno));
+	snprintf(cache, sizeof(cache), "%s/.cache", root);
+	snprintf(out, sizeof(out), "%s.out", root);
+	/* the programs, the dynamic one's libraries and loader */
+	if (host_sh("cd %s && mkdir -p bin lib proc dev tmp .cache && "
+		    "echo sentinel > file && "
+		    "cp %s/redirect %s/dlsite bin/ && "
+		    "cp %s/libsite.so lib/ && "
+		    "for l in $(ldd %s/dlsite | grep -o '/[^ ]*'); do "
+		    "mkdir -p .$(dirname $l) && cp -n $l .$l; done",
+		    root, progs, progs, progs, progs)) {
+		cleanup();
+		tap_bail("cannot make the root %s", root);
+	}
+
+	tap_run("sentinels survive getppid, a blocking read, an open and an "
+		"mmap natively", test_regs_native);
+	tap_run("... and in lx on the rewritten path", test_regs_rewritten);
+	tap_run("... and in lx on the trapped path (--no-rewrite)",
+		test_regs_trapped);
+	tap_run("JIT code trapped and served; -1, 1000, lx's own numbers, x32: "
+		"ENOSYS as natively", test_reach);
+	tap_run("a dlopen()ed library's site is rewritten", test_dlopen);
+	tap_run("--debug tells; the build-id cache is used, garbage in it is "
+		"not", test_debug_and_cache);
+	cleanup();
+	return tap_done();
+}
