@@ -4,6 +4,8 @@
 #
 #   make deps    install the Debian packages the build and tests need
 #   make         build the kernel (first time ~10 min) and build/liblx.a
+#   make images  build the container images from Debian packages (cached
+#                in ~/.cache/lx/images; the first time takes minutes)
 #   make test    build and run the tests
 #   make demo    boot the kernel and run a short session in it
 #   make bench   run the benchmarks into docs/BENCHMARKS.md
@@ -30,12 +32,12 @@ endif
 DEPS := linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev \
 	ccache xz-utils cpio rsync python3 kmod valgrind \
 	e2fsprogs iproute2 iputils-ping ethtool libmnl-dev iperf3 \
-	busybox-static procps libcapstone-dev
+	busybox-static procps libcapstone-dev debootstrap
 
 HOST_OBJS := $(patsubst host/%.c,$(B)/host/%.o,$(wildcard host/*.c))
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/t-*.c))
 
-.PHONY: all deps kernel test test-asan demo bench clean distclean
+.PHONY: all deps kernel images test test-asan demo bench clean distclean
 
 all: $(B)/liblx.a $(B)/lxexec
 
@@ -44,6 +46,11 @@ deps:
 	$(Q)DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEPS) >/dev/null \
 		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		     apt-get install -y -qq $(DEPS) >/dev/null; }
+
+# Container images made from Debian packages, cached outside the tree;
+# images/mkimage.sh rebuilds one only when its recipe changes.
+images:
+	$(Q)images/mkimage.sh
 
 # kbuild decides what is out of date; this always asks it.
 kernel:
@@ -117,7 +124,7 @@ $(B)/tests/guest/libsite.so: tests/guest/libsite.c
 
 $(B)/tests/t-redirect $(B)/asan/tests/t-redirect: $(REDIRECT_PROGS)
 
-test: $(TESTS) $(B)/lxexec
+test: $(TESTS) $(B)/lxexec images
 	$(Q)LXEXEC=$(B)/lxexec tests/run-tests.sh $(B)/tests
 
 # host/ and the tests under AddressSanitizer and UBSan (the kernel object
@@ -141,11 +148,11 @@ $(B)/asan/tests/%: tests/%.c tests/*.h $(B)/asan/liblx.a
 	@echo "  CC      $@ (asan)"
 	$(Q)$(CC) $(CFLAGS) $(ASAN) $(LDFLAGS) -o $@ $< $(B)/asan/liblx.a $(LIBS)
 
-test-asan: $(ASAN_TESTS) $(B)/lxexec
+test-asan: $(ASAN_TESTS) $(B)/lxexec images
 	$(Q)LXEXEC=$(B)/lxexec ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1 tests/run-tests.sh $(B)/asan/tests
 
-demo: $(B)/demo/lx-demo $(B)/lxexec
+demo: $(B)/demo/lx-demo $(B)/lxexec images
 	$(Q)$<
 	$(Q)demo/run-busybox.sh $(B)/lxexec $(B)/demo-root
 	$(Q)demo/run-python.sh $(B)/lxexec $(B)/demo-python
