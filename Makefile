@@ -32,7 +32,7 @@ endif
 DEPS := linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev \
 	ccache xz-utils cpio rsync python3 kmod valgrind \
 	e2fsprogs iproute2 iputils-ping ethtool libmnl-dev iperf3 \
-	busybox-static procps libcapstone-dev debootstrap
+	busybox-static procps libcapstone-dev libseccomp-dev debootstrap
 
 HOST_OBJS := $(patsubst host/%.c,$(B)/host/%.o,$(wildcard host/*.c))
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/t-*.c))
@@ -92,7 +92,7 @@ $(B)/guest/entry.o: guest/entry.S guest/guest.h
 
 $(B)/lxexec: $(B)/guest/lxexec.o $(GUEST_OBJS) $(B)/liblx.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lcapstone
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lcapstone -lseccomp
 
 $(B)/liblx.a: $(B)/lx.o $(HOST_OBJS)
 	@echo "  AR      $@"

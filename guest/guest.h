@@ -58,6 +58,9 @@ void lx_guest_set_brk(uint64_t start);
 struct pt_regs;
 void lx_guest_fast(struct pt_regs *r);
 
+/* confine.c */
+int lx_guest_confine(void);
+
 /* rewrite.c */
 extern int lx_rewrite_cache_fd;	/* the site cache (lxexec opens it) */
 extern int lx_rewrite_debug;	/* say which path each site takes */

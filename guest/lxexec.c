@@ -87,7 +87,7 @@ static void enter_root(const char *cwd)
 	/* what programs expect, where the image has the directories */
 	lx_syscall5(SYS_mount, "proc", "/root/proc", "proc", 0, 0);
 	lx_syscall5(SYS_mount, "devtmpfs", "/root/dev", "devtmpfs", 0, 0);
-	lx_syscall5(SYS_mount, "tmpfs", "/root/tmp", "tmpfs", 0, 0);
+	lx_syscall5(SYS_mount, "tmpfs", "/root/tmp", "tmpfs", 0, "mode=1777");
 	if (lx_syscall1(SYS_chdir, "/root") || lx_syscall1(SYS_chroot, ".") ||
 	    lx_syscall1(SYS_chdir, "/"))
 		die(1, "cannot enter the root in lx");
@@ -251,6 +251,10 @@ static void __attribute__((noreturn)) run_program(char **argv, char **envp,
 	if (r)
 		die(126, "cannot trap system calls (Syscall User Dispatch): %s",
 		    strerror(-r));
+	r = lx_guest_confine();
+	if (r)
+		die(126, "cannot confine the program process (seccomp): %s",
+		    strerror(-r));
 	lx_guest_jump(img.entry, img.sp);
 }
 
@@ -272,7 +276,7 @@ int main(int argc, char **argv)
 	char *envp[MAX_ENV + 3], spec[4200], err[512], cmdline[64];
 	struct net_opt net = { "", "", "" };
 	int nenv = 0, debug = 0, c, st, i;
-	long lst = 0;
+	long lst = 0, r;
 	pid_t pid;
 
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -341,6 +345,8 @@ int main(int argc, char **argv)
 		die(1, "the kernel did not boot (--mem %s?)", mem);
 	if (net.spec[0])
 		config_net(&net);
+	else if ((r = lx_net_link_set("lo", 1, 0)))
+		die(1, "cannot bring up lo: %s", lx_strerror(r));
 	enter_root(cwd);
 	give_stdio();
 	fflush(NULL);
