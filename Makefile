@@ -34,6 +34,9 @@ DEPS := linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev \
 	e2fsprogs iproute2 iputils-ping ethtool libmnl-dev iperf3 \
 	busybox-static procps libcapstone-dev libseccomp-dev debootstrap
 
+# lx's C suite (tests/prog/) is built with musl too
+DEPS += musl-tools
+
 HOST_OBJS := $(patsubst host/%.c,$(B)/host/%.o,$(wildcard host/*.c))
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/t-*.c))
 
@@ -102,6 +105,35 @@ $(B)/tests/%: tests/%.c tests/*.h $(B)/liblx.a
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/liblx.a $(LIBS)
+
+# lx's C suite: each program of tests/prog/ built four ways, for t-cprogs
+# to run inside lx and natively.
+PROG_BUILDS := glibc-static-pie musl-static glibc-dynamic musl-dynamic
+PROG_NAMES := $(patsubst tests/prog/%.c,%,$(wildcard tests/prog/*.c))
+PROGS := $(foreach b,$(PROG_BUILDS),$(addprefix $(B)/tests/prog/$(b)/,$(PROG_NAMES)))
+PROG_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -pthread
+
+$(B)/tests/prog/glibc-static-pie/%: tests/prog/%.c tests/prog/*.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(PROG_CFLAGS) -static-pie -o $@ $<
+
+$(B)/tests/prog/musl-static/%: tests/prog/%.c tests/prog/*.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)musl-gcc $(PROG_CFLAGS) -static -o $@ $<
+
+$(B)/tests/prog/glibc-dynamic/%: tests/prog/%.c tests/prog/*.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(PROG_CFLAGS) -o $@ $<
+
+$(B)/tests/prog/musl-dynamic/%: tests/prog/%.c tests/prog/*.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)musl-gcc $(PROG_CFLAGS) -o $@ $<
+
+$(B)/tests/t-cprogs $(B)/asan/tests/t-cprogs: $(PROGS)
 
 # programs t-redirect runs inside lx (tests/guest/)
 REDIRECT_PROGS := $(B)/tests/guest/redirect $(B)/tests/guest/dlsite \

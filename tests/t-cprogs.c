@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lx's own C suite (tests/prog/) inside lx and natively: every program,
+ * built static-pie with glibc, static with musl, dynamic with glibc and
+ * dynamic with musl (its loader ld-musl-x86_64.so.1), runs under lxexec
+ * and natively in a chroot of the same root (with /proc, a tmpfs on /tmp
+ * and the host's /dev, in a mount namespace of its own, as lxexec gives
+ * them); stdout and the exit status must be the same, and the native run
+ * must give the status the case expects.  One line per case and build.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "util.h"
+
+#define RUN_TIMEOUT_S	30
+
+static const char *const builds[] = {
+	"glibc-static-pie", "musl-static", "glibc-dynamic", "musl-dynamic",
+};
+
+/* A run of one program of the suite, and the status it ends with. */
+struct pcase {
+	const char *argv[4];
+	int status;
+};
+
+static const struct pcase cases[] = {
+	{ { "threads" }, 0 },
+	{ { "join" }, 0 },
+	{ { "robust" }, 0 },
+	{ { "mmap", "/tmp", "private" }, 0 },
+	{ { "mmap", "/tmp", "shared-ro" }, 0 },
+	{ { "mmap", "/tmp", "shared-write" }, 0 },
+	{ { "mmap", "/data", "private" }, 0 },
+	{ { "mmap", "/data", "shared-ro" }, 0 },
+	{ { "mmap", "/data", "shared-write" }, 0 },
+	{ { "brk" }, 0 },
+	{ { "maps" }, 0 },
+	{ { "memfd" }, 0 },
+	{ { "memfd", "seals" }, 0 },
+	{ { "epoll" }, 0 },
+	{ { "sockets", "unix" }, 0 },
+	{ { "sockets", "tcp" }, 0 },
+	{ { "sockets", "udp" }, 0 },
+	{ { "exit", "exit", "3" }, 3 },
+	{ { "exit", "return", "4" }, 4 },
+	{ { "exit", "_exit", "5" }, 5 },
+	{ { "exit", "thread-exit", "6" }, 6 },
+	{ { "exit", "busy-exit", "7" }, 7 },
+	{ { "exit", "main-pthread-exit" }, 0 },
+	{ { "exit", "raise", "15" }, 128 + SIGTERM },
+	{ { "exit", "raise", "9" }, 128 + SIGKILL },
+	{ { "exit", "abort" }, 128 + SIGABRT },
+	{ { "exit", "segv", "0" }, 128 + SIGSEGV },
+};
+
+/* The temp dir: root/ (the container's root) and the output files. */
+static char top[64], root[96], out_native[96], out_lx[96];
+static char err_native[96], err_lx[96];
+static char lxexec[512], progdir[512];
+static volatile pid_t running;
+
+static void cleanup(void)
+{
+	if (top[0])
+		host_sh("rm -rf %s", top);
+}
+
+/* Killed (run-tests.sh's timeout): end the program running, clean up. */
+static void on_signal(int sig)
+{
+	static char rm[] = "rm", rf[] = "-rf";
+	char *const argv[] = { rm, rf, top, NULL };
+	pid_t pid;
+
+	if (running > 0)
+		kill(running, SIGKILL);
+	pid = fork();
+	if (pid == 0) {
+		execv("/bin/rm", argv);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static __printf(1, 2) void setup_fail(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cleanup();
+	tap_bail("%s", msg);
+}
+
+/* The path rel from this program's directory, in buf; 0 if it exists. */
+static int beside_self(const char *rel, char *buf, size_t len)
+{
+	char self[256];
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return -1;
+	self[n] = 0;
+	*strrchr(self, '/') = 0;
+	snprintf(buf, len, "%s/%s", self, rel);
+	return access(buf, F_OK);
+}
+
+static void setup(void)
+{
+	char t[] = "/tmp/lx-cprogs-XXXXXX", prog[512];
+	unsigned int b;
+
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGHUP, on_signal);
+	/* $LXEXEC (make test sets it), or build/tests/../lxexec */
+	if (getenv("LXEXEC"))
+		snprintf(lxexec, sizeof(lxexec), "%s", getenv("LXEXEC"));
+	else
+		beside_self("../lxexec", lxexec, sizeof(lxexec));
+	if (access(lxexec, X_OK))
+		tap_bail("%s is missing", lxexec);
+	/* build/tests/prog, or from build/asan/tests the same */
+	if (beside_self("prog", progdir, sizeof(progdir)) &&
+	    beside_self("../../tests/prog", progdir, sizeof(progdir)))
+		tap_bail("the suite's programs are missing (make test builds them)");
+	if (!mkdtemp(t))
+		tap_bail("mkdtemp: %s", strerror(errno));
+	snprintf(top, sizeof(top), "%s", t);
+	snprintf(root, sizeof(root), "%s/root", top);
+	snprintf(out_native, sizeof(out_native), "%s/out.native", top);
+	snprintf(out_lx, sizeof(out_lx), "%s/out.lx", top);
+	snprintf(err_native, sizeof(err_native), "%s/err.native", top);
+	snprintf(err_lx, sizeof(err_lx), "%s/err.lx", top);
+	if (host_sh("mkdir -p %s/proc %s/dev %s/tmp %s/data %s/lib && "
+		    "cp -r %s %s/prog", root, root, root, root, root, progdir,
+		    root))
+		setup_fail("cannot make the root %s", root);
+	for (b = 0; b < ARRAY_SIZE(builds); b++) {
+		snprintf(prog, sizeof(prog), "%s/prog/%s/threads", root,
+			 builds[b]);
+		if (access(prog, X_OK))
+			setup_fail("%s is missing", prog);
+	}
+	/*
+	 * glibc's loader and libraries, as ldd finds them, and the
+	 * libgcc_s.so.1 its pthread_exit loads to unwind; musl's loader
+	 */
+	if (host_sh("cd %s && for l in $(ldd prog/glibc-dynamic/threads | "
+		    "grep -o '/[^ ]*') $(ldconfig -p | awk '/libgcc_s.so.1 .*"
+		    "x86-64/ { print $NF }'); do mkdir -p .$(dirname $l) && "
+		    "cp -L $l .$l || exit 1; done", root) ||
+	    host_sh("cp -L /lib/ld-musl-x86_64.so.1 %s/lib/", root))
+		setup_fail("cannot copy the C libraries into %s", root);
+}
+
+/*
+ * Run argv with stdout to out, stderr to err and stdin from /dev/null:
+ * natively, in a chroot of root in a mount namespace of its own; under
+ * lxexec otherwise.  Its status, 128+N if signal N ended it, -1 if it
+ * could not run or ran out of time.
+ */
+static int run(int native, const char *const *argv, const char *out,
+	       const char *err)
+{
+	static char path[] =
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	char *const env[] = { path, NULL };
+	char mnt[3][128];
+	const char *args[16];
+	int n = 0, i, st, fd;
+	pid_t pid, w;
+	time_t end;
+
+	if (native) {
+		for (i = 0; argv[i]; i++)
+			args[n++] = argv[i];
+	} else {
+		args[n++] = lxexec;
+		args[n++] = "--rootfs";
+		args[n++] = root;
+		args[n++] = "--";
+		for (i = 0; argv[i]; i++)
+			args[n++] = argv[i];
+	}
+	args[n] = NULL;
+	snprintf(mnt[0], sizeof(mnt[0]), "%s/proc", root);
+	snprintf(mnt[1], sizeof(mnt[1]), "%s/tmp", root);
+	snprintf(mnt[2], sizeof(mnt[2]), "%s/dev", root);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		fd = open("/dev/null", O_RDONLY);
+		if (fd < 0 || dup2(fd, 0) < 0)
+			_exit(126);
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(126);
+		fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		if (!native) {
+			execv(lxexec, (char *const *)args);
+			_exit(127);
+		}
+		/* the mounts go with the namespace when the program ends */
+		if (unshare(CLONE_NEWNS) ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount("proc", mnt[0], "proc", 0, NULL) ||
+		    mount("tmpfs", mnt[1], "tmpfs", 0, "mode=1777") ||
+		    mount("/dev", mnt[2], NULL, MS_BIND | MS_REC, NULL) ||
+		    chroot(root) || chdir("/")) {
+			dprintf(2, "native run: %s\n", strerror(errno));
+			_exit(126);
+		}
+		execve(args[0], (char *const *)args, env);
+		_exit(127);
+	}
+	running = pid;
+	end = time(NULL) + RUN_TIMEOUT_S;
+	while ((w = waitpid(pid, &st, WNOHANG)) == 0 && time(NULL) < end)
+		host_msleep(5);
+	if (w == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		running = 0;
+		tap_diag("%s: %s did not end in %d s", argv[0],
+			 native ? "the native run" : "lxexec", RUN_TIMEOUT_S);
+		return -1;
+	}
+	running = 0;
+	if (w < 0)
+		return -1;
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+/* Print a file's first lines as TAP comments, each after a prefix. */
+static void show(const char *what, const char *path, int max)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (n++ == max) {
+			tap_diag("  %s: ...", what);
+			break;
+		}
+		tap_diag("  %s: %s", what, line);
+	}
+	fclose(f);
+}
+
+static int same_file(const char *a, const char *b)
+{
+	return host_sh("cmp -s %s %s", a, b) == 0;
+}
+
+static const struct pcase *cur_case;
+static const char *cur_build;
+
+static void test_one(void)
+{
+	const char *argv[8];
+	char path[256];
+	int i, nat, lx;
+
+	snprintf(path, sizeof(path), "/prog/%s/%s", cur_build,
+		 cur_case->argv[0]);
+	argv[0] = path;
+	for (i = 1; i < 4 && cur_case->argv[i]; i++)
+		argv[i] = cur_case->argv[i];
+	argv[i] = NULL;
+
+	nat = run(1, argv, out_native, err_native);
+	lx = run(0, argv, out_lx, err_lx);
+	if (!CHECK(nat == cur_case->status,
+		   "natively: status %d, want %d", nat, cur_case->status)) {
+		show("native", out_native, 40);
+		show("native stderr", err_native, 10);
+	}
+	CHECK(lx == nat, "status %d in lx, %d natively", lx, nat);
+	if (!CHECK(same_file(out_native, out_lx), "stdout differs")) {
+		tap_diag("  diff native lx:");
+		fflush(stdout);
+		host_sh("diff %s %s | head -40 | sed 's/^/#   /'", out_native,
+			out_lx);
+	}
+	if (__atomic_load_n(&tap.cur_failed, __ATOMIC_SEQ_CST))
+		show("lx stderr", err_lx, 10);
+}
+
+int main(void)
+{
+	char name[160];
+	unsigned int b, c;
+
+	setup();
+	for (c = 0; c < ARRAY_SIZE(cases); c++) {
+		for (b = 0; b < ARRAY_SIZE(builds); b++) {
+			const struct pcase *p = &cases[c];
+
+			cur_case = p;
+			cur_build = builds[b];
+			snprintf(name, sizeof(name), "%s: %s%s%s%s%s", builds[b],
+				 p->argv[0], p->argv[1] ? " " : "",
+				 p->argv[1] ? p->argv[1] : "",
+				 p->argv[2] ? " " : "",
+				 p->argv[2] ? p->argv[2] : "");
+			tap_run(name, test_one);
+		}
+	}
+	cleanup();
+	return tap_done();
+}
