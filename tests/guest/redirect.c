@@ -13,6 +13,8 @@
  *                        by host code, which rewrites its sites)
  *   redirect reach       a system call from code written at run time, and
  *                        numbers out of range (-1, 1000, lx's private ones)
+ *   redirect bypass      (inside lx only) raw host system calls past lx:
+ *                        which numbers the host's seccomp filter lets by
  *
  * Each system call is "mov $NR, %eax; syscall" in one asm block, the
  * pattern lx rewrites; the program says whether its site was rewritten
@@ -252,6 +254,71 @@ static int reach(void)
 	return 0;
 }
 
+/*
+ * A program that bypasses the redirection on purpose: it switches Syscall
+ * User Dispatch to "allow" through lx's thread block (selector at %gs:24,
+ * in its address space) and makes raw system calls from an anonymous
+ * page.  They reach the host, whose seccomp filter must answer ENOSYS to
+ * all but lx's documented few.  Prints the numbers that got any other
+ * answer, then what int $0x80 and an x32 number got.
+ */
+static int bypass(void)
+{
+	static const uint8_t code[] = {
+		0x48, 0x89, 0xf8,			/* mov %rdi, %rax */
+		0x48, 0xc7, 0xc7, 0xff, 0xff, 0xff, 0xff, /* mov $-1, %rdi */
+		0x48, 0x89, 0xfe,			/* mov %rdi, %rsi */
+		0x48, 0x89, 0xfa,			/* mov %rdi, %rdx */
+		0x49, 0x89, 0xfa,			/* mov %rdi, %r10 */
+		0x49, 0x89, 0xf8,			/* mov %rdi, %r8 */
+		0x49, 0x89, 0xf9,			/* mov %rdi, %r9 */
+		0x0f, 0x05,				/* syscall */
+		0xc3,					/* ret */
+		0x48, 0x89, 0xf8,			/* 28: mov %rdi, %rax */
+		0xcd, 0x80,				/* int $0x80 */
+		0xc3,					/* ret */
+	};
+	/*
+	 * Would end or replace this thread, or block, if let through; and
+	 * the host's uretprobe (335) and uprobe (336), which seccomp lets
+	 * through by design (Linux 6.12 on) and which kill a caller that is
+	 * not their own trampoline with SIGILL.
+	 */
+	static const long skip[] = { SYS_rt_sigreturn, SYS_exit,
+				     SYS_exit_group, SYS_clone, SYS_fork,
+				     SYS_vfork, SYS_pause, SYS_rt_sigsuspend,
+				     SYS_clone3, 335, 336 };
+	static long res[1026];
+	long (*raw)(long);
+	unsigned int i, j;
+	uint8_t *p;
+
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 1;
+	memcpy(p, code, sizeof(code));
+	raw = (long (*)(long))p;
+	__asm__ volatile("movb $0, %%gs:24" ::: "memory");
+	for (i = 0; i < 1024; i++) {
+		res[i] = -ENOSYS;
+		for (j = 0; j < sizeof(skip) / sizeof(skip[0]); j++)
+			if (skip[j] == (long)i)
+				break;
+		if (j == sizeof(skip) / sizeof(skip[0]))
+			res[i] = raw(i);
+	}
+	res[1024] = raw(0x40000000 | SYS_getpid);	/* x32 */
+	res[1025] = ((long (*)(long))(p + 28))(20);	/* i386 getpid */
+	__asm__ volatile("movb $1, %%gs:24" ::: "memory");
+	printf("reached:");
+	for (i = 0; i < 1024; i++)
+		if (res[i] != -ENOSYS)
+			printf(" %u", i);
+	printf("\nx32 %ld\nint80 %ld\n", res[1024], res[1025]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int a, b, c, d;
@@ -262,6 +329,9 @@ int main(int argc, char **argv)
 		return regs(argv[2], argv[3]);
 	if (argc == 2 && !strcmp(argv[1], "reach"))
 		return reach();
-	fprintf(stderr, "usage: redirect regs FILE PROGRAM | redirect reach\n");
+	if (argc == 2 && !strcmp(argv[1], "bypass"))
+		return bypass();
+	fprintf(stderr, "usage: redirect regs FILE PROGRAM | redirect reach | "
+			"redirect bypass (in lx only)\n");
 	return 2;
 }
