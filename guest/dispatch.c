@@ -22,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 #include <asm/ptrace.h>
@@ -243,6 +244,71 @@ static long guest_clone(struct lx_thread *t, struct pt_regs *r)
 	return tid;
 }
 
+/*
+ * The end of the process.  Its host threads must not end while one of
+ * them is inside lx (holding the CPU, or half-way through a change of
+ * kernel state): the home process would find the kernel broken.  So the
+ * thread that ends the process - by exit_group, or because lx killed its
+ * task (a fatal signal) - waits until the others have left lx; lx has
+ * killed their tasks too, which wakes them.  A thread that finds the
+ * process ending when it leaves lx, or before it enters, ends its host
+ * thread.  lxexec reports the status lx gave the process.
+ */
+static unsigned int inside;	/* program threads in a call into lx */
+static unsigned int exiting;
+
+static void leave_lx(void)
+{
+	__atomic_sub_fetch(&inside, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&exiting, __ATOMIC_SEQ_CST)) {
+		syscall(SYS_futex, &inside, FUTEX_WAKE_PRIVATE, 1, NULL, NULL,
+			0);
+		syscall(SYS_exit, 0);
+	}
+}
+
+static void __attribute__((noreturn)) end_process(int status)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	unsigned int n;
+	int i;
+
+	__atomic_store_n(&exiting, 1, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&inside, 1, __ATOMIC_SEQ_CST);
+	/* bounded: a thread stuck in lx for 2 s is the kernel's bug */
+	for (i = 0; i < 200; i++) {
+		n = __atomic_load_n(&inside, __ATOMIC_SEQ_CST);
+		if (!n)
+			break;
+		syscall(SYS_futex, &inside, FUTEX_WAIT_PRIVATE, n, &ts, NULL,
+			0);
+	}
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+/* lx_syscall_regs() for a program thread; returns rax. */
+static long call_lx(struct pt_regs *r)
+{
+	__atomic_add_fetch(&inside, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&exiting, __ATOMIC_SEQ_CST))
+		leave_lx();
+	lx_syscall_regs(r);
+	if (!lx_thread_has_task() && r->orig_rax != SYS_exit) {
+		/*
+		 * The process ends: by this exit_group, or lx killed the task
+		 * (a fatal signal, another thread's exit_group, which may not
+		 * have set exiting yet: then both wait, and either ends it).
+		 */
+		if (r->orig_rax == SYS_exit_group ||
+		    !__atomic_load_n(&exiting, __ATOMIC_SEQ_CST))
+			end_process(r->orig_rax == SYS_exit_group ?
+					    (int)r->rdi : 128 + SIGKILL);
+	}
+	leave_lx();
+	return r->rax;
+}
+
 /* The calls guest_call() serves on the host side rather than in lx. */
 static const unsigned char host_side[1024] = {
 	[SYS_mmap] = 1, [SYS_munmap] = 1, [SYS_mprotect] = 1,
@@ -289,20 +355,21 @@ static long guest_call(struct lx_thread *t, struct pt_regs *r)
 	case SYS_execveat:
 		return guest_unsupported(nr);
 	case SYS_exit:
-	case SYS_exit_group:
 		/*
-		 * lx sees the exit first (the parent's wait4; for a thread, its
-		 * child tid cleared and woken for pthread_join), then the host
-		 * thread or process ends.
+		 * lx sees the exit first (for a thread, its child tid cleared
+		 * and woken for pthread_join; for the last one, the parent's
+		 * wait4), then the host thread ends.
 		 */
-		lx_syscall_regs(r);
-		syscall(nr, r->rdi);
+		call_lx(r);
+		syscall(SYS_exit, r->rdi);
+		return -ENOSYS;
+	case SYS_exit_group:
+		call_lx(r);	/* ends the process */
 		return -ENOSYS;
 	default:
 		if ((unsigned long)nr >= 1024)
 			return -ENOSYS;	/* lx's own numbers are not programs' */
-		lx_syscall_regs(r);
-		return r->rax;
+		return call_lx(r);
 	}
 }
 
@@ -375,7 +442,7 @@ void lx_guest_fast(struct pt_regs *r)
 	__asm__ volatile("mov %%gs:0, %0" : "=r"(t));
 	if (nr < 1024 && !host_side[nr]) {
 		lx_fpu_lazy = t->xsave;
-		lx_syscall_regs(r);
+		call_lx(r);
 		if (lx_fpu_lazy)
 			lx_fpu_lazy = NULL;
 		else

@@ -276,7 +276,8 @@ int main(int argc, char **argv)
 	char *envp[MAX_ENV + 3], spec[4200], err[512], cmdline[64];
 	struct net_opt net = { "", "", "" };
 	int nenv = 0, debug = 0, c, st, i;
-	long lst = 0, r;
+	int lst = 0;
+	long r;
 	pid_t pid;
 
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -360,7 +361,14 @@ int main(int argc, char **argv)
 		run_program(argv + optind, envp, path);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	lx_syscall4(SYS_wait4, -1, &lst, 0, NULL);
+	/*
+	 * A program process that ended itself did so with the status lx
+	 * gave it (an exit code, or the signal lx killed it with); one the
+	 * host killed (a fault in user code, kill -9 from outside) has the
+	 * host's.
+	 */
+	if (lx_syscall4(SYS_wait4, -1, &lst, 0, NULL) > 0 && WIFEXITED(st))
+		st = lst;
 	lx_halt();
 	if (WIFSIGNALED(st))
 		return 128 + WTERMSIG(st);

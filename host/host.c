@@ -320,6 +320,11 @@ static void *host_task_get(void)
 	return thread_task;
 }
 
+int lx_thread_has_task(void)
+{
+	return thread_task != NULL;
+}
+
 static void host_task_set(void *task)
 {
 	thread_task = task;

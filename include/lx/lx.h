@@ -57,6 +57,13 @@ int lx_device_add(const char *spec, char *err, size_t errlen);
 int lx_running(void);
 
 /*
+ * Whether the calling host thread has a task in lx (1) or not (0): none
+ * before its first call, and none after its task ended - by its own exit,
+ * or killed (a fatal signal, another thread's exit_group).
+ */
+int lx_thread_has_task(void);
+
+/*
  * Make the x86-64 system call nr with six arguments.  A host thread that has
  * no lx task yet gets one (a new thread of this process) on its first call;
  * the task exits with the host thread.  Returns the kernel's result: a value
