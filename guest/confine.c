@@ -39,6 +39,8 @@ static const int plain[] = {
 	/* memory: the program's (DESIGN.md decision 2) and lx's own */
 	SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mprotect),
 	SCMP_SYS(mremap), SCMP_SYS(madvise), SCMP_SYS(brk),
+	SCMP_SYS(msync), SCMP_SYS(mlock), SCMP_SYS(mlock2), SCMP_SYS(munlock),
+	SCMP_SYS(mlockall), SCMP_SYS(munlockall), SCMP_SYS(membarrier),
 	/* kernel CPU hand-over, device kicks, thread joins */
 	SCMP_SYS(futex),
 	/* threads: the host side of a program's clone(CLONE_THREAD) */

@@ -12,6 +12,7 @@
 #include <asm/prctl.h>
 #include <cpuid.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 #include <asm/ptrace.h>
 
+#include <lx/host_ops.h>
 #include <lx/lx.h>
 #include "guest.h"
 
@@ -81,15 +83,46 @@ static long host_ret(long r)
 	return r < 0 ? -errno : r;
 }
 
-/* A file mapping of an lx fd: private copy read through lx. */
+/*
+ * A shared mapping of a file on virtio-fs: the host file itself, which
+ * the home process opens (DESIGN.md decision 2).  Writable later by
+ * mprotect() if the lx fd was opened for writing, as on Linux.
+ */
+static long guest_mmap_shared(uint64_t addr, uint64_t len, int prot,
+			      int flags, long fd, long off)
+{
+	long fl = lx_syscall2(SYS_fcntl, fd, F_GETFL);
+	int hfd;
+	void *p;
+
+	if (fl < 0)
+		return fl;
+	hfd = lx_homefd_fs(fd, (fl & O_ACCMODE) == O_RDWR ? O_RDWR : O_RDONLY);
+	if (hfd < 0)
+		return hfd;
+	p = mmap((void *)addr, len, prot, flags, hfd, off);
+	close(hfd);
+	return p == MAP_FAILED ? -errno : (long)p;
+}
+
+/*
+ * A file mapping of an lx fd: shared ones of virtio-fs files from the
+ * host file; the others a private copy read through lx (executable text
+ * rewritten, rewrite.c).
+ */
 static long guest_mmap_file(uint64_t addr, uint64_t len, int prot, int flags,
 			    long fd, long off)
 {
 	void *p;
 	long n, done = 0;
 
-	if (flags & MAP_SHARED && prot & PROT_WRITE)
-		return -ENODEV;	/* writable shared file maps: not yet */
+	if (flags & MAP_SHARED) {
+		n = guest_mmap_shared(addr, len, prot, flags, fd, off);
+		if (n != -EINVAL && n != -ENODEV)
+			return n;
+		if (prot & PROT_WRITE)
+			return -ENODEV;	/* writable shared, not virtio-fs: not yet */
+	}
 	p = mmap((void *)addr, len, PROT_READ | PROT_WRITE,
 		 (flags & ~(MAP_SHARED | MAP_SHARED_VALIDATE)) | MAP_PRIVATE |
 			 MAP_ANONYMOUS, -1, 0);
@@ -313,6 +346,8 @@ static long call_lx(struct pt_regs *r)
 static const unsigned char host_side[1024] = {
 	[SYS_mmap] = 1, [SYS_munmap] = 1, [SYS_mprotect] = 1,
 	[SYS_mremap] = 1, [SYS_madvise] = 1, [SYS_brk] = 1,
+	[SYS_msync] = 1, [SYS_mlock] = 1, [SYS_mlock2] = 1, [SYS_munlock] = 1,
+	[SYS_mlockall] = 1, [SYS_munlockall] = 1, [SYS_membarrier] = 1,
 	[SYS_arch_prctl] = 1, [SYS_rseq] = 1, [SYS_clone] = 1,
 	[SYS_clone3] = 1, [SYS_fork] = 1, [SYS_vfork] = 1, [SYS_execve] = 1,
 	[SYS_execveat] = 1, [SYS_exit] = 1, [SYS_exit_group] = 1,
@@ -339,6 +374,15 @@ static long guest_call(struct lx_thread *t, struct pt_regs *r)
 					     r->r10, (void *)r->r8));
 	case SYS_madvise:
 		return host_ret(madvise((void *)r->rdi, r->rsi, r->rdx));
+	case SYS_msync:
+	case SYS_mlock:
+	case SYS_mlock2:
+	case SYS_munlock:
+	case SYS_mlockall:
+	case SYS_munlockall:
+	case SYS_membarrier:
+		/* the program's memory is the host's: so are these */
+		return host_ret(syscall(nr, r->rdi, r->rsi, r->rdx));
 	case SYS_brk:
 		return guest_brk(r->rdi);
 	case SYS_arch_prctl:

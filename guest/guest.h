@@ -58,6 +58,11 @@ void lx_guest_set_brk(uint64_t start);
 struct pt_regs;
 void lx_guest_fast(struct pt_regs *r);
 
+/* homefd.c */
+int lx_homefd_start(void);
+void lx_homefd_forked(int in_program);
+int lx_homefd_fs(long lx_fd, int flags);
+
 /* confine.c */
 int lx_guest_confine(void);
 

@@ -353,10 +353,14 @@ int main(int argc, char **argv)
 	fflush(NULL);
 	if (lx_rewrite_enabled)
 		open_site_cache();
+	r = lx_homefd_start();
+	if (r)
+		die(1, "cannot start the home's fd server: %s", strerror(-r));
 	home_pid = getpid();
 	pid = lx_fork();
 	if (pid < 0)
 		die(1, "fork: %s", lx_strerror(pid));
+	lx_homefd_forked(pid == 0);
 	if (pid == 0)
 		run_program(argv + optind, envp, path);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)

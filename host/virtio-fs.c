@@ -31,16 +31,24 @@ int lx_fs_host_fd(int lx_fd, int flags)
 {
 	struct lx_fuse_ref ref;
 	long ret;
-	int i;
 
-	ret = lx_syscall2(LX_SYS_FUSE_REF, lx_fd, &ref);
+	ret = lx_syscall3(LX_SYS_FUSE_REF, lx_fd, &ref, 0);
 	if (ret)
 		return ret;
-	ref.tag[sizeof(ref.tag) - 1] = 0;
+	return lx_fs_host_fd_ref(&ref, flags);
+}
+
+int lx_fs_host_fd_ref(const struct lx_fuse_ref *ref, int flags)
+{
+	char tag[sizeof(ref->tag)];
+	int i;
+
+	memcpy(tag, ref->tag, sizeof(tag));
+	tag[sizeof(tag) - 1] = 0;
 	for (i = 0; i < nr_shares; i++)
-		if (shares[i].server && !strcmp(shares[i].tag, ref.tag))
+		if (shares[i].server && !strcmp(shares[i].tag, tag))
 			return lx_fuse_server_host_fd(shares[i].server,
-						      ref.nodeid, ref.fh, flags);
+						      ref->nodeid, ref->fh, flags);
 	return -ENODEV;
 }
 

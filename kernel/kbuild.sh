@@ -21,13 +21,23 @@ if [ ! -f "$src/Makefile" ]; then
 	echo "  EXTRACT $tarball (about 15 s)"
 	mkdir -p "$src.tmp"
 	tar -xf "$tarball" -C "$src.tmp" --strip-components=1
-	for p in "$here"/patches/*.patch; do
-		[ -e "$p" ] || continue
-		echo "  PATCH   $(basename "$p")"
-		patch -s -d "$src.tmp" -p1 <"$p"
-	done
+	: > "$src.tmp/.lx-patches"
 	mv "$src.tmp" "$src"
 fi
+# kernel/patches, each once, in order; a tree extracted before a patch was
+# added gets it too (.lx-patches lists what was applied)
+# (trees extracted before the list existed have the first patch only)
+[ -f "$src/.lx-patches" ] || ls "$here"/patches/ | head -1 > "$src/.lx-patches"
+for p in "$here"/patches/*.patch; do
+	[ -e "$p" ] || continue
+	grep -qxF "$(basename "$p")" "$src/.lx-patches" && continue
+	echo "  PATCH   $(basename "$p")"
+	if ! patch -s -N -d "$src" -p1 <"$p"; then
+		echo "kbuild: $(basename "$p") does not apply to $src" >&2
+		exit 1
+	fi
+	basename "$p" >> "$src/.lx-patches"
+done
 rm -f "$src/arch/lx" 2>/dev/null || true
 mkdir -p "$src/arch/lx"
 rsync -a --delete --exclude include/generated "$here/arch/lx/" "$src/arch/lx/"

@@ -110,12 +110,17 @@ struct lx_host_ops {
  * lx's own system calls, outside the x86-64 numbers: made by host/ through
  * lx_syscall() (guest/ refuses them to programs).
  *   LX_SYS_HOSTFD(host_fd, flags): an lx fd for host_fd (see lx_hostfd()).
- *   LX_SYS_FUSE_REF(fd, struct lx_fuse_ref *): what names the host file
- *     behind an lx fd of a regular file on virtio-fs (-EINVAL for others).
+ *   LX_SYS_FUSE_REF(fd, struct lx_fuse_ref *, flags): what names the host
+ *     file behind an lx fd of a regular file on virtio-fs (-EINVAL for
+ *     others).  flags LX_FUSE_REF_SHARED: the file is about to be mapped
+ *     shared from the host file; from now on reads of the file fetch from
+ *     the host (lx's writes go through already), so that read() and write()
+ *     see the mapping's stores and the mapping theirs.
  */
 #define LX_SYS_BASE 0x4c580000
 #define LX_SYS_HOSTFD (LX_SYS_BASE + 1)
 #define LX_SYS_FUSE_REF (LX_SYS_BASE + 2)
+#define LX_FUSE_REF_SHARED 0x1
 
 struct lx_fuse_ref {
 	char tag[40];			/* the share's tag: the mount's source */

@@ -144,6 +144,14 @@ int lx_hostfd(int host_fd, int flags);
  */
 int lx_fs_host_fd(int lx_fd, int flags);
 
+/*
+ * The same for an open file named by LX_SYS_FUSE_REF (host_ops.h), made by
+ * another process of the container (a program process asks the home
+ * process, which declared the share).
+ */
+struct lx_fuse_ref;
+int lx_fs_host_fd_ref(const struct lx_fuse_ref *ref, int flags);
+
 /* A short text for a -errno value returned by lx (e.g. "No such file"). */
 const char *lx_strerror(long err);
 

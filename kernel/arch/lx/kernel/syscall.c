@@ -111,7 +111,8 @@ again:
 	else if (nr == LX_SYS_HOSTFD)
 		regs->ax = lx_sys_hostfd(regs->di, regs->si);
 	else if (nr == LX_SYS_FUSE_REF)
-		regs->ax = lx_sys_fuse_ref(regs->di, (void __user *)regs->si);
+		regs->ax = lx_sys_fuse_ref(regs->di, (void __user *)regs->si,
+					   regs->dx);
 	/*
 	 * A task going back to user code needs no CPU: rather than being
 	 * preempted here (its thread would wait for its turn), it gives the

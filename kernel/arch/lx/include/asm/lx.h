@@ -52,7 +52,8 @@ void lx_boot_thread_start(void);
 extern unsigned int lx_halting;
 
 long lx_sys_hostfd(int host_fd, unsigned int flags);
-long lx_sys_fuse_ref(int fd, struct lx_fuse_ref __user *ref);
+long lx_sys_fuse_ref(int fd, struct lx_fuse_ref __user *ref,
+		     unsigned long flags);
 
 void lx_time_init(void);
 void lx_timer_irq_init(void);
