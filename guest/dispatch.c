@@ -106,9 +106,63 @@ static long guest_mmap_shared(uint64_t addr, uint64_t len, int prot,
 }
 
 /*
+ * A shared mapping of a ramfs file (/tmp, /dev/shm): the pages of lx's
+ * page cache themselves, which are kernel RAM, mapped shared in every
+ * process of the container (LX_SYS_MAP_PAGES holds them for the mapping;
+ * mremap() with old size 0 maps the same pages again, here).  Pages past
+ * the end of the file stay inaccessible.
+ */
+static long guest_mmap_ramfs(uint64_t addr, uint64_t len, int prot,
+			     int flags, long fd, long off)
+{
+	long fl = lx_syscall2(SYS_fcntl, fd, F_GETFL), r;
+	size_t n = (len + 4095) / 4096, i, run;
+	unsigned long *kaddrs;
+	uint8_t *p;
+
+	if (fl < 0)
+		return fl;
+	if (off & 4095 || !len)
+		return -EINVAL;
+	if ((prot & PROT_WRITE) && (fl & O_ACCMODE) != O_RDWR)
+		return -EACCES;
+	kaddrs = malloc(n * sizeof(*kaddrs));
+	if (!kaddrs)
+		return -ENOMEM;
+	p = mmap((void *)addr, n * 4096, PROT_NONE,
+		 (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) | MAP_PRIVATE |
+			 MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		free(kaddrs);
+		return -errno;
+	}
+	r = lx_syscall5(LX_SYS_MAP_PAGES, fd, off / 4096, n, p, kaddrs);
+	for (i = 0; !r && i < n; i += run) {
+		/* runs of pages that are next to each other in kernel RAM */
+		for (run = 1; i + run < n && kaddrs[i] &&
+			      kaddrs[i + run] == kaddrs[i] + run * 4096; run++)
+			;
+		if (!kaddrs[i])
+			continue;
+		if (mremap((void *)kaddrs[i], 0, run * 4096,
+			   MREMAP_MAYMOVE | MREMAP_FIXED,
+			   p + i * 4096) == MAP_FAILED ||
+		    mprotect(p + i * 4096, run * 4096, prot))
+			r = -errno;
+	}
+	free(kaddrs);
+	if (r) {
+		munmap(p, n * 4096);
+		lx_syscall2(LX_SYS_UNMAP_PAGES, p, n * 4096);
+		return r;
+	}
+	return (long)p;
+}
+
+/*
  * A file mapping of an lx fd: shared ones of virtio-fs files from the
- * host file; the others a private copy read through lx (executable text
- * rewritten, rewrite.c).
+ * host file, of ramfs files from lx's page cache; the others a private
+ * copy read through lx (executable text rewritten, rewrite.c).
  */
 static long guest_mmap_file(uint64_t addr, uint64_t len, int prot, int flags,
 			    long fd, long off)
@@ -118,10 +172,12 @@ static long guest_mmap_file(uint64_t addr, uint64_t len, int prot, int flags,
 
 	if (flags & MAP_SHARED) {
 		n = guest_mmap_shared(addr, len, prot, flags, fd, off);
-		if (n != -EINVAL && n != -ENODEV)
+		if (n == -EINVAL || n == -ENODEV)
+			n = guest_mmap_ramfs(addr, len, prot, flags, fd, off);
+		if (n != -EINVAL)
 			return n;
 		if (prot & PROT_WRITE)
-			return -ENODEV;	/* writable shared, not virtio-fs: not yet */
+			return -ENODEV;	/* other file systems: not yet */
 	}
 	p = mmap((void *)addr, len, PROT_READ | PROT_WRITE,
 		 (flags & ~(MAP_SHARED | MAP_SHARED_VALIDATE)) | MAP_PRIVATE |
@@ -360,13 +416,23 @@ static long guest_call(struct lx_thread *t, struct pt_regs *r)
 
 	switch (nr) {
 	case SYS_mmap:
-		if (r->r10 & MAP_ANONYMOUS)
-			return host_ret((long)mmap((void *)r->rdi, r->rsi, r->rdx,
-						   r->r10, -1, 0));
+		if (r->r10 & MAP_ANONYMOUS) {
+			long a = host_ret((long)mmap((void *)r->rdi, r->rsi,
+						     r->rdx, r->r10, -1, 0));
+
+			/* over a shared ramfs mapping: its pages go */
+			if (a >= 0 && (r->r10 & MAP_FIXED))
+				lx_syscall2(LX_SYS_UNMAP_PAGES, a, r->rsi);
+			return a;
+		}
 		return guest_mmap_file(r->rdi, r->rsi, r->rdx, r->r10, r->r8,
 				       r->r9);
 	case SYS_munmap:
-		return host_ret(munmap((void *)r->rdi, r->rsi));
+		if (munmap((void *)r->rdi, r->rsi))
+			return -errno;
+		/* pages of a shared ramfs mapping there are free to go */
+		lx_syscall2(LX_SYS_UNMAP_PAGES, r->rdi, r->rsi);
+		return 0;
 	case SYS_mprotect:
 		return host_ret(mprotect((void *)r->rdi, r->rsi, r->rdx));
 	case SYS_mremap:

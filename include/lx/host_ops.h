@@ -116,11 +116,18 @@ struct lx_host_ops {
  *     shared from the host file; from now on reads of the file fetch from
  *     the host (lx's writes go through already), so that read() and write()
  *     see the mapping's stores and the mapping theirs.
+ *   LX_SYS_MAP_PAGES(fd, pgoff, n, uaddr, unsigned long *kaddrs): for a
+ *     MAP_SHARED mapping at uaddr of pages pgoff.. of the ramfs file fd:
+ *     each page's address in kernel RAM (0 past the end of the file), held
+ *     for the mapping until LX_SYS_UNMAP_PAGES or the address space's end.
+ *   LX_SYS_UNMAP_PAGES(uaddr, len): the range is no longer mapped.
  */
 #define LX_SYS_BASE 0x4c580000
 #define LX_SYS_HOSTFD (LX_SYS_BASE + 1)
 #define LX_SYS_FUSE_REF (LX_SYS_BASE + 2)
 #define LX_FUSE_REF_SHARED 0x1
+#define LX_SYS_MAP_PAGES (LX_SYS_BASE + 3)
+#define LX_SYS_UNMAP_PAGES (LX_SYS_BASE + 4)
 
 struct lx_fuse_ref {
 	char tag[40];			/* the share's tag: the mount's source */

@@ -113,6 +113,12 @@ again:
 	else if (nr == LX_SYS_FUSE_REF)
 		regs->ax = lx_sys_fuse_ref(regs->di, (void __user *)regs->si,
 					   regs->dx);
+	else if (nr == LX_SYS_MAP_PAGES)
+		regs->ax = lx_sys_map_pages(regs->di, regs->si, regs->dx,
+					    regs->r10,
+					    (unsigned long __user *)regs->r8);
+	else if (nr == LX_SYS_UNMAP_PAGES)
+		regs->ax = lx_sys_unmap_pages(regs->di, regs->si);
 	/*
 	 * A task going back to user code needs no CPU: rather than being
 	 * preempted here (its thread would wait for its turn), it gives the

@@ -54,6 +54,9 @@ extern unsigned int lx_halting;
 long lx_sys_hostfd(int host_fd, unsigned int flags);
 long lx_sys_fuse_ref(int fd, struct lx_fuse_ref __user *ref,
 		     unsigned long flags);
+long lx_sys_map_pages(int fd, unsigned long pgoff, unsigned long n,
+		      unsigned long uaddr, unsigned long __user *kaddrs);
+long lx_sys_unmap_pages(unsigned long uaddr, unsigned long len);
 
 void lx_time_init(void);
 void lx_timer_irq_init(void);

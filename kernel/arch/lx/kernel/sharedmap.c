@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sharedmap.c - MAP_SHARED mappings of ramfs files for programs.
+ *
+ * A program's memory is host memory (DESIGN.md decision 2), and lx's page
+ * cache is kernel RAM, which every process of the container maps shared.
+ * So a program maps a page of a ramfs file (/tmp, /dev/shm) by mapping the
+ * very page of kernel RAM that holds it: stores are seen by read() and
+ * write()s by the mapping, with no copy.  LX_SYS_MAP_PAGES finds (or
+ * makes) the pages, takes a reference on each for the mapping and tells
+ * the caller where they are; guest/ maps them (mremap of kernel RAM).
+ * LX_SYS_UNMAP_PAGES drops the references of a range the program
+ * unmapped, and the references of an address space go with it.
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/hashtable.h>
+#include <linux/magic.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/lx.h>
+
+/* A page of a file held for a program's mapping, by address space. */
+struct lx_pin {
+	struct hlist_node node;
+	struct mm_struct *mm;
+	unsigned long uaddr;
+	struct page *page;
+};
+
+static DEFINE_HASHTABLE(pins, 10);
+static DEFINE_SPINLOCK(pins_lock);
+
+static unsigned long pin_key(struct mm_struct *mm, unsigned long uaddr)
+{
+	return (unsigned long)mm ^ (uaddr >> PAGE_SHIFT);
+}
+
+/* Drop the pin of mm at uaddr, if any.  Under pins_lock. */
+static struct lx_pin *pin_take(struct mm_struct *mm, unsigned long uaddr)
+{
+	struct lx_pin *p;
+
+	hash_for_each_possible(pins, p, node, pin_key(mm, uaddr))
+		if (p->mm == mm && p->uaddr == uaddr) {
+			hash_del(&p->node);
+			return p;
+		}
+	return NULL;
+}
+
+static void pin_free(struct lx_pin *p)
+{
+	put_page(p->page);
+	kfree(p);
+}
+
+/*
+ * LX_SYS_MAP_PAGES(fd, pgoff, n, uaddr, kaddrs): the pages pgoff..pgoff+n
+ * of the ramfs file fd, for a mapping at uaddr; each page's kernel
+ * address in kaddrs[i], 0 for a page past the end of the file.
+ */
+long lx_sys_map_pages(int fd, unsigned long pgoff, unsigned long n,
+		      unsigned long uaddr, unsigned long __user *kaddrs)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long i, end_index;
+	struct inode *inode;
+	struct fd f;
+	long ret = 0;
+
+	if (!mm || !n || n > (1UL << 20) || uaddr & ~PAGE_MASK)
+		return -EINVAL;
+	f = fdget(fd);
+	if (!f.file)
+		return -EBADF;
+	inode = file_inode(f.file);
+	if (inode->i_sb->s_magic != RAMFS_MAGIC || !S_ISREG(inode->i_mode)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	end_index = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE);
+	for (i = 0; i < n && !ret; i++) {
+		unsigned long addr = 0, index = pgoff + i;
+		struct lx_pin *p, *old;
+		struct page *page;
+
+		if (index < end_index) {
+			page = read_mapping_page(inode->i_mapping, index, NULL);
+			if (IS_ERR(page)) {
+				ret = PTR_ERR(page);
+				break;
+			}
+			p = kmalloc(sizeof(*p), GFP_KERNEL);
+			if (!p) {
+				put_page(page);
+				ret = -ENOMEM;
+				break;
+			}
+			p->mm = mm;
+			p->uaddr = uaddr + i * PAGE_SIZE;
+			p->page = page;
+			spin_lock(&pins_lock);
+			/* a mapping made over another one replaces it */
+			old = pin_take(mm, p->uaddr);
+			hash_add(pins, &p->node, pin_key(mm, p->uaddr));
+			spin_unlock(&pins_lock);
+			if (old)
+				pin_free(old);
+			addr = (unsigned long)page_address(page);
+		}
+		if (put_user(addr, kaddrs + i))
+			ret = -EFAULT;
+	}
+	/* on failure the caller maps nothing: what was pinned goes */
+	if (ret)
+		lx_sys_unmap_pages(uaddr, i * PAGE_SIZE);
+out:
+	fdput(f);
+	return ret;
+}
+
+/* LX_SYS_UNMAP_PAGES(uaddr, len): the program unmapped [uaddr, +len). */
+long lx_sys_unmap_pages(unsigned long uaddr, unsigned long len)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long a, end;
+	struct lx_pin *p;
+
+	if (!mm || uaddr & ~PAGE_MASK || len > TASK_SIZE)
+		return -EINVAL;
+	end = uaddr + PAGE_ALIGN(len);
+	for (a = uaddr; a < end; a += PAGE_SIZE) {
+		spin_lock(&pins_lock);
+		p = pin_take(mm, a);
+		spin_unlock(&pins_lock);
+		if (p)
+			pin_free(p);
+	}
+	return 0;
+}
+
+/* An address space goes (asm/mmu_context.h): its pins go with it. */
+void lx_mm_release_pins(struct mm_struct *mm)
+{
+	struct hlist_node *tmp;
+	struct lx_pin *p;
+	HLIST_HEAD(gone);
+	int bkt;
+
+	spin_lock(&pins_lock);
+	hash_for_each_safe(pins, bkt, tmp, p, node)
+		if (p->mm == mm) {
+			hash_del(&p->node);
+			hlist_add_head(&p->node, &gone);
+		}
+	spin_unlock(&pins_lock);
+	hlist_for_each_entry_safe(p, tmp, &gone, node)
+		pin_free(p);
+}
