@@ -17,10 +17,12 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -160,9 +162,49 @@ static long guest_mmap_ramfs(uint64_t addr, uint64_t len, int prot,
 }
 
 /*
- * A file mapping of an lx fd: shared ones of virtio-fs files from the
- * host file, of ramfs files from lx's page cache; the others a private
- * copy read through lx (executable text rewritten, rewrite.c).
+ * memfd_create(): host memory behind a hostfd file (DESIGN.md decision
+ * 2), so that the program maps it from the host fd, and seals are the
+ * host's.
+ */
+static long guest_memfd_create(const char *uname, unsigned int flags)
+{
+	char shown[300];
+	long fd;
+	int hfd;
+
+	hfd = syscall(SYS_memfd_create, uname, flags | MFD_CLOEXEC);
+	if (hfd < 0)
+		return -errno;
+	/* the host read the name: it is a string of at most 249 bytes */
+	snprintf(shown, sizeof(shown), "/memfd:%s (deleted)", uname);
+	fd = lx_syscall3(LX_SYS_HOSTFD, hfd,
+			 O_RDWR | (flags & MFD_CLOEXEC ? O_CLOEXEC : 0), shown);
+	if (fd < 0)
+		close(hfd);
+	return fd;
+}
+
+/*
+ * Seals and size of a memfd are the host file's; other files' are lx's.
+ * Returns -ENOTSUP for a call lx serves.
+ */
+static long guest_hostfd_call(struct pt_regs *r)
+{
+	long hfd = lx_syscall1(LX_SYS_HOSTFD_GET, r->rdi);
+	struct stat st;
+
+	if (hfd < 0 || fstat(hfd, &st) || !S_ISREG(st.st_mode))
+		return -ENOTSUP;
+	if (r->orig_rax == SYS_ftruncate)
+		return host_ret(ftruncate(hfd, r->rsi));
+	return host_ret(fcntl(hfd, r->rsi, r->rdx));
+}
+
+/*
+ * A file mapping of an lx fd: a memfd's from its host fd, shared ones of
+ * virtio-fs files from the host file, of ramfs files from lx's page
+ * cache; the others a private copy read through lx (executable text
+ * rewritten, rewrite.c).
  */
 static long guest_mmap_file(uint64_t addr, uint64_t len, int prot, int flags,
 			    long fd, long off)
@@ -170,6 +212,11 @@ static long guest_mmap_file(uint64_t addr, uint64_t len, int prot, int flags,
 	void *p;
 	long n, done = 0;
 
+	n = lx_syscall1(LX_SYS_HOSTFD_GET, fd);
+	if (n >= 0) {
+		p = mmap((void *)addr, len, prot, flags, n, off);
+		return p == MAP_FAILED ? -errno : (long)p;
+	}
 	if (flags & MAP_SHARED) {
 		n = guest_mmap_shared(addr, len, prot, flags, fd, off);
 		if (n == -EINVAL || n == -ENODEV)
@@ -398,7 +445,10 @@ static long call_lx(struct pt_regs *r)
 	return r->rax;
 }
 
-/* The calls guest_call() serves on the host side rather than in lx. */
+/*
+ * The calls guest_call() serves on the host side rather than in lx (1),
+ * or looks at first (2).
+ */
 static const unsigned char host_side[1024] = {
 	[SYS_mmap] = 1, [SYS_munmap] = 1, [SYS_mprotect] = 1,
 	[SYS_mremap] = 1, [SYS_madvise] = 1, [SYS_brk] = 1,
@@ -407,6 +457,9 @@ static const unsigned char host_side[1024] = {
 	[SYS_arch_prctl] = 1, [SYS_rseq] = 1, [SYS_clone] = 1,
 	[SYS_clone3] = 1, [SYS_fork] = 1, [SYS_vfork] = 1, [SYS_execve] = 1,
 	[SYS_execveat] = 1, [SYS_exit] = 1, [SYS_exit_group] = 1,
+	[SYS_memfd_create] = 1,
+	/* looked at by guest_call(), with raw host calls only (no XSAVE) */
+	[SYS_ftruncate] = 2, [SYS_fcntl] = 2,
 };
 
 /* Serve the call in regs; returns the value for rax. */
@@ -455,6 +508,17 @@ static long guest_call(struct lx_thread *t, struct pt_regs *r)
 		return guest_arch_prctl(t, r->rdi, r->rsi);
 	case SYS_rseq:
 		return -ENOSYS;
+	case SYS_memfd_create:
+		return guest_memfd_create((const char *)r->rdi, r->rsi);
+	case SYS_fcntl:
+		if (r->rsi != F_ADD_SEALS && r->rsi != F_GET_SEALS)
+			return call_lx(r);
+		/* fall through */
+	case SYS_ftruncate: {
+		long ret = guest_hostfd_call(r);
+
+		return ret == -ENOTSUP ? call_lx(r) : ret;
+	}
 	case SYS_clone:
 		return guest_clone(t, r);
 	case SYS_clone3:
@@ -550,9 +614,9 @@ void lx_guest_fast(struct pt_regs *r)
 	struct lx_thread *t;
 
 	__asm__ volatile("mov %%gs:0, %0" : "=r"(t));
-	if (nr < 1024 && !host_side[nr]) {
+	if (nr < 1024 && host_side[nr] != 1) {
 		lx_fpu_lazy = t->xsave;
-		call_lx(r);
+		r->rax = host_side[nr] ? guest_call(t, r) : call_lx(r);
 		if (lx_fpu_lazy)
 			lx_fpu_lazy = NULL;
 		else

@@ -203,5 +203,5 @@ void lx_hostfd_stop(void)
 
 int lx_hostfd(int host_fd, int flags)
 {
-	return lx_syscall2(LX_SYS_HOSTFD, host_fd, flags);
+	return lx_syscall3(LX_SYS_HOSTFD, host_fd, flags, NULL);
 }

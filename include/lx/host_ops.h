@@ -109,7 +109,10 @@ struct lx_host_ops {
 /*
  * lx's own system calls, outside the x86-64 numbers: made by host/ through
  * lx_syscall() (guest/ refuses them to programs).
- *   LX_SYS_HOSTFD(host_fd, flags): an lx fd for host_fd (see lx_hostfd()).
+ *   LX_SYS_HOSTFD(host_fd, flags, name): an lx fd for host_fd (see
+ *     lx_hostfd()); name, if not NULL, is what its path shows.
+ *   LX_SYS_HOSTFD_GET(fd): the host fd behind a hostfd file, in the calling
+ *     process (-EINVAL for other files).
  *   LX_SYS_FUSE_REF(fd, struct lx_fuse_ref *, flags): what names the host
  *     file behind an lx fd of a regular file on virtio-fs (-EINVAL for
  *     others).  flags LX_FUSE_REF_SHARED: the file is about to be mapped
@@ -128,6 +131,7 @@ struct lx_host_ops {
 #define LX_FUSE_REF_SHARED 0x1
 #define LX_SYS_MAP_PAGES (LX_SYS_BASE + 3)
 #define LX_SYS_UNMAP_PAGES (LX_SYS_BASE + 4)
+#define LX_SYS_HOSTFD_GET (LX_SYS_BASE + 5)
 
 struct lx_fuse_ref {
 	char tag[40];			/* the share's tag: the mount's source */

@@ -45,6 +45,7 @@ struct hostfd {
 	__poll_t armed;		/* events the poller watches for (one shot) */
 	int slot;		/* its index in slots[]: the poller's name for it */
 	wait_queue_head_t wq;
+	char *name;		/* what its path shows (a memfd's), or NULL */
 };
 
 static struct hostfd *slots[HOSTFD_SLOTS];
@@ -309,6 +310,8 @@ static int hostfd_release(struct inode *inode, struct file *file)
 	lx_host->fd_close(h->fd);
 	if (h->orig >= 0)
 		lx_host->fd_close(h->orig);
+	inode->i_private = NULL;
+	kfree(h->name);
 	kfree(h);
 	return 0;
 }
@@ -361,6 +364,10 @@ static const struct inode_operations hostfd_iops = {
 
 static char *hostfd_dname(struct dentry *dentry, char *buffer, int buflen)
 {
+	struct hostfd *h = d_inode(dentry)->i_private;
+
+	if (h && h->name)
+		return dynamic_dname(buffer, buflen, "%s", h->name);
 	return dynamic_dname(buffer, buflen, "hostfd:[%lu]",
 			     d_inode(dentry)->i_ino);
 }
@@ -389,7 +396,11 @@ static struct file_system_type hostfd_fs_type = {
  * Make an lx file for host fd host_fd: on success lx owns host_fd (closed
  * with the file), on failure the caller still does.
  */
-long lx_sys_hostfd(int host_fd, unsigned int flags)
+/*
+ * LX_SYS_HOSTFD(host_fd, flags, name): name, if not NULL, is what the
+ * file's path shows (a program's memfd: "/memfd:NAME (deleted)").
+ */
+long lx_sys_hostfd(int host_fd, unsigned int flags, const char __user *name)
 {
 	unsigned long irqflags;
 	struct inode *inode;
@@ -408,6 +419,14 @@ long lx_sys_hostfd(int host_fd, unsigned int flags)
 	h = kzalloc(sizeof(*h), GFP_KERNEL);
 	if (!h)
 		return -ENOMEM;
+	if (name) {
+		h->name = strndup_user(name, 300);
+		if (IS_ERR(h->name)) {
+			ret = PTR_ERR(h->name);
+			kfree(h);
+			return ret;
+		}
+	}
 	init_waitqueue_head(&h->wq);
 	h->stream = S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) ||
 		    S_ISSOCK(st.st_mode);
@@ -489,7 +508,26 @@ fail_h:
 	/* the caller keeps the fd it gave */
 	if (h->orig >= 0)
 		lx_host->fd_close(h->fd);
+	kfree(h->name);
 	kfree(h);
+	return ret;
+}
+
+/*
+ * LX_SYS_HOSTFD_GET(fd): the host fd behind lx fd fd in the calling
+ * process, if it is a hostfd file (guest/ maps a memfd from it, and seals
+ * and truncates it on the host); -EINVAL otherwise.
+ */
+long lx_sys_hostfd_get(int fd)
+{
+	struct fd f = fdget(fd);
+	long ret = -EINVAL;
+
+	if (!f.file)
+		return -EBADF;
+	if (f.file->f_op == &hostfd_fops)
+		ret = ((struct hostfd *)f.file->private_data)->fd;
+	fdput(f);
 	return ret;
 }
 

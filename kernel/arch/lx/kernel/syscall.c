@@ -109,7 +109,10 @@ again:
 		regs->ax = sys_call_table[nr](regs->di, regs->si, regs->dx,
 					      regs->r10, regs->r8, regs->r9);
 	else if (nr == LX_SYS_HOSTFD)
-		regs->ax = lx_sys_hostfd(regs->di, regs->si);
+		regs->ax = lx_sys_hostfd(regs->di, regs->si,
+					 (const char __user *)regs->dx);
+	else if (nr == LX_SYS_HOSTFD_GET)
+		regs->ax = lx_sys_hostfd_get(regs->di);
 	else if (nr == LX_SYS_FUSE_REF)
 		regs->ax = lx_sys_fuse_ref(regs->di, (void __user *)regs->si,
 					   regs->dx);

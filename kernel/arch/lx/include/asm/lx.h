@@ -51,7 +51,8 @@ void lx_boot_done(void);
 void lx_boot_thread_start(void);
 extern unsigned int lx_halting;
 
-long lx_sys_hostfd(int host_fd, unsigned int flags);
+long lx_sys_hostfd(int host_fd, unsigned int flags, const char __user *name);
+long lx_sys_hostfd_get(int fd);
 long lx_sys_fuse_ref(int fd, struct lx_fuse_ref __user *ref,
 		     unsigned long flags);
 long lx_sys_map_pages(int fd, unsigned long pgoff, unsigned long n,
