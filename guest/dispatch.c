@@ -50,6 +50,16 @@
 /* The program break: its own mapping, never the host's brk (a pitfall). */
 static uint64_t brk_start, brk_cur, brk_mapped;
 
+/*
+ * Tell lx of a program mapping made, unmapped, protected or moved, for
+ * /proc/PID/maps (LX_UMAP_*).  Best effort: the program's call succeeded.
+ */
+void lx_guest_umap(long op, uint64_t start, uint64_t len, long prot,
+		   long fd, uint64_t arg)
+{
+	lx_syscall6(LX_SYS_UMAP, op, start, len, prot, fd, arg);
+}
+
 void lx_guest_set_brk(uint64_t start)
 {
 	brk_start = brk_cur = brk_mapped = (start + 4095) & ~4095UL;
@@ -74,6 +84,8 @@ static long guest_brk(uint64_t want)
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 		if (p == MAP_FAILED)
 			return brk_cur;
+		lx_guest_umap(LX_UMAP_MAP, brk_start, top - brk_start,
+			      PROT_READ | PROT_WRITE, -1, 0);
 		brk_mapped = top;
 	}
 	brk_cur = want;
@@ -468,29 +480,48 @@ static long guest_call(struct lx_thread *t, struct pt_regs *r)
 	long nr = r->orig_rax;
 
 	switch (nr) {
-	case SYS_mmap:
-		if (r->r10 & MAP_ANONYMOUS) {
-			long a = host_ret((long)mmap((void *)r->rdi, r->rsi,
-						     r->rdx, r->r10, -1, 0));
+	case SYS_mmap: {
+		long a, fd = -1;
 
+		if (r->r10 & MAP_ANONYMOUS) {
+			a = host_ret((long)mmap((void *)r->rdi, r->rsi, r->rdx,
+						r->r10, -1, 0));
 			/* over a shared ramfs mapping: its pages go */
 			if (a >= 0 && (r->r10 & MAP_FIXED))
 				lx_syscall2(LX_SYS_UNMAP_PAGES, a, r->rsi);
-			return a;
+		} else {
+			a = guest_mmap_file(r->rdi, r->rsi, r->rdx, r->r10,
+					    r->r8, r->r9);
+			fd = r->r8;
 		}
-		return guest_mmap_file(r->rdi, r->rsi, r->rdx, r->r10, r->r8,
-				       r->r9);
+		if (a >= 0)
+			lx_guest_umap(LX_UMAP_MAP, a, r->rsi,
+				      r->rdx | (r->r10 & MAP_SHARED ?
+						LX_UMAP_SHARED : 0),
+				      fd, r->r9);
+		return a;
+	}
 	case SYS_munmap:
 		if (munmap((void *)r->rdi, r->rsi))
 			return -errno;
 		/* pages of a shared ramfs mapping there are free to go */
 		lx_syscall2(LX_SYS_UNMAP_PAGES, r->rdi, r->rsi);
+		lx_guest_umap(LX_UMAP_UNMAP, r->rdi, r->rsi, 0, -1, 0);
 		return 0;
 	case SYS_mprotect:
-		return host_ret(mprotect((void *)r->rdi, r->rsi, r->rdx));
-	case SYS_mremap:
-		return host_ret((long)mremap((void *)r->rdi, r->rsi, r->rdx,
-					     r->r10, (void *)r->r8));
+		if (mprotect((void *)r->rdi, r->rsi, r->rdx))
+			return -errno;
+		lx_guest_umap(LX_UMAP_PROTECT, r->rdi, r->rsi, r->rdx, -1, 0);
+		return 0;
+	case SYS_mremap: {
+		long a = host_ret((long)mremap((void *)r->rdi, r->rsi, r->rdx,
+					       r->r10, (void *)r->r8));
+
+		if (a >= 0)
+			lx_guest_umap(LX_UMAP_MOVE, r->rdi, r->rsi, r->rdx, -1,
+				      a);
+		return a;
+	}
 	case SYS_madvise:
 		return host_ret(madvise((void *)r->rdi, r->rsi, r->rdx));
 	case SYS_msync:

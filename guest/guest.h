@@ -55,6 +55,8 @@ void lx_guest_resume(const struct lx_start *s) __attribute__((noreturn));
 int lx_guest_thread_init(struct lx_thread *t);
 void lx_guest_sigsys(int sig, void *info, void *uc);
 void lx_guest_set_brk(uint64_t start);
+void lx_guest_umap(long op, uint64_t start, uint64_t len, long prot,
+		   long fd, uint64_t arg);
 struct pt_regs;
 void lx_guest_fast(struct pt_regs *r);
 

@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <lx/host_ops.h>
 #include <lx/lx.h>
 #include "guest.h"
 
@@ -78,6 +79,9 @@ static int map_segments(long fd, const Elf64_Phdr *ph, int n, uint64_t base,
 			lx_rewrite(fd, ph[i].p_offset, (void *)va, r, name);
 		if (mprotect(p, stop - start, prot_of(ph[i].p_flags)))
 			return -errno;
+		lx_guest_umap(LX_UMAP_MAP, start, stop - start,
+			      prot_of(ph[i].p_flags), fd,
+			      ph[i].p_offset - (va - start));
 		if (va + ph[i].p_memsz > *end)
 			*end = va + ph[i].p_memsz;
 	}
@@ -105,6 +109,8 @@ static uint64_t build_stack(char *const argv[], char *const envp[],
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (base == MAP_FAILED)
 		return 0;
+	lx_guest_umap(LX_UMAP_MAP, (uint64_t)base, STACK_SIZE,
+		      PROT_READ | PROT_WRITE, -1, 0);
 	strp = base + STACK_SIZE;
 	while (argv[argc])
 		argc++;
@@ -160,6 +166,7 @@ static uint64_t build_stack(char *const argv[], char *const envp[],
 #undef AUX
 	}
 	naux = a - auxv;
+	lx_guest_umap(LX_UMAP_STACK, (uint64_t)strp, 0, 0, -1, 0);
 	sp = (uint64_t *)((uintptr_t)strp & ~15UL);
 	/* keep the final sp 16-byte aligned */
 	if ((naux + envc + 1 + argc + 1 + 1) & 1)
@@ -202,8 +209,8 @@ static uint64_t span_of(const Elf64_Phdr *ph, int n)
  * Map the ELF file at path; an ET_DYN one at dyn_base, or (dyn_base 0)
  * where the host finds room.
  */
-static int load_elf(const char *path, uint64_t dyn_base, struct elf_info *e,
-		    char *err, size_t errlen)
+static int load_elf(const char *path, uint64_t dyn_base, int is_prog,
+		    struct elf_info *e, char *err, size_t errlen)
 {
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph[64];
@@ -287,6 +294,9 @@ static int load_elf(const char *path, uint64_t dyn_base, struct elf_info *e,
 	}
 	e->entry = e->base + eh.e_entry;
 	e->phnum = eh.e_phnum;
+	/* /proc/self/exe and the process's name, as exec sets them */
+	if (is_prog)
+		lx_guest_umap(LX_UMAP_EXE, 0, 0, 0, fd, 0);
 out:
 	lx_syscall1(SYS_close, fd);
 	return r;
@@ -298,14 +308,14 @@ int lx_guest_load(const char *path, char *const argv[], char *const envp[],
 	struct elf_info prog, interp = { 0 };
 	int r;
 
-	r = load_elf(path, PIE_BASE, &prog, err, errlen);
+	r = load_elf(path, PIE_BASE, 1, &prog, err, errlen);
 	if (r)
 		return r;
 	img->entry = prog.entry;
 	img->brk = prog.end;
 	if (prog.interp[0]) {
 		/* a dynamic program: its loader (ld.so) starts it */
-		r = load_elf(prog.interp, 0, &interp, err, errlen);
+		r = load_elf(prog.interp, 0, 0, &interp, err, errlen);
 		if (r)
 			return r == -ENOENT ? -ENOEXEC : r;
 		if (interp.interp[0]) {

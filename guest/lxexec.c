@@ -368,10 +368,12 @@ int main(int argc, char **argv)
 	/*
 	 * A program process that ended itself did so with the status lx
 	 * gave it (an exit code, or the signal lx killed it with); one the
-	 * host killed (a fault in user code, kill -9 from outside) has the
-	 * host's.
+	 * host killed (a fault in user code, kill -9 from outside), or that
+	 * ended before its program ran (lx then kills what is left of it),
+	 * has the host's.
 	 */
-	if (lx_syscall4(SYS_wait4, -1, &lst, 0, NULL) > 0 && WIFEXITED(st))
+	if (lx_syscall4(SYS_wait4, -1, &lst, 0, NULL) > 0 && WIFEXITED(st) &&
+	    !(WIFSIGNALED(lst) && WTERMSIG(lst) == SIGKILL))
 		st = lst;
 	lx_halt();
 	if (WIFSIGNALED(st))

@@ -771,7 +771,7 @@ pid_t lx_fork(void)
 		pthread_setspecific(task_key, main_task);
 		return 0;
 	}
-	lx_kernel_fork_parent(anchor, pid);
+	lx_kernel_fork_parent(anchor, main_task, pid);
 	/* tell the home process to watch it (a pipe write this small is atomic) */
 	if (write(watch_pipe[1], &pid, sizeof(pid)) != sizeof(pid))
 		return -EIO;

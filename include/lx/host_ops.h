@@ -124,6 +124,8 @@ struct lx_host_ops {
  *     each page's address in kernel RAM (0 past the end of the file), held
  *     for the mapping until LX_SYS_UNMAP_PAGES or the address space's end.
  *   LX_SYS_UNMAP_PAGES(uaddr, len): the range is no longer mapped.
+ *   LX_SYS_UMAP(op, ...): guest/ tells lx of a program's host mappings,
+ *     for /proc/PID/maps (LX_UMAP_* below), its stack and program file.
  */
 #define LX_SYS_BASE 0x4c580000
 #define LX_SYS_HOSTFD (LX_SYS_BASE + 1)
@@ -132,6 +134,16 @@ struct lx_host_ops {
 #define LX_SYS_MAP_PAGES (LX_SYS_BASE + 3)
 #define LX_SYS_UNMAP_PAGES (LX_SYS_BASE + 4)
 #define LX_SYS_HOSTFD_GET (LX_SYS_BASE + 5)
+#define LX_SYS_UMAP (LX_SYS_BASE + 6)
+
+/* LX_SYS_UMAP(op, ...): a program process's mappings, as lx shows them */
+#define LX_UMAP_MAP 1		/* (start, len, prot | SHARED, fd or -1, off) */
+#define LX_UMAP_UNMAP 2		/* (start, len) */
+#define LX_UMAP_PROTECT 3	/* (start, len, prot) */
+#define LX_UMAP_MOVE 4		/* (old, old len, new len, -, new) */
+#define LX_UMAP_STACK 5		/* (where the main thread's stack starts) */
+#define LX_UMAP_EXE 6		/* (-, -, -, fd of the program file) */
+#define LX_UMAP_SHARED 0x100
 
 struct lx_fuse_ref {
 	char tag[40];			/* the share's tag: the mount's source */
@@ -153,7 +165,7 @@ void lx_trigger_irq(int irq);
 void lx_kernel_hostfd_ready(int slot);
 long lx_kernel_fork_prepare(void **anchor, void **main);
 void lx_kernel_fork_child(void *anchor, void *main, int host_pid);
-void lx_kernel_fork_parent(void *anchor, int host_pid);
+void lx_kernel_fork_parent(void *anchor, void *main, int host_pid);
 void lx_kernel_fork_cancel(void *anchor, void *main);
 int lx_kernel_process_died(int host_pid);
 void lx_kernel_adopter(void);

@@ -35,31 +35,48 @@ static long fork_body(void *arg)
 	struct task_struct *t;
 
 	lx_task_enter(f->parent);
-	/* the child process: a fork of the calling task */
+	/*
+	 * The child process, a fork of the calling task: its first task is
+	 * the thread the child's host thread adopts, the group leader, so
+	 * that its tid is the pid, as in a process Linux starts.
+	 */
 	t = lx_task_create(f->parent, SIGCHLD);
-	if (IS_ERR(t))
-		goto out;
-	f->anchor = t;
-	/* its first thread, for the child's host thread to adopt */
-	t = lx_task_create(f->anchor, CLONE_VM | CLONE_FS | CLONE_FILES |
-			   CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM);
 	if (IS_ERR(t)) {
-		/* the anchor runs no code: kill it from here */
-		send_sig(SIGKILL, f->anchor, 1);
-		f->anchor->thread.flags |= LX_THREAD_ORPHAN;
-		wake_up_state(f->anchor, TASK_PARKED);
-		f->anchor = ERR_CAST(t);
+		f->main = t;
 		goto out;
 	}
 	f->main = t;
+	/* its anchor: a thread that runs no code */
+	t = lx_task_create(f->main, CLONE_VM | CLONE_FS | CLONE_FILES |
+			   CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM);
+	if (IS_ERR(t)) {
+		/* the first thread has run no code either: kill it from here */
+		send_sig(SIGKILL, f->main, 1);
+		f->main->thread.flags |= LX_THREAD_ORPHAN;
+		wake_up_state(f->main, TASK_PARKED);
+		f->main = ERR_CAST(t);
+		goto out;
+	}
+	f->anchor = t;
+	/*
+	 * The anchor is lx's, not the program's: /proc's Threads: and
+	 * friends do not count it (exit_thread() counts it back as it goes).
+	 */
+	write_lock_irq(&tasklist_lock);
+	t->signal->nr_threads--;
+	t->thread.flags |= LX_THREAD_UNCOUNTED;
+	write_unlock_irq(&tasklist_lock);
 	/* the child's main thread inherits the caller's signal mask */
-	t->blocked = f->parent->blocked;
+	f->main->blocked = f->parent->blocked;
 	lx_anchor_block_signals(f->anchor);
+	/* the parent tags both after the host fork (lx_kernel_fork_parent) */
+	get_task_struct(f->main);
+	get_task_struct(f->anchor);
 out:
 	wake_up_state(f->parent, TASK_PARKED);
 	lx_become(f->parent);
 	lx_task_leave();
-	return IS_ERR(f->anchor) ? PTR_ERR(f->anchor) : 0;
+	return IS_ERR(f->main) ? PTR_ERR(f->main) : 0;
 }
 
 /*
@@ -91,8 +108,9 @@ long lx_kernel_fork_prepare(void **anchor, void **main)
 /*
  * After the host fork, on both sides: the tasks of the child process
  * belong to host process host_pid.  The child says so first thing, before
- * it makes any task; the parent too, for a child that died before (the
- * anchor lives until its parent reaps it; the first thread may not).
+ * it makes any task; the parent too, for a child that died before - it
+ * holds a reference on both tasks from lx_kernel_fork_prepare() until
+ * then, and drops it.
  */
 void lx_kernel_fork_child(void *anchor, void *main, int host_pid)
 {
@@ -102,17 +120,42 @@ void lx_kernel_fork_child(void *anchor, void *main, int host_pid)
 	WRITE_ONCE(m->thread.host_pid, host_pid);
 }
 
-void lx_kernel_fork_parent(void *anchor, int host_pid)
-{
-	struct task_struct *a = anchor;
+struct tag_args {
+	struct task_struct *self, *anchor, *main;
+	int host_pid;
+};
 
-	WRITE_ONCE(a->thread.host_pid, host_pid);
+/* In the kernel: dropping a reference may free a task. */
+static long tag_body(void *arg)
+{
+	struct tag_args *a = arg;
+
+	lx_task_enter(a->self);
+	lx_kernel_fork_child(a->anchor, a->main, a->host_pid);
+	put_task_struct(a->anchor);
+	put_task_struct(a->main);
+	lx_task_leave();
+	return 0;
+}
+
+void lx_kernel_fork_parent(void *anchor, void *main, int host_pid)
+{
+	struct tag_args a = { .anchor = anchor, .main = main,
+			      .host_pid = host_pid };
+
+	a.self = lx_this_task();
+	if (IS_ERR(a.self)) {
+		/* no task to drop them from: tag, and keep the references */
+		lx_kernel_fork_child(anchor, main, host_pid);
+		return;
+	}
+	lx_task_call(a.self, tag_body, &a);
 }
 
 /* The host fork failed: the prepared process dies unborn. */
 void lx_kernel_fork_cancel(void *anchor, void *main)
 {
-	lx_kernel_fork_child(anchor, main, -1);
+	lx_kernel_fork_parent(anchor, main, -1);
 	lx_kernel_process_died(-1);
 }
 

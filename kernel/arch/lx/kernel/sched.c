@@ -431,6 +431,13 @@ int copy_thread(struct task_struct *p, const struct kernel_clone_args *args)
  */
 void exit_thread(struct task_struct *tsk)
 {
+	/* an anchor counts again as it goes, as __exit_signal() expects */
+	if (tsk->thread.flags & LX_THREAD_UNCOUNTED) {
+		write_lock_irq(&tasklist_lock);
+		tsk->signal->nr_threads++;
+		tsk->thread.flags &= ~LX_THREAD_UNCOUNTED;
+		write_unlock_irq(&tasklist_lock);
+	}
 	if (tsk == current || !(tsk->thread.flags & LX_THREAD_KERNEL))
 		return;
 	tsk->thread.flags |= LX_THREAD_UNBORN;

@@ -20,6 +20,7 @@ void lx_longjmp(struct lx_jmp *jb) __attribute__((noreturn));
 #define LX_THREAD_ORPHAN 0x2	/* its host process died: the adopter runs it */
 #define LX_THREAD_PLAIN 0x4	/* in a call from lx_syscall(): no user context */
 #define LX_THREAD_UNBORN 0x8	/* its fork failed before it ever ran */
+#define LX_THREAD_UNCOUNTED 0x10 /* an anchor: not in its signal's nr_threads */
 
 struct task_struct;
 
@@ -58,6 +59,8 @@ long lx_sys_fuse_ref(int fd, struct lx_fuse_ref __user *ref,
 long lx_sys_map_pages(int fd, unsigned long pgoff, unsigned long n,
 		      unsigned long uaddr, unsigned long __user *kaddrs);
 long lx_sys_unmap_pages(unsigned long uaddr, unsigned long len);
+long lx_sys_umap(unsigned long op, unsigned long start, unsigned long len,
+		 unsigned long prot, long fd, unsigned long arg);
 
 void lx_time_init(void);
 void lx_timer_irq_init(void);
