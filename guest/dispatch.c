@@ -111,7 +111,8 @@ static long guest_mmap_shared(uint64_t addr, uint64_t len, int prot,
 
 	if (fl < 0)
 		return fl;
-	hfd = lx_homefd_fs(fd, (fl & O_ACCMODE) == O_RDWR ? O_RDWR : O_RDONLY);
+	hfd = lx_homefd_fs(fd, (fl & O_ACCMODE) == O_RDWR ? O_RDWR : O_RDONLY,
+			   1);
 	if (hfd < 0)
 		return hfd;
 	p = mmap((void *)addr, len, prot, flags, hfd, off);
@@ -171,6 +172,17 @@ static long guest_mmap_ramfs(uint64_t addr, uint64_t len, int prot,
 		return r;
 	}
 	return (long)p;
+}
+
+/* How many of len bytes from off are in the file (the rest would fault). */
+static size_t file_bytes(long fd, long off, size_t len)
+{
+	struct stat st;
+
+	if (lx_syscall2(SYS_fstat, fd, &st) || st.st_size <= off)
+		return 0;
+	return (uint64_t)(st.st_size - off) < len ? (size_t)(st.st_size - off) :
+						    len;
 }
 
 /*
@@ -238,6 +250,28 @@ static long guest_mmap_file(uint64_t addr, uint64_t len, int prot, int flags,
 		if (prot & PROT_WRITE)
 			return -ENODEV;	/* other file systems: not yet */
 	}
+	/*
+	 * A private mapping of a virtio-fs file: the host file itself (its
+	 * pages shared with the host's page cache until written); writable
+	 * at first, for the rewriting of executable text.
+	 */
+	n = lx_homefd_fs(fd, O_RDONLY, 0);
+	if (n >= 0) {
+		p = mmap((void *)addr, len, prot | PROT_READ | PROT_WRITE,
+			 (flags & ~(MAP_SHARED | MAP_SHARED_VALIDATE)) |
+				 MAP_PRIVATE, n, off);
+		close(n);
+		if (p == MAP_FAILED)
+			return -errno;
+		if (prot & PROT_EXEC)
+			lx_rewrite(fd, off, p, file_bytes(fd, off, len), NULL);
+		if (mprotect(p, len, prot)) {
+			munmap(p, len);
+			return -errno;
+		}
+		return (long)p;
+	}
+	/* other files: a private copy read through lx */
 	p = mmap((void *)addr, len, PROT_READ | PROT_WRITE,
 		 (flags & ~(MAP_SHARED | MAP_SHARED_VALIDATE)) | MAP_PRIVATE |
 			 MAP_ANONYMOUS, -1, 0);

@@ -63,7 +63,12 @@ void lx_guest_fast(struct pt_regs *r);
 /* homefd.c */
 int lx_homefd_start(void);
 void lx_homefd_forked(int in_program);
-int lx_homefd_fs(long lx_fd, int flags);
+/*
+ * A host fd of the virtio-fs file behind lx fd lx_fd (O_RDONLY or O_RDWR),
+ * from the home process; shared: for a MAP_SHARED mapping (lx's reads of
+ * the file then see its stores).  -EINVAL if not on virtio-fs.
+ */
+int lx_homefd_fs(long lx_fd, int flags, int shared);
 
 /* confine.c */
 int lx_guest_confine(void);

@@ -123,7 +123,7 @@ void lx_homefd_forked(int in_program)
 	}
 }
 
-int lx_homefd_fs(long lx_fd, int flags)
+int lx_homefd_fs(long lx_fd, int flags, int shared)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -140,7 +140,8 @@ int lx_homefd_fs(long lx_fd, int flags)
 
 	if (prog_sock < 0)
 		return -ENODEV;
-	r = lx_syscall3(LX_SYS_FUSE_REF, lx_fd, &req.ref, LX_FUSE_REF_SHARED);
+	r = lx_syscall3(LX_SYS_FUSE_REF, lx_fd, &req.ref,
+			shared ? LX_FUSE_REF_SHARED : 0);
 	if (r)
 		return r;
 	pthread_mutex_lock(&prog_lock);

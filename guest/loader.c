@@ -48,44 +48,98 @@ static int prot_of(uint32_t f)
 	       (f & PF_X ? PROT_EXEC : 0);
 }
 
-/* Map the PT_LOAD segments at base + p_vaddr. */
+/*
+ * One PT_LOAD segment, [start, stop) in pages, from the host file hfd:
+ * the pages holding file bytes map the file privately (shared with the
+ * host's page cache until written), the rest is anonymous; the tail of
+ * the last file page is zeroed where the segment has a bss, as Linux does.
+ * Writable at first, for the rewriting of executable text.
+ */
+static int map_from_host(int hfd, const Elf64_Phdr *ph, uint64_t va,
+			 uint64_t start, uint64_t stop)
+{
+	uint64_t fend = va + ph->p_filesz;
+	uint64_t fpages = ph->p_filesz ? (fend + 4095) & ~4095UL : start;
+	void *p;
+
+	if (fpages > stop)
+		fpages = stop;
+	if (fpages > start) {
+		p = mmap((void *)start, fpages - start, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_FIXED_NOREPLACE, hfd,
+			 ph->p_offset - (va - start));
+		if (p == MAP_FAILED)
+			return -errno;
+		if (ph->p_memsz > ph->p_filesz)
+			memset((void *)fend, 0, fpages - fend);
+	}
+	if (stop > fpages) {
+		p = mmap((void *)fpages, stop - fpages, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
+			 0);
+		if (p == MAP_FAILED)
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Map the PT_LOAD segments at base + p_vaddr: from the host file if the
+ * home process gives its fd (virtio-fs), else copies read through lx.
+ */
 static int map_segments(long fd, const Elf64_Phdr *ph, int n, uint64_t base,
 			uint64_t *end, const char *name)
 {
-	int i;
+	int i, hfd = lx_homefd_fs(fd, O_RDONLY, 0);
+	long r = 0;
 
 	*end = 0;
 	for (i = 0; i < n; i++) {
 		uint64_t start, stop, va = base + ph[i].p_vaddr;
 		void *p;
-		long r;
 
 		if (ph[i].p_type != PT_LOAD)
 			continue;
-		if (ph[i].p_filesz > ph[i].p_memsz)
-			return -ENOEXEC;
+		r = -ENOEXEC;
+		if (ph[i].p_filesz > ph[i].p_memsz ||
+		    (ph[i].p_offset & 4095) != (va & 4095))
+			break;
 		start = va & ~4095UL;
 		stop = (va + ph[i].p_memsz + 4095) & ~4095UL;
-		p = mmap((void *)start, stop - start, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
-			 0);
-		if (p == MAP_FAILED)
-			return -errno;
-		r = lx_pread_all(fd, (void *)va, ph[i].p_filesz,
-				 ph[i].p_offset);
-		if (r < 0)
-			return r;
+		if (hfd >= 0) {
+			r = map_from_host(hfd, &ph[i], va, start, stop);
+			if (r)
+				break;
+		} else {
+			p = mmap((void *)start, stop - start,
+				 PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS |
+					 MAP_FIXED_NOREPLACE, -1, 0);
+			r = -errno;
+			if (p == MAP_FAILED)
+				break;
+			r = lx_pread_all(fd, (void *)va, ph[i].p_filesz,
+					 ph[i].p_offset);
+			if (r < 0)
+				break;
+		}
 		if (ph[i].p_flags & PF_X)
-			lx_rewrite(fd, ph[i].p_offset, (void *)va, r, name);
-		if (mprotect(p, stop - start, prot_of(ph[i].p_flags)))
-			return -errno;
+			lx_rewrite(fd, ph[i].p_offset, (void *)va,
+				   ph[i].p_filesz, name);
+		r = -errno;
+		if (mprotect((void *)start, stop - start,
+			     prot_of(ph[i].p_flags)))
+			break;
+		r = 0;
 		lx_guest_umap(LX_UMAP_MAP, start, stop - start,
 			      prot_of(ph[i].p_flags), fd,
 			      ph[i].p_offset - (va - start));
 		if (va + ph[i].p_memsz > *end)
 			*end = va + ph[i].p_memsz;
 	}
-	return 0;
+	if (hfd >= 0)
+		close(hfd);
+	return r;
 }
 
 static uint64_t *push(uint64_t *sp, uint64_t v)
