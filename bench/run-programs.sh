@@ -1,23 +1,46 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Programs on lx against native: system call costs seen by a static
-# program (bench/progbench.c) on lxexec's trapped path (Syscall User
-# Dispatch) and natively, and the launch of a program that does nothing.
-# Prints a markdown table.  Usage: bench/run-programs.sh LXEXEC
+# Programs on lx against native, in one run: system call costs seen by a
+# static program (bench/progbench.c) natively, under lxexec with every
+# call trapped (Syscall User Dispatch, --no-rewrite) and with its call
+# sites rewritten into direct calls (the default); the launch of a
+# program that does nothing; the resident memory of an idle python3 from
+# the Debian image.  Prints a markdown table.
+#
+# Usage: bench/run-programs.sh LXEXEC     (about 30 s)
 set -eu
+if [[ $# -ne 1 || $1 == -h || $1 == --help ]]; then
+	echo "usage: bench/run-programs.sh LXEXEC   (markdown table on stdout)"
+	[[ $# -eq 1 && ( $1 == -h || $1 == --help ) ]] && exit 0
+	exit 2
+fi
 lxexec=$1
+here=$(cd "$(dirname "$0")" && pwd)
 root=$(mktemp -d /tmp/lx-progbench.XXXXXX)
-trap 'rm -rf "$root"' EXIT
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$root"
+}
+trap cleanup EXIT
 mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/tmp"
-gcc -O2 -static -o "$root/bin/progbench" "$(dirname "$0")/progbench.c"
+gcc -O2 -static -o "$root/bin/progbench" "$here/progbench.c"
 printf 'int main(void) { return 0; }\n' > "$root/true.c"
 gcc -O2 -static -o "$root/bin/true" "$root/true.c"
 
-"$root/bin/progbench" > "$root/native"
-"$lxexec" --rootfs "$root" -- /bin/progbench > "$root/lx"
+echo "  calls: native, trapped, rewritten (3 runs each)" >&2
 field() { sed -n "s/^$1 //p" "$2"; }
+median3() { sort -n | sed -n 2p; }
+for i in 1 2 3; do
+	"$root/bin/progbench" > "$root/native.$i"
+	"$lxexec" --no-rewrite --rootfs "$root" -- /bin/progbench > "$root/trap.$i"
+	"$lxexec" --rootfs "$root" -- /bin/progbench > "$root/rw.$i"
+done
+med() { for i in 1 2 3; do field "$1" "$root/$2.$i"; done | median3; }
 
 # launch: median of 11 runs of a static program that returns at once
+echo "  launch: 11 runs each" >&2
 median() { sort -n | sed -n 6p; }
 for i in $(seq 11); do
 	s=$(date +%s%N); "$root/bin/true"; e=$(date +%s%N)
@@ -28,13 +51,45 @@ for i in $(seq 11); do
 	echo $(( (e - s) / 1000 ))
 done | median > "$root/lx_launch"
 
-echo "| benchmark | lx (trapped) | native | lx/native | target |"
-echo "|---|--:|--:|--:|---|"
+# resident memory of an idle python3: PSS of every process it takes
+pss() {	# summed Pss of the given pids, KiB
+	local p t=0 v
+	for p in "$@"; do
+		v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
+		t=$((t + ${v:-0}))
+	done
+	echo $t
+}
+img=$("$here/../images/mkimage.sh" --path debian 2>/dev/null || true)
+lx_pss="" nat_pss=""
+if [[ -n $img ]]; then
+	echo "  idle python3: native, then in lx" >&2
+	idle='import time; time.sleep(60)'
+	chroot "$img" /usr/bin/python3 -c "$idle" 2>/dev/null & pids+=($!)
+	sleep 1.5
+	nat_pss=$(pss "${pids[-1]}")
+	"$lxexec" --rootfs "$img" -- /usr/bin/python3 -c "$idle" 2>/dev/null &
+	pids+=($!)
+	home=${pids[-1]}
+	sleep 3
+	prog=$(pgrep -P "$home" | head -1)
+	lx_pss=$(pss "$home" ${prog:+"$prog"})
+	kill -9 "${pids[@]}" 2>/dev/null || true
+	wait "${pids[@]}" 2>/dev/null || true
+	pids=()
+fi
+
+ratio() { awk -v l="$1" -v n="$2" 'BEGIN { printf "%.2fx", l / n }'; }
+echo "| benchmark | native | lx, trapped | lx, rewritten | rewritten/native | target |"
+echo "|---|--:|--:|--:|--:|---|"
 for b in getppid fstat pipe; do
-	l=$(field $b "$root/lx")
-	n=$(field $b "$root/native")
-	echo "| $b from a program, ns per call | $l | $n | $(awk -v l="$l" -v n="$n" 'BEGIN { printf "%.2fx", l / n }') | rewritten path: <= 0.5x (not built yet) |"
+	n=$(med $b native) t=$(med $b trap) r=$(med $b rw)
+	echo "| $b from a program, ns per call | $n | $t | $r | $(ratio "$r" "$n") | rewritten <= 0.5x |"
 done
-l=$(cat "$root/lx_launch")
-n=$(cat "$root/nat_launch")
-echo "| launch to exit of /bin/true (static), µs, median of 11 | $l | $n | $(awk -v l="$l" -v n="$n" 'BEGIN { printf "%.1fx", l / n }') | <= 15 ms |"
+l=$(cat "$root/lx_launch") n=$(cat "$root/nat_launch")
+echo "| launch to exit of /bin/true (static), µs, median of 11 | $n | | $l | $(ratio "$l" "$n") | <= 15000 µs |"
+if [[ -n $lx_pss ]]; then
+	echo "| idle python3, PSS KiB (lx: home + program process) | $nat_pss | | $lx_pss | $(ratio "$lx_pss" "$nat_pss") | |"
+else
+	echo "| idle python3, PSS | | | | | not measured: the debian image is not built (make images) |"
+fi
