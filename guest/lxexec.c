@@ -341,6 +341,11 @@ int main(int argc, char **argv)
 		die(1, "%s", err);
 	if (net.spec[0] && lx_device_add(net.spec, err, sizeof(err)))
 		die(2, "--net: %s", err);
+	/* the site cache is the last host path lxexec opens */
+	if (lx_rewrite_enabled)
+		open_site_cache();
+	if (lx_home_sandbox(err, sizeof(err)))
+		die(1, "cannot confine the home process: %s", err);
 	snprintf(cmdline, sizeof(cmdline), "mem=%s", mem);
 	if (lx_start_kernel(cmdline))
 		die(1, "the kernel did not boot (--mem %s?)", mem);
@@ -351,8 +356,6 @@ int main(int argc, char **argv)
 	enter_root(cwd);
 	give_stdio();
 	fflush(NULL);
-	if (lx_rewrite_enabled)
-		open_site_cache();
 	r = lx_homefd_start();
 	if (r)
 		die(1, "cannot start the home's fd server: %s", strerror(-r));

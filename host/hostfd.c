@@ -38,6 +38,21 @@ static int poller_started;
 /* The epoll data of the stop eventfd: no hostfd slot has it. */
 #define STOP_SLOT 0xffffffffU
 
+/* /proc/self/fd of the process that kept it (lx_hostfd_keep_proc()) */
+static int proc_fd_dir = -1;
+static pid_t proc_fd_pid;
+
+int lx_hostfd_keep_proc(void)
+{
+	if (proc_fd_dir >= 0)
+		return 0;
+	proc_fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (proc_fd_dir < 0)
+		return -errno;
+	proc_fd_pid = getpid();
+	return 0;
+}
+
 int lx_hostfd_fd_reopen(int fd, int acc)
 {
 	int fl = fcntl(fd, F_GETFL);
@@ -54,8 +69,15 @@ int lx_hostfd_fd_reopen(int fd, int acc)
 	if ((fl & O_ACCMODE) != O_RDWR)
 		acc = fl & O_ACCMODE;
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = open(path, acc | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	/* a sandboxed home process has no /proc but the directory it kept */
+	if (proc_fd_dir >= 0 && proc_fd_pid == getpid()) {
+		snprintf(path, sizeof(path), "%d", fd);
+		n = openat(proc_fd_dir, path,
+			   acc | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	} else {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n = open(path, acc | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	}
 	return n < 0 ? -errno : n;
 }
 

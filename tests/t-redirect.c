@@ -8,13 +8,15 @@
  * word and MXCSR - survives a call on the rewritten and on the trapped
  * path.  The site cache keyed by build-id is used and survives garbage.
  * A program that switches the redirection off on purpose reaches only the
- * host system calls of the program process's seccomp filter.
+ * host system calls of the program process's seccomp filter; the home
+ * process is confined too.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -176,6 +178,93 @@ static void test_bypass(void)
 	CHECK(out_has("^int80 -38$"), "an int $0x80 call is refused");
 }
 
+/* A line of /proc/PID/status, its value as text, or "" */
+static void status_of(pid_t pid, const char *key, char *val, size_t len)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	val[0] = 0;
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':') {
+			snprintf(val, len, "%s", line + strlen(key) + 1);
+			val[strcspn(val, "\n")] = 0;
+			memmove(val, val + strspn(val, " \t"),
+				strlen(val + strspn(val, " \t")) + 1);
+			break;
+		}
+	fclose(f);
+}
+
+/*
+ * The home process in a mount namespace of its own with one read-only
+ * tmpfs in it, the FUSE server's capabilities only, no_new_privs; the
+ * program process the same, under its seccomp filter.
+ */
+static void test_confined(void)
+{
+	char path[64], val[128], line[512];
+	const char *argv[] = { lxexec, "--rootfs", root, "--", "/bin/redirect",
+			       "wait", NULL };
+	int in[2], mounts = 0, i;
+	pid_t home, prog = 0;
+	FILE *f;
+
+	if (!CHECK_EQ(pipe(in), 0))
+		return;
+	home = fork();
+	if (home == 0) {
+		dup2(in[0], 0);
+		close(in[1]);
+		execv(lxexec, (char *const *)argv);
+		_exit(127);
+	}
+	close(in[0]);
+	/* the program process: the home's child, once it runs the program */
+	for (i = 0; i < 100 && !prog; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", home,
+			 home);
+		f = fopen(path, "r");
+		if (f) {
+			if (fscanf(f, "%d", &prog) != 1)
+				prog = 0;
+			fclose(f);
+		}
+		status_of(prog, "Seccomp", val, sizeof(val));
+		if (strcmp(val, "2"))
+			prog = 0;
+		usleep(20000);
+	}
+	CHECK(prog > 0, "no program process under seccomp");
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", home);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		mounts++;
+		CHECK(strstr(line, " / / ro,") && strstr(line, " tmpfs "),
+		      "a mount in the home's namespace: %s", line);
+	}
+	if (f)
+		fclose(f);
+	CHECK_EQ(mounts, 1);
+	status_of(home, "NoNewPrivs", val, sizeof(val));
+	CHECK(!strcmp(val, "1"), "home NoNewPrivs: %s", val);
+	/* chown, dac_override, dac_read_search, fowner, fsetid, setgid,
+	 * setuid, mknod, setfcap */
+	status_of(home, "CapEff", val, sizeof(val));
+	CHECK(!strcmp(val, "00000000880000df"), "home CapEff: %s", val);
+	status_of(home, "CapBnd", val, sizeof(val));
+	CHECK(!strcmp(val, "00000000880000df"), "home CapBnd: %s", val);
+	status_of(prog, "NoNewPrivs", val, sizeof(val));
+	CHECK(!strcmp(val, "1"), "program NoNewPrivs: %s", val);
+	close(in[1]);
+	CHECK_EQ(waitpid(home, &i, 0), home);
+	CHECK(WIFEXITED(i) && WEXITSTATUS(i) == 0, "lxexec status %#x", i);
+}
+
 static void cleanup(void)
 {
 	host_sh("rm -rf %s %s %s.native", root, out, out);
@@ -231,6 +320,9 @@ int main(void)
 		"not", test_debug_and_cache);
 	tap_run("past the redirection, raw calls 0..1023, x32, int $0x80 "
 		"reach only the host calls lx allows", test_bypass);
+	tap_run("the home process confined: own mount namespace with one "
+		"read-only tmpfs, few capabilities, no_new_privs",
+		test_confined);
 	cleanup();
 	return tap_done();
 }

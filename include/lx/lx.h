@@ -152,6 +152,16 @@ int lx_fs_host_fd(int lx_fd, int flags);
 struct lx_fuse_ref;
 int lx_fs_host_fd_ref(const struct lx_fuse_ref *ref, int flags);
 
+/*
+ * Confine the home process (DESIGN.md decision 8), after its devices are
+ * declared and before lx_start_kernel(): a mount namespace of its own with
+ * an empty read-only root (the old one detached: the devices' fds are all
+ * it keeps of the host's files), only the capabilities lx's FUSE server
+ * needs, no_new_privs.  Processes forked later inherit it.  0, or -errno
+ * with what failed in err.
+ */
+int lx_home_sandbox(char *err, size_t errlen);
+
 /* A short text for a -errno value returned by lx (e.g. "No such file"). */
 const char *lx_strerror(long err);
 

@@ -15,6 +15,7 @@
  *                        numbers out of range (-1, 1000, lx's private ones)
  *   redirect bypass      (inside lx only) raw host system calls past lx:
  *                        which numbers the host's seccomp filter lets by
+ *   redirect wait        wait until stdin closes
  *
  * Each system call is "mov $NR, %eax; syscall" in one asm block, the
  * pattern lx rewrites; the program says whether its site was rewritten
@@ -331,6 +332,12 @@ int main(int argc, char **argv)
 		return reach();
 	if (argc == 2 && !strcmp(argv[1], "bypass"))
 		return bypass();
+	if (argc == 2 && !strcmp(argv[1], "wait")) {
+		/* until stdin closes: t-redirect looks at the processes */
+		char c;
+
+		return read(0, &c, 1) < 0;
+	}
 	fprintf(stderr, "usage: redirect regs FILE PROGRAM | redirect reach | "
 			"redirect bypass (in lx only)\n");
 	return 2;
