@@ -33,7 +33,8 @@
 
 static const char usage[] =
 	"usage: lxexec --rootfs DIR [--mem SIZE] [--env K=V]... [--cwd DIR]\n"
-	"              [--net tap:NAME,ip=ADDR/LEN[,gw=GW]] [--no-rewrite]\n"
+	"              [--net tap:NAME,ip=ADDR/LEN[,gw=GW]] [--cache MODE]\n"
+	"              [--no-rewrite]\n"
 	"              [--debug]\n"
 	"              -- PROG [ARGS...]\n"
 	"\n"
@@ -51,6 +52,9 @@ static const char usage[] =
 	"  --net packet:IFNAME,ip=ADDR/LEN[,gw=GW]\n"
 	"                 eth0 on an existing tap, or on AF_PACKET bound to an\n"
 	"                 interface (a veth), with that address and gateway\n"
+	"  --cache MODE   the root share's cache: fast (the default: long\n"
+	"                 timeouts, for a root only lx changes) or strict\n"
+	"                 (coherent with changes made on the host)\n"
 	"  --no-rewrite   leave every system call site trapped (Syscall User\n"
 	"                 Dispatch); by default the sites in a program's and\n"
 	"                 its libraries' text become direct calls into lx\n"
@@ -88,6 +92,11 @@ static void enter_root(const char *cwd)
 	lx_syscall5(SYS_mount, "proc", "/root/proc", "proc", 0, 0);
 	lx_syscall5(SYS_mount, "devtmpfs", "/root/dev", "devtmpfs", 0, 0);
 	lx_syscall5(SYS_mount, "tmpfs", "/root/tmp", "tmpfs", 0, "mode=1777");
+	/* POSIX shared memory (shm_open) lives here, as in every container */
+	if (!lx_syscall2(SYS_mkdir, "/root/dev/shm", 01777) ||
+	    !lx_syscall2(SYS_access, "/root/dev/shm", F_OK))
+		lx_syscall5(SYS_mount, "shm", "/root/dev/shm", "tmpfs", 0,
+			    "mode=1777");
 	if (lx_syscall1(SYS_chdir, "/root") || lx_syscall1(SYS_chroot, ".") ||
 	    lx_syscall1(SYS_chdir, "/"))
 		die(1, "cannot enter the root in lx");
@@ -267,11 +276,12 @@ int main(int argc, char **argv)
 		{ "cwd", required_argument, NULL, 'c' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "no-rewrite", no_argument, NULL, 'R' },
+		{ "cache", required_argument, NULL, 'C' },
 		{ "net", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *rootfs = NULL, *mem = "256M", *cwd = "/";
+	const char *rootfs = NULL, *mem = "256M", *cwd = "/", *cache = "fast";
 	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 	char *envp[MAX_ENV + 3], spec[4200], err[512], cmdline[64];
 	struct net_opt net = { "", "", "" };
@@ -307,6 +317,11 @@ int main(int argc, char **argv)
 		case 'R':
 			lx_rewrite_enabled = 0;
 			break;
+		case 'C':
+			if (strcmp(optarg, "fast") && strcmp(optarg, "strict"))
+				die(2, "--cache %s: fast or strict", optarg);
+			cache = optarg;
+			break;
 		case 'n':
 			if (net.spec[0])
 				die(2, "--net: one interface for now");
@@ -334,7 +349,8 @@ int main(int argc, char **argv)
 	}
 	envp[nenv] = NULL;
 
-	snprintf(spec, sizeof(spec), "fs:tag=root,dir=%s", rootfs);
+	snprintf(spec, sizeof(spec), "fs:tag=root,cache=%s,dir=%s", cache,
+		 rootfs);
 	if (lx_device_add(spec, err, sizeof(err)))
 		die(2, "--rootfs: %s", err);
 	if (debug && lx_device_add("console:fd=2", err, sizeof(err)))

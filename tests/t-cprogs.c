@@ -35,37 +35,45 @@ static const char *const builds[] = {
 struct pcase {
 	const char *argv[4];
 	int status;
+	const char *lxopt;	/* an lxexec option for this case, or NULL */
 };
 
 static const struct pcase cases[] = {
-	{ { "threads" }, 0 },
-	{ { "join" }, 0 },
-	{ { "robust" }, 0 },
-	{ { "mmap", "/tmp", "private" }, 0 },
-	{ { "mmap", "/tmp", "shared-ro" }, 0 },
-	{ { "mmap", "/tmp", "shared-write" }, 0 },
-	{ { "mmap", "/data", "private" }, 0 },
-	{ { "mmap", "/data", "shared-ro" }, 0 },
-	{ { "mmap", "/data", "shared-write" }, 0 },
-	{ { "brk" }, 0 },
-	{ { "maps" }, 0 },
-	{ { "memfd" }, 0 },
-	{ { "memfd", "seals" }, 0 },
-	{ { "epoll" }, 0 },
-	{ { "sockets", "unix" }, 0 },
-	{ { "sockets", "tcp" }, 0 },
-	{ { "sockets", "udp" }, 0 },
-	{ { "exit", "exit", "3" }, 3 },
-	{ { "exit", "return", "4" }, 4 },
-	{ { "exit", "_exit", "5" }, 5 },
-	{ { "exit", "thread-exit", "6" }, 6 },
-	{ { "exit", "busy-exit", "7" }, 7 },
-	{ { "exit", "main-pthread-exit" }, 0 },
-	{ { "exit", "raise", "15" }, 128 + SIGTERM },
-	{ { "exit", "raise", "9" }, 128 + SIGKILL },
-	{ { "exit", "abort" }, 128 + SIGABRT },
-	{ { "exit", "segv", "0" }, 128 + SIGSEGV },
+	{ { "threads" }, 0, NULL },
+	{ { "join" }, 0, NULL },
+	{ { "robust" }, 0, NULL },
+	{ { "mmap", "/tmp", "private" }, 0, NULL },
+	{ { "mmap", "/tmp", "shared-ro" }, 0, NULL },
+	{ { "mmap", "/tmp", "shared-write" }, 0, NULL },
+	{ { "mmap", "/data", "private" }, 0, NULL },
+	{ { "mmap", "/data", "shared-ro" }, 0, NULL },
+	{ { "mmap", "/data", "shared-write" }, 0, NULL },
+	{ { "mmap", "/data", "shared-ro" }, 0, "--cache=strict" },
+	{ { "mmap", "/data", "shared-write" }, 0, "--cache=strict" },
+	{ { "mmap", "/dev/shm", "shared-ro" }, 0, NULL },
+	{ { "mmap", "/dev/shm", "shared-write" }, 0, NULL },
+	{ { "brk" }, 0, NULL },
+	{ { "maps" }, 0, NULL },
+	{ { "memfd" }, 0, NULL },
+	{ { "memfd", "seals" }, 0, NULL },
+	{ { "epoll" }, 0, NULL },
+	{ { "sockets", "unix" }, 0, NULL },
+	{ { "sockets", "tcp" }, 0, NULL },
+	{ { "sockets", "udp" }, 0, NULL },
+	{ { "exit", "exit", "3" }, 3, NULL },
+	{ { "exit", "return", "4" }, 4, NULL },
+	{ { "exit", "_exit", "5" }, 5, NULL },
+	{ { "exit", "thread-exit", "6" }, 6, NULL },
+	{ { "exit", "busy-exit", "7" }, 7, NULL },
+	{ { "exit", "main-pthread-exit" }, 0, NULL },
+	{ { "exit", "raise", "15" }, 128 + SIGTERM, NULL },
+	{ { "exit", "raise", "9" }, 128 + SIGKILL, NULL },
+	{ { "exit", "abort" }, 128 + SIGABRT, NULL },
+	{ { "exit", "segv", "0" }, 128 + SIGSEGV, NULL },
 };
+
+static const struct pcase *cur_case;
+static const char *cur_build;
 
 /* The temp dir: root/ (the container's root) and the output files. */
 static char top[64], root[96], out_native[96], out_lx[96];
@@ -198,6 +206,8 @@ static int run(int native, const char *const *argv, const char *out,
 			args[n++] = argv[i];
 	} else {
 		args[n++] = lxexec;
+		if (cur_case->lxopt)
+			args[n++] = cur_case->lxopt;
 		args[n++] = "--rootfs";
 		args[n++] = root;
 		args[n++] = "--";
@@ -282,8 +292,6 @@ static int same_file(const char *a, const char *b)
 	return host_sh("cmp -s %s %s", a, b) == 0;
 }
 
-static const struct pcase *cur_case;
-static const char *cur_build;
 
 static void test_one(void)
 {
@@ -328,11 +336,13 @@ int main(void)
 
 			cur_case = p;
 			cur_build = builds[b];
-			snprintf(name, sizeof(name), "%s: %s%s%s%s%s", builds[b],
-				 p->argv[0], p->argv[1] ? " " : "",
+			snprintf(name, sizeof(name), "%s: %s%s%s%s%s%s%s",
+				 builds[b], p->argv[0], p->argv[1] ? " " : "",
 				 p->argv[1] ? p->argv[1] : "",
 				 p->argv[2] ? " " : "",
-				 p->argv[2] ? p->argv[2] : "");
+				 p->argv[2] ? p->argv[2] : "",
+				 p->lxopt ? ", lxexec " : "",
+				 p->lxopt ? p->lxopt : "");
 			tap_run(name, test_one);
 		}
 	}

@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,32 @@ static void shared_ro(int fd)
 	munmap(p, FSIZE);
 }
 
+struct peek {
+	int fd;
+	off_t off;
+	int byte;
+};
+
+static void *peek_thread(void *arg)
+{
+	struct peek *k = arg;
+
+	k->byte = byte_at(k->fd, k->off);
+	return NULL;
+}
+
+/* byte_at() from another thread */
+static int byte_at_in_thread(int fd, off_t off)
+{
+	struct peek k = { fd, off, -1 };
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, peek_thread, &k))
+		return -1;
+	pthread_join(t, NULL);
+	return k.byte;
+}
+
 static void shared_write(int fd)
 {
 	unsigned char *p, *q, c = 0x77;
@@ -137,6 +164,9 @@ static void shared_write(int fd)
 	p[PAGE * 3 + 5] = 0x33;
 	printf("store seen by read() without msync: %s %s\n",
 	       prog_yes(byte_at(fd, 10) == 0x11), prog_yes(byte_at(fd, PAGE * 3 + 5) == 0x33));
+	p[12] = 0x44;
+	printf("store seen by read() in another thread: %s\n",
+	       prog_yes(byte_at_in_thread(fd, 12) == 0x44));
 	printf("store seen by another shared map: %s\n",
 	       prog_yes(q != MAP_FAILED && q[10] == 0x11 && q[PAGE * 3 + 5] == 0x33));
 	TRY(pwrite(fd, &c, 1, 20) == 1, "pwrite: %s", strerror(errno));
@@ -149,7 +179,7 @@ static void shared_write(int fd)
 	fd2 = TRYSYS(open(path, O_RDONLY));
 	printf("kept in the file after munmap: %s\n",
 	       prog_yes(byte_at(fd2, 10) == 0x11 && byte_at(fd2, PAGE * 3 + 5) == 0x33 &&
-		   byte_at(fd2, 11) == prog_byte(11, SEED)));
+		   byte_at(fd2, 12) == 0x44 && byte_at(fd2, 11) == prog_byte(11, SEED)));
 	close(fd2);
 }
 
