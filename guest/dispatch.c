@@ -47,6 +47,31 @@
 #define SA_RESTORER 0x04000000
 #endif
 
+static inline void xsave(void *area)
+{
+	__asm__ volatile("xsave64 (%0)" : : "r"(area), "a"(-1), "d"(-1)
+			 : "memory");
+}
+
+static inline void xrstor(void *area)
+{
+	__asm__ volatile("xrstor64 (%0)" : : "r"(area), "a"(-1), "d"(-1)
+			 : "memory");
+}
+
+/* The program's vector state saved only if host libc runs (lx.h). */
+static inline void lazy_arm(struct lx_thread *t)
+{
+	lx_fpu_area = lx_fpu_lazy = t->xsave;
+}
+
+static inline void lazy_end(struct lx_thread *t)
+{
+	if (!lx_fpu_lazy)
+		xrstor(t->xsave);
+	lx_fpu_area = lx_fpu_lazy = NULL;
+}
+
 /* The program break: its own mapping, never the host's brk (a pitfall). */
 static uint64_t brk_start, brk_cur, brk_mapped;
 
@@ -612,11 +637,28 @@ static long guest_call(struct lx_thread *t, struct pt_regs *r)
 	}
 }
 
+/*
+ * The XSAVE image of the program's vector state in the host's signal
+ * frame, or NULL if the host saved a legacy (FXSAVE) image only.
+ */
+static void *frame_fpstate(ucontext_t *uc)
+{
+	struct _fpstate *fp = (struct _fpstate *)uc->uc_mcontext.fpregs;
+	uint32_t magic1;
+
+	if (!fp || ((uintptr_t)fp & 63))
+		return NULL;
+	/* sw_reserved: the _fpx_sw_bytes at byte 464 of the image */
+	memcpy(&magic1, (char *)fp + 464, sizeof(magic1));
+	return magic1 == 0x46505853U ? fp : NULL;	/* FP_XSTATE_MAGIC1 */
+}
+
 void lx_guest_sigsys(int sig, void *info, void *ucp)
 {
 	ucontext_t *uc = ucp;
 	greg_t *g = uc->uc_mcontext.gregs;
 	struct lx_thread *t;
+	void *fp;
 	struct pt_regs r = {
 		.r15 = g[REG_R15], .r14 = g[REG_R14], .r13 = g[REG_R13],
 		.r12 = g[REG_R12], .rbp = g[REG_RBP], .rbx = g[REG_RBX],
@@ -633,7 +675,24 @@ void lx_guest_sigsys(int sig, void *info, void *ucp)
 	if (((siginfo_t *)info)->si_code != SYS_USER_DISPATCH)
 		return;
 	__asm__ volatile("mov %%gs:0, %0" : "=r"(t));
-	r.rax = guest_call(t, &r);
+	fp = frame_fpstate(uc);
+	if (fp && r.orig_rax < 1024 && host_side[r.orig_rax] != 1) {
+		/*
+		 * A call lx serves may give the thread a signal handler or
+		 * take it back from one (rt_sigreturn): lx then reads or sets
+		 * the live vector state.  The host reset it for this handler;
+		 * the program's is in the host's frame.  Load it, and put what
+		 * lx leaves back into the frame, which the host restores.
+		 */
+		xrstor(fp);
+		lazy_arm(t);
+		r.rax = guest_call(t, &r);
+		lazy_end(t);
+		__asm__ volatile("xsave64 (%0)"
+				 : : "r"(fp), "a"(-1), "d"(-1) : "memory");
+	} else {
+		r.rax = guest_call(t, &r);
+	}
 	/* lx may have moved the thread (a restart, a signal handler) */
 	g[REG_R15] = r.r15;
 	g[REG_R14] = r.r14;
@@ -655,18 +714,6 @@ void lx_guest_sigsys(int sig, void *info, void *ucp)
 	g[REG_EFL] = r.eflags;
 }
 
-static inline void xsave(void *area)
-{
-	__asm__ volatile("xsave64 (%0)" : : "r"(area), "a"(-1), "d"(-1)
-			 : "memory");
-}
-
-static inline void xrstor(void *area)
-{
-	__asm__ volatile("xrstor64 (%0)" : : "r"(area), "a"(-1), "d"(-1)
-			 : "memory");
-}
-
 /*
  * A rewritten site's call (lx_fast_entry); regs->rax gets the result.
  * The program's vector and x87 state must survive it, as they survive a
@@ -680,12 +727,9 @@ void lx_guest_fast(struct pt_regs *r)
 
 	__asm__ volatile("mov %%gs:0, %0" : "=r"(t));
 	if (nr < 1024 && host_side[nr] != 1) {
-		lx_fpu_lazy = t->xsave;
+		lazy_arm(t);
 		r->rax = host_side[nr] ? guest_call(t, r) : call_lx(r);
-		if (lx_fpu_lazy)
-			lx_fpu_lazy = NULL;
-		else
-			xrstor(t->xsave);
+		lazy_end(t);
 		return;
 	}
 	xsave(t->xsave);

@@ -371,6 +371,7 @@ static void host_entropy(void *buf, unsigned long len)
 }
 
 __thread void *lx_fpu_lazy;
+__thread void *lx_fpu_area;
 
 /* Save the caller's vector state if lx_fpu_lazy asks for it (lx.h). */
 static inline void fpu_enter(void)
@@ -381,6 +382,17 @@ static inline void fpu_enter(void)
 		__asm__ volatile("xsave64 (%0)"
 				 : : "r"(area), "a"(-1), "d"(-1) : "memory");
 		lx_fpu_lazy = NULL;
+	}
+}
+
+static void host_fpu_sync(void)
+{
+	void *area = lx_fpu_area;
+
+	if (area && !lx_fpu_lazy) {
+		__asm__ volatile("xrstor64 (%0)"
+				 : : "r"(area), "a"(-1), "d"(-1) : "memory");
+		lx_fpu_lazy = area;
 	}
 }
 
@@ -454,6 +466,7 @@ static struct lx_host_ops ops = {
 	.fd_stat = guarded_lx_hostfd_fd_stat,
 	.fd_close = guarded_lx_hostfd_fd_close,
 	.fd_seek = guarded_lx_hostfd_fd_seek,
+	.fpu_sync = host_fpu_sync,
 };
 
 static void process_gone(int pid)

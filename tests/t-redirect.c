@@ -81,6 +81,25 @@ static void test_regs_trapped(void)
 		show_out();
 }
 
+/*
+ * A handler that changes vector, x87 and MXCSR state, run at the end of a
+ * call: the state comes back, on both paths (natively too).
+ */
+static void test_handler_state(void)
+{
+	CHECK_EQ(host_sh("%s/redirect sigfp > %s 2>&1", progs, out), 0);
+	if (!CHECK(out_has(": ok (no error) site=original$"), "natively"))
+		show_out();
+	CHECK_EQ(lx("", "/bin/redirect sigfp"), 0);
+	if (!CHECK(out_has(": ok (no error) site=rewritten$") &&
+		   out_has("^handled: 1$"), "rewritten"))
+		show_out();
+	CHECK_EQ(lx("--no-rewrite", "/bin/redirect sigfp"), 0);
+	if (!CHECK(out_has(": ok (no error) site=original$") &&
+		   out_has("^handled: 1$"), "trapped"))
+		show_out();
+}
+
 /* JIT code is trapped and served; bad numbers are ENOSYS, as natively */
 static void test_reach(void)
 {
@@ -313,6 +332,9 @@ int main(void)
 	tap_run("... and in lx on the rewritten path", test_regs_rewritten);
 	tap_run("... and in lx on the trapped path (--no-rewrite)",
 		test_regs_trapped);
+	tap_run("a signal handler that changes vector, x87 and MXCSR state: "
+		"the interrupted code's comes back, both paths",
+		test_handler_state);
 	tap_run("JIT code trapped and served; -1, 1000, lx's own numbers, x32: "
 		"ENOSYS as natively", test_reach);
 	tap_run("a dlopen()ed library's site is rewritten", test_dlopen);

@@ -100,6 +100,14 @@ struct lx_host_ops {
 	void (*fd_close)(int fd);
 	/* lseek(): the new offset or -errno */
 	long long (*fd_seek)(int fd, long long off, int whence);
+
+	/*
+	 * The kernel is about to read or replace the calling thread's vector
+	 * and x87 state (a signal frame, rt_sigreturn): make the live
+	 * registers the ones the caller had, if host code saved them away
+	 * (lx_fpu_lazy in lx.h); later changes are then the caller's.
+	 */
+	void (*fpu_sync)(void);
 };
 
 /* fd_io flags */

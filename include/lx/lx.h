@@ -95,13 +95,17 @@ long lx_syscall_regs(struct pt_regs *regs);
  * Lazy saving of a caller's vector state.  The kernel and lx's host code
  * are built with general registers only; host libc (memcpy, printf,
  * pthread_create) is not.  A caller that promised its own caller that
- * vector and x87 state survive a call - a program's system call - sets
- * lx_fpu_lazy to a 64-byte aligned, zero-initialised XSAVE area for every
- * state component the host enabled before lx_syscall_regs().  The first
- * host code on that thread that may use those registers saves them there
- * (XSAVE) and clears lx_fpu_lazy; the caller restores them (XRSTOR) if it
- * finds lx_fpu_lazy cleared, and clears it otherwise.
+ * vector and x87 state survive a call - a program's system call - points
+ * lx_fpu_area and lx_fpu_lazy at a 64-byte aligned, zero-initialised XSAVE
+ * area for every state component the host enabled, then calls
+ * lx_syscall_regs().  The first host code on that thread that may use
+ * those registers saves them there (XSAVE) and clears lx_fpu_lazy; when
+ * the kernel itself reads or sets the state (signal frames), the saved
+ * state is loaded back first and lx_fpu_lazy set again.  After the call
+ * the caller restores the area (XRSTOR) if lx_fpu_lazy is clear, and
+ * clears both.
  */
+extern __thread void *lx_fpu_area;
 extern __thread void *lx_fpu_lazy;
 
 /*

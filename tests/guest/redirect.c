@@ -16,6 +16,8 @@
  *   redirect bypass      (inside lx only) raw host system calls past lx:
  *                        which numbers the host's seccomp filter lets by
  *   redirect wait        wait until stdin closes
+ *   redirect sigfp       the sentinels around a tgkill of itself whose
+ *                        handler changes vector, x87 and MXCSR state
  *
  * Each system call is "mov $NR, %eax; syscall" in one asm block, the
  * pattern lx rewrites; the program says whether its site was rewritten
@@ -27,6 +29,7 @@
 #include <fcntl.h>
 #include <stddef.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,6 +226,42 @@ static int regs(const char *file, const char *self)
 	return 0;
 }
 
+/*
+ * A signal handler that changes vector and x87 state, run at the end of
+ * a system call (tgkill of self): the interrupted code's state must come
+ * back when it returns.
+ */
+static volatile int handled;
+
+static void clobber_handler(int sig)
+{
+	(void)sig;
+	__asm__ volatile("vpxor %%xmm0, %%xmm0, %%xmm0\n\t"
+			 "vpcmpeqb %%ymm1, %%ymm1, %%ymm1\n\t"
+			 "vpcmpeqb %%ymm15, %%ymm15, %%ymm15\n\t"
+			 "fninit\n\t"
+			 "ldmxcsr %0\n\t"
+			 : : "m"((uint32_t){ 0x1f80 })
+			 : "xmm0", "xmm1", "xmm15", "memory");
+	handled++;
+}
+
+DEFINE_CALL(call_tgkill, SYS_tgkill)
+
+static int sigfp(void)
+{
+	static struct blk b;
+	struct sigaction sa = { .sa_handler = clobber_handler };
+	long r;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	fill(&b, 5);
+	r = call_tgkill(&b, getpid(), gettid(), SIGUSR1);
+	check("a handler at the end of tgkill", r, &b);
+	printf("handled: %d\n", handled);
+	return 0;
+}
+
 /* getpid from code written into an anonymous page at run time */
 static int reach(void)
 {
@@ -332,6 +371,8 @@ int main(int argc, char **argv)
 		return reach();
 	if (argc == 2 && !strcmp(argv[1], "bypass"))
 		return bypass();
+	if (argc == 2 && !strcmp(argv[1], "sigfp"))
+		return sigfp();
 	if (argc == 2 && !strcmp(argv[1], "wait")) {
 		/* until stdin closes: t-redirect looks at the processes */
 		char c;

@@ -106,6 +106,8 @@ static int save_fpstate(void __user *buf)
 	u32 magic2 = FP_XSTATE_MAGIC2;
 	u64 *header_bv = (u64 *)&image[512];
 
+	/* the caller's state, if host code saved it away (lx_fpu_lazy) */
+	lx_host->fpu_sync();
 	/* the CPU holder alone uses image: one virtual CPU */
 	memset(image + 512, 0, 64);
 	asm volatile("xsave64 %0"
@@ -127,6 +129,7 @@ static int restore_fpstate(const void __user *buf)
 	struct _fpx_sw_bytes *sw = (void *)(image + 464);
 	u32 magic2;
 
+	lx_host->fpu_sync();
 	if (copy_from_user(image, buf, xstate_size))
 		return -EFAULT;
 	if (sw->magic1 != FP_XSTATE_MAGIC1 ||
@@ -147,6 +150,7 @@ static int restore_fpstate(const void __user *buf)
 
 static void fpu_reset(void)
 {
+	lx_host->fpu_sync();
 	asm volatile("xrstor64 %0"
 		     :
 		     : "m"(*(u8(*)[4096])init_xstate), "a"((u32)xfeatures),
