@@ -494,26 +494,40 @@ static void __attribute__((noreturn)) end_process(int status)
 		syscall(SYS_exit_group, status);
 }
 
-/* lx_syscall_regs() for a program thread; returns rax. */
-static long call_lx(struct pt_regs *r)
+/*
+ * Into lx for a program thread: a system call (sig < 0) with
+ * lx_syscall_regs(), or from user code (a fault, sig > 0) with
+ * lx_user_entry().  Returns rax.
+ */
+static long enter_lx(struct pt_regs *r, int sig, int code, unsigned long addr)
 {
+	int sys = sig < 0;
+
 	__atomic_add_fetch(&inside, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&exiting, __ATOMIC_SEQ_CST))
 		leave_lx();
-	lx_syscall_regs(r);
-	if (!lx_thread_has_task() && r->orig_rax != SYS_exit) {
+	if (sys)
+		lx_syscall_regs(r);
+	else
+		lx_user_entry(r, sig, code, addr);
+	if (!lx_thread_has_task() && !(sys && r->orig_rax == SYS_exit)) {
 		/*
 		 * The process ends: by this exit_group, or lx killed the task
 		 * (a fatal signal, another thread's exit_group, which may not
 		 * have set exiting yet: then both wait, and either ends it).
 		 */
-		if (r->orig_rax == SYS_exit_group ||
+		if ((sys && r->orig_rax == SYS_exit_group) ||
 		    !__atomic_load_n(&exiting, __ATOMIC_SEQ_CST))
-			end_process(r->orig_rax == SYS_exit_group ?
+			end_process(sys && r->orig_rax == SYS_exit_group ?
 					    (int)r->rdi : 128 + SIGKILL);
 	}
 	leave_lx();
 	return r->rax;
+}
+
+static long call_lx(struct pt_regs *r)
+{
+	return enter_lx(r, -1, 0, 0);
 }
 
 /*
@@ -653,65 +667,144 @@ static void *frame_fpstate(ucontext_t *uc)
 	return magic1 == 0x46505853U ? fp : NULL;	/* FP_XSTATE_MAGIC1 */
 }
 
-void lx_guest_sigsys(int sig, void *info, void *ucp)
+/* The registers of a host signal frame as a struct pt_regs, and back. */
+static void regs_from_uc(const ucontext_t *uc, struct pt_regs *r)
 {
-	ucontext_t *uc = ucp;
-	greg_t *g = uc->uc_mcontext.gregs;
-	struct lx_thread *t;
-	void *fp;
-	struct pt_regs r = {
+	const greg_t *g = uc->uc_mcontext.gregs;
+
+	*r = (struct pt_regs){
 		.r15 = g[REG_R15], .r14 = g[REG_R14], .r13 = g[REG_R13],
 		.r12 = g[REG_R12], .rbp = g[REG_RBP], .rbx = g[REG_RBX],
 		.r11 = g[REG_R11], .r10 = g[REG_R10], .r9 = g[REG_R9],
-		.r8 = g[REG_R8], .rax = -ENOSYS, .rcx = g[REG_RCX],
+		.r8 = g[REG_R8], .rax = g[REG_RAX], .rcx = g[REG_RCX],
 		.rdx = g[REG_RDX], .rsi = g[REG_RSI], .rdi = g[REG_RDI],
-		.orig_rax = ((siginfo_t *)info)->si_syscall,
 		.rip = g[REG_RIP], .cs = 0x33, .eflags = g[REG_EFL],
 		.rsp = g[REG_RSP], .ss = 0x2b,
 	};
+}
+
+static void regs_to_uc(const struct pt_regs *r, ucontext_t *uc)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+
+	g[REG_R15] = r->r15;
+	g[REG_R14] = r->r14;
+	g[REG_R13] = r->r13;
+	g[REG_R12] = r->r12;
+	g[REG_RBP] = r->rbp;
+	g[REG_RBX] = r->rbx;
+	g[REG_R11] = r->r11;
+	g[REG_R10] = r->r10;
+	g[REG_R9] = r->r9;
+	g[REG_R8] = r->r8;
+	g[REG_RAX] = r->rax;
+	g[REG_RCX] = r->rcx;
+	g[REG_RDX] = r->rdx;
+	g[REG_RSI] = r->rsi;
+	g[REG_RDI] = r->rdi;
+	g[REG_RIP] = r->rip;
+	g[REG_RSP] = r->rsp;
+	g[REG_EFL] = r->eflags;
+}
+
+/*
+ * Serve a call of lx's (fn) on the registers of a host signal frame:
+ * lx may give the thread a signal handler or take it back from one
+ * (rt_sigreturn), and then reads or sets the live vector state.  The
+ * host reset it for this handler; the program's is in the host's frame.
+ * Load it, and put what lx leaves back into the frame, which the host
+ * restores.
+ */
+static long with_frame_fpu(struct lx_thread *t, ucontext_t *uc,
+			   struct pt_regs *r,
+			   long (*fn)(struct lx_thread *, struct pt_regs *))
+{
+	void *fp = frame_fpstate(uc);
+	long ret;
+
+	if (!fp)
+		return fn(t, r);
+	xrstor(fp);
+	lazy_arm(t);
+	ret = fn(t, r);
+	lazy_end(t);
+	__asm__ volatile("xsave64 (%0)" : : "r"(fp), "a"(-1), "d"(-1)
+			 : "memory");
+	return ret;
+}
+
+void lx_guest_sigsys(int sig, void *info, void *ucp)
+{
+	ucontext_t *uc = ucp;
+	struct lx_thread *t;
+	struct pt_regs r;
 
 	(void)sig;
 	/* a SIGSYS someone sent (kill -SYS) is not a system call */
 	if (((siginfo_t *)info)->si_code != SYS_USER_DISPATCH)
 		return;
 	__asm__ volatile("mov %%gs:0, %0" : "=r"(t));
-	fp = frame_fpstate(uc);
-	if (fp && r.orig_rax < 1024 && host_side[r.orig_rax] != 1) {
-		/*
-		 * A call lx serves may give the thread a signal handler or
-		 * take it back from one (rt_sigreturn): lx then reads or sets
-		 * the live vector state.  The host reset it for this handler;
-		 * the program's is in the host's frame.  Load it, and put what
-		 * lx leaves back into the frame, which the host restores.
-		 */
-		xrstor(fp);
-		lazy_arm(t);
+	regs_from_uc(uc, &r);
+	r.orig_rax = ((siginfo_t *)info)->si_syscall;
+	r.rax = -ENOSYS;
+	if (r.orig_rax < 1024 && host_side[r.orig_rax] != 1)
+		r.rax = with_frame_fpu(t, uc, &r, guest_call);
+	else
 		r.rax = guest_call(t, &r);
-		lazy_end(t);
-		__asm__ volatile("xsave64 (%0)"
-				 : : "r"(fp), "a"(-1), "d"(-1) : "memory");
-	} else {
-		r.rax = guest_call(t, &r);
-	}
 	/* lx may have moved the thread (a restart, a signal handler) */
-	g[REG_R15] = r.r15;
-	g[REG_R14] = r.r14;
-	g[REG_R13] = r.r13;
-	g[REG_R12] = r.r12;
-	g[REG_RBP] = r.rbp;
-	g[REG_RBX] = r.rbx;
-	g[REG_R11] = r.r11;
-	g[REG_R10] = r.r10;
-	g[REG_R9] = r.r9;
-	g[REG_R8] = r.r8;
-	g[REG_RAX] = r.rax;
-	g[REG_RCX] = r.rcx;
-	g[REG_RDX] = r.rdx;
-	g[REG_RSI] = r.rsi;
-	g[REG_RDI] = r.rdi;
-	g[REG_RIP] = r.rip;
-	g[REG_RSP] = r.rsp;
-	g[REG_EFL] = r.eflags;
+	regs_to_uc(&r, uc);
+}
+
+/* The fault lx_guest_user_fault() passes to deliver(). */
+static __thread struct {
+	int sig, code;
+	unsigned long addr;
+} fault;
+
+static long deliver(struct lx_thread *t, struct pt_regs *r)
+{
+	(void)t;
+	return enter_lx(r, fault.sig, fault.code, fault.addr);
+}
+
+/*
+ * A fault in the program's code (lx_fault_entry): lx forces the signal on
+ * the thread and delivers it - the program's handler runs when the host
+ * returns from this one, or the default action ends the process.
+ */
+void lx_guest_user_fault(int sig, void *info, void *ucp)
+{
+	siginfo_t *si = info;
+	ucontext_t *uc = ucp;
+	struct lx_thread *t;
+	struct pt_regs r;
+
+	__asm__ volatile("mov %%gs:0, %0" : "=r"(t));
+	if (si->si_code <= 0) {
+		/* sent with kill() on the host: not the program's fault */
+		return;
+	}
+	regs_from_uc(uc, &r);
+	r.orig_rax = -1;
+	fault.sig = sig;
+	fault.code = si->si_code;
+	fault.addr = (unsigned long)si->si_addr;
+	with_frame_fpu(t, uc, &r, deliver);
+	regs_to_uc(&r, uc);
+}
+
+/* A fault in lx's own code: a bad user pointer, or lx's bug. */
+void lx_guest_lx_fault(int sig, void *info, void *ucp)
+{
+	static const char msg[] = "lx: a fault in lx's own code\n";
+
+	(void)info;
+	if (lx_uaccess_fault(ucp))
+		return;
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		return;
+	/* the default action, when the fault comes again */
+	signal(sig, SIG_DFL);
 }
 
 /*
@@ -776,6 +869,9 @@ int lx_guest_thread_init(struct lx_thread *t)
 			~(1UL << (SIGFPE - 1)) & ~(1UL << (SIGILL - 1)) &
 			~(1UL << (SIGTRAP - 1)),
 	};
+	static const int faults[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+				      SIGTRAP };
+	unsigned int i;
 	stack_t ss;
 	uint64_t fs;
 
@@ -801,6 +897,16 @@ int lx_guest_thread_init(struct lx_thread *t)
 	__asm__ volatile("wrgsbase %0" : : "r"(t));
 	if (syscall(SYS_rt_sigaction, SIGSYS, &sa, NULL, 8))
 		return -errno;
+	/*
+	 * The program's faults go to lx, which delivers them to the
+	 * program's handlers; lx's own faults (bad user pointers) are fixed
+	 * up.  SA_NODEFER: a handler that calls into lx may meet the latter.
+	 */
+	sa.handler = lx_fault_entry;
+	sa.flags |= SA_NODEFER;
+	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+		if (syscall(SYS_rt_sigaction, faults[i], &sa, NULL, 8))
+			return -errno;
 	if (prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
 		  (unsigned long)lx_gate_start,
 		  (unsigned long)(lx_gate_end - lx_gate_start),

@@ -125,6 +125,37 @@ lx_fast_entry:
 	jmp *%gs:LX_THREAD_RET_RIP
 	.size lx_fast_entry, . - lx_fast_entry
 
+/*
+ * lx_fault_entry - SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGTRAP of a program
+ * thread, on lx's alternate stack.  Whose code faulted is told by the FS
+ * base, not by the selector (the gate and the fast path change the two
+ * one after the other): lx's own FS means lx's code (a bad user pointer
+ * met by the kernel: lx_guest_lx_fault), any other the program's, whose
+ * FS is kept as on the way into lx and put back after.
+ */
+	.globl lx_fault_entry
+	.type lx_fault_entry, @function
+lx_fault_entry:
+	mov %gs:LX_THREAD_SELF, %rax
+	rdfsbase %rcx
+	cmp LX_THREAD_LX_FS(%rax), %rcx
+	je 1f
+	mov %rcx, LX_THREAD_PROG_FS(%rax)
+	mov LX_THREAD_LX_FS(%rax), %rcx
+	wrfsbase %rcx
+	movzbl LX_THREAD_SELECTOR(%rax), %ecx
+	push %rcx			/* the selector as it was; aligns too */
+	movb $0, LX_THREAD_SELECTOR(%rax)
+	call lx_guest_user_fault
+	pop %rcx
+	mov %gs:LX_THREAD_SELF, %rax
+	mov LX_THREAD_PROG_FS(%rax), %rdx
+	wrfsbase %rdx
+	movb %cl, LX_THREAD_SELECTOR(%rax)
+	ret				/* to lx_sigsys_restorer */
+1:	jmp lx_guest_lx_fault
+	.size lx_fault_entry, . - lx_fault_entry
+
 /* Start the program: its stack, clean registers, its FS empty. */
 	.globl lx_guest_jump
 	.type lx_guest_jump, @function

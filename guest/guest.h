@@ -43,6 +43,7 @@ void lx_sigsys_entry(int sig, void *info, void *uc);
 void lx_sigsys_restorer(void);
 void lx_guest_jump(uint64_t entry, uint64_t sp) __attribute__((noreturn));
 void lx_fast_entry(void);
+void lx_fault_entry(int sig, void *info, void *uc);
 
 /* The registers a new thread starts with (offsets used by entry.S). */
 struct lx_start {
@@ -54,6 +55,8 @@ void lx_guest_resume(const struct lx_start *s) __attribute__((noreturn));
 /* dispatch.c */
 int lx_guest_thread_init(struct lx_thread *t);
 void lx_guest_sigsys(int sig, void *info, void *uc);
+void lx_guest_user_fault(int sig, void *info, void *uc);
+void lx_guest_lx_fault(int sig, void *info, void *uc);
 void lx_guest_set_brk(uint64_t start);
 void lx_guest_umap(long op, uint64_t start, uint64_t len, long prot,
 		   long fd, uint64_t arg);

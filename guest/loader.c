@@ -23,6 +23,7 @@
 #include "guest.h"
 
 #define STACK_SIZE (8UL << 20)
+#define STACK_GUARD (1UL << 20)	/* Linux's stack_guard_gap */
 #define PIE_BASE 0x555555554000UL
 
 static long lx_pread_all(long fd, void *buf, size_t len, long off)
@@ -159,9 +160,14 @@ static uint64_t build_stack(char *const argv[], char *const envp[],
 	char **uargv, **uenvp;
 	unsigned char *rnd;
 
-	base = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	/* a guard gap below, as Linux keeps: an overflow faults */
+	base = mmap(NULL, STACK_GUARD + STACK_SIZE, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE,
+		    -1, 0);
 	if (base == MAP_FAILED)
+		return 0;
+	base += STACK_GUARD;
+	if (mprotect(base, STACK_SIZE, PROT_READ | PROT_WRITE))
 		return 0;
 	lx_guest_umap(LX_UMAP_MAP, (uint64_t)base, STACK_SIZE,
 		      PROT_READ | PROT_WRITE, -1, 0);

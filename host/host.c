@@ -555,18 +555,26 @@ static void *adopter_main(void *arg __attribute__((unused)))
 	return NULL;
 }
 
-/* A fault in a kernel copy from or to a user pointer resumes at its fixup. */
-static void fault_handler(int sig, siginfo_t *si, void *ctx)
+int lx_uaccess_fault(void *ctx)
 {
 	ucontext_t *uc = ctx;
 	unsigned long ip = uc->uc_mcontext.gregs[REG_RIP];
-	struct sigaction *old = sig == SIGSEGV ? &old_segv : &old_bus;
 
 	if (ip >= (unsigned long)lx_uaccess_start &&
 	    ip < (unsigned long)lx_uaccess_end) {
 		uc->uc_mcontext.gregs[REG_RIP] = (unsigned long)lx_uaccess_fixup;
-		return;
+		return 1;
 	}
+	return 0;
+}
+
+/* A fault in a kernel copy from or to a user pointer resumes at its fixup. */
+static void fault_handler(int sig, siginfo_t *si, void *ctx)
+{
+	struct sigaction *old = sig == SIGSEGV ? &old_segv : &old_bus;
+
+	if (lx_uaccess_fault(ctx))
+		return;
 	/* not ours: the program's handler, or the default action */
 	if (old->sa_flags & SA_SIGINFO) {
 		old->sa_sigaction(sig, si, ctx);
@@ -709,6 +717,12 @@ int lx_running(void)
 long lx_syscall_regs(struct pt_regs *regs)
 {
 	return lx_kernel_syscall(regs);
+}
+
+long lx_user_entry(struct pt_regs *regs, int sig, int code,
+		   unsigned long addr)
+{
+	return lx_kernel_user_entry(regs, sig, code, addr);
 }
 
 long lx_syscall(long nr, const long args[6])

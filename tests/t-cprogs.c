@@ -70,6 +70,8 @@ static const struct pcase cases[] = {
 	{ { "exit", "raise", "9" }, 128 + SIGKILL, NULL },
 	{ { "exit", "abort" }, 128 + SIGABRT, NULL },
 	{ { "exit", "segv", "0" }, 128 + SIGSEGV, NULL },
+	{ { "faults" }, 0, NULL },
+	{ { "faults", "default" }, 128 + SIGSEGV, NULL },
 };
 
 static const struct pcase *cur_case;

@@ -144,6 +144,7 @@ struct lx_host_ops {
 #define LX_SYS_HOSTFD_GET (LX_SYS_BASE + 5)
 #define LX_SYS_UMAP (LX_SYS_BASE + 6)
 
+
 /* LX_SYS_UMAP(op, ...): a program process's mappings, as lx shows them */
 #define LX_UMAP_MAP 1		/* (start, len, prot | SHARED, fd or -1, off) */
 #define LX_UMAP_UNMAP 2		/* (start, len) */
@@ -163,6 +164,7 @@ struct lx_fuse_ref {
 int lx_kernel_boot(const struct lx_host_ops *ops, const char *cmdline);
 int lx_kernel_halt(void);
 long lx_kernel_syscall(void *regs);
+long lx_kernel_user_entry(void *regs, int sig, int code, unsigned long addr);
 int lx_kernel_running(void);
 void lx_kernel_thread_gone(void *task);
 void lx_timer_interrupt(void);

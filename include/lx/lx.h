@@ -92,6 +92,18 @@ long lx_syscall(long nr, const long args[6]);
 long lx_syscall_regs(struct pt_regs *regs);
 
 /*
+ * Enter lx from user code that was interrupted with regs (not a system
+ * call: every register kept, no restart): by a fault - sig SIGSEGV,
+ * SIGBUS, SIGFPE, SIGILL or SIGTRAP with its si_code and si_addr, which lx
+ * forces on the thread - or, sig 0, to take the signals pending for it.
+ * On return regs holds where the thread goes on: a handler's entry with
+ * its rt_sigframe written, or regs as they were.  0, or -EINTR if the
+ * thread's task ended (a fatal signal), -EINVAL for another sig.
+ */
+long lx_user_entry(struct pt_regs *regs, int sig, int code,
+		   unsigned long addr);
+
+/*
  * Lazy saving of a caller's vector state.  The kernel and lx's host code
  * are built with general registers only; host libc (memcpy, printf,
  * pthread_create) is not.  A caller that promised its own caller that
@@ -107,6 +119,14 @@ long lx_syscall_regs(struct pt_regs *regs);
  */
 extern __thread void *lx_fpu_area;
 extern __thread void *lx_fpu_lazy;
+
+/*
+ * For a SIGSEGV or SIGBUS handler of the caller's own (guest/ has one in
+ * program processes): if the fault (ucontext ctx) is the kernel's access
+ * to a bad user pointer, make it resume at its fixup (-EFAULT) and return
+ * 1; 0 if the fault is not lx's to fix.
+ */
+int lx_uaccess_fault(void *ctx);
 
 /*
  * Fork hooks.  lx_fork() is fork(2) for a process that uses lx: the parent

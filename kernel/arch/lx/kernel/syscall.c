@@ -145,7 +145,8 @@ again:
 	return user->ax;
 }
 
-long lx_kernel_syscall(void *uregs)
+/* Enter the kernel on the calling host thread's task, and run body. */
+static long enter(long (*body)(void *), void *arg)
 {
 	struct task_struct *t;
 	struct lx_jmp jb;
@@ -162,7 +163,60 @@ long lx_kernel_syscall(void *uregs)
 		lx_host->task_set(NULL);
 		return -EINTR;
 	}
-	return lx_task_call(t, syscall_body, uregs);
+	return lx_task_call(t, body, arg);
+}
+
+long lx_kernel_syscall(void *uregs)
+{
+	return enter(syscall_body, uregs);
+}
+
+struct user_entry {
+	struct pt_regs *user;
+	int sig, code;
+	unsigned long addr;
+};
+
+/*
+ * Not a system call: the thread was interrupted in user code with these
+ * registers - by a fault (sig, forced on it as x86's trap handlers do)
+ * or to take a signal sent to it - and goes back as after an interrupt:
+ * no seccomp, no restart, every register kept but what signal delivery
+ * changes.
+ */
+static long user_entry_body(void *arg)
+{
+	struct user_entry *u = arg;
+	struct pt_regs *regs;
+
+	lx_task_enter(lx_host->task_get());
+	regs = task_pt_regs(current);
+	*regs = *u->user;
+	regs->orig_ax = -1;
+	current->thread.flags &= ~LX_THREAD_PLAIN;
+	if (u->sig)
+		force_sig_fault(u->sig, u->code, (void __user *)u->addr);
+	local_irq_disable();
+	irqentry_exit_to_user_mode(regs);
+	*u->user = *regs;
+	lx_task_leave();
+	return 0;
+}
+
+long lx_kernel_user_entry(void *uregs, int sig, int code, unsigned long addr)
+{
+	struct user_entry u = { uregs, sig, code, addr };
+
+	switch (sig) {
+	case 0:
+	case SIGSEGV:
+	case SIGBUS:
+	case SIGFPE:
+	case SIGILL:
+	case SIGTRAP:
+		return enter(user_entry_body, &u);
+	}
+	return -EINVAL;
 }
 
 /* The host thread of a host task ended (its TLS destructor runs this). */
