@@ -40,6 +40,9 @@
 #endif
 
 #define ALTSTACK_SIZE (64 << 10)
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31)
+#endif
 #ifndef SYS_USER_DISPATCH
 #define SYS_USER_DISPATCH 2
 #endif
@@ -501,7 +504,7 @@ static void __attribute__((noreturn)) end_process(int status)
  */
 static long enter_lx(struct pt_regs *r, int sig, int code, unsigned long addr)
 {
-	int sys = sig < 0;
+	int sys = sig < 0;	/* else a fault, or 0: take pending signals */
 
 	__atomic_add_fetch(&inside, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&exiting, __ATOMIC_SEQ_CST))
@@ -793,15 +796,73 @@ void lx_guest_user_fault(int sig, void *info, void *ucp)
 	regs_to_uc(&r, uc);
 }
 
+extern char __executable_start[], etext[];
+
+/*
+ * A signal came for the thread while it ran with the program's FS
+ * (lx_kick_entry): in the program's code, or at the end of the fast
+ * path's way out, where rip, rsp and rflags are in reach (entry.S) - lx
+ * delivers it from those registers, and the host returns to what lx
+ * says.  Elsewhere in lx's code the way out takes it (t->kick).
+ */
+void lx_guest_kick(int sig, void *info, void *ucp)
+{
+	ucontext_t *uc = ucp;
+	greg_t *g = uc->uc_mcontext.gregs;
+	char *rip = (char *)g[REG_RIP];
+	uint64_t *sp = (uint64_t *)g[REG_RSP];
+	struct lx_thread *t;
+	struct pt_regs r;
+
+	(void)sig;
+	(void)info;
+	__asm__ volatile("mov %%gs:0, %0" : "=r"(t));
+	if (rip >= __executable_start && rip < etext &&
+	    rip != lx_fast_jne && rip != lx_fast_popf &&
+	    rip != lx_fast_movrsp && rip != lx_fast_jmp)
+		return;
+	regs_from_uc(uc, &r);
+	if (rip == lx_fast_jne || rip == lx_fast_popf) {
+		r.eflags = sp[0];
+		r.rsp = sp[1];
+	} else if (rip == lx_fast_movrsp) {
+		r.rsp = sp[0];
+	}
+	if (rip >= __executable_start && rip < etext)
+		r.rip = t->ret_rip;
+	t->kick = 0;
+	r.orig_rax = -1;
+	fault.sig = 0;
+	with_frame_fpu(t, uc, &r, deliver);
+	regs_to_uc(&r, uc);
+}
+
+/* The fast path's way out found a signal waiting (entry.S). */
+void lx_guest_pending(struct pt_regs *r)
+{
+	struct lx_thread *t;
+
+	__asm__ volatile("mov %%gs:0, %0" : "=r"(t));
+	r->orig_rax = -1;
+	lazy_arm(t);
+	enter_lx(r, 0, 0, 0);
+	lazy_end(t);
+}
+
 /* A fault in lx's own code: a bad user pointer, or lx's bug. */
 void lx_guest_lx_fault(int sig, void *info, void *ucp)
 {
-	static const char msg[] = "lx: a fault in lx's own code\n";
+	ucontext_t *uc = ucp;
+	char msg[160];
+	int n;
 
-	(void)info;
 	if (lx_uaccess_fault(ucp))
 		return;
-	if (write(2, msg, sizeof(msg) - 1) < 0)
+	n = snprintf(msg, sizeof(msg),
+		     "lx: signal %d in lx's own code at %#llx (address %p)\n",
+		     sig, (unsigned long long)uc->uc_mcontext.gregs[REG_RIP],
+		     ((siginfo_t *)info)->si_addr);
+	if (write(2, msg, n) < 0)
 		return;
 	/* the default action, when the fault comes again */
 	signal(sig, SIG_DFL);
@@ -879,19 +940,29 @@ int lx_guest_thread_init(struct lx_thread *t)
 	t->selector = 0;
 	__asm__ volatile("rdfsbase %0" : "=r"(fs));
 	t->lx_fs = fs;
-	t->altstack = mmap(NULL, ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
+	/*
+	 * Two stacks of lx's: the alternate signal stack, where the host
+	 * puts the gate's, the fault handler's and the kick handler's frames
+	 * when the thread runs the program's code, and the fast path's.
+	 * They must differ: a host signal that comes while lx's code runs
+	 * on a kernel stack (a fault on a bad user pointer, a kick) gets its
+	 * frame at the top of the alternate stack, which must then hold
+	 * nothing live.  SS_AUTODISARM: inside the handlers themselves such
+	 * signals go on the stack in use instead (below the handler's own
+	 * frames, or on the kernel stack).
+	 */
+	t->altstack = mmap(NULL, 2 * ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (t->altstack == MAP_FAILED)
 		return -errno;
 	t->altstack_size = ALTSTACK_SIZE;
-	/* the fast path runs on the same stack: never both at once */
-	t->stack_top = (uint64_t)t->altstack + ALTSTACK_SIZE;
+	t->stack_top = (uint64_t)t->altstack + 2 * ALTSTACK_SIZE;
 	t->xsave = xsave_area();
 	if (!t->xsave)
 		return -ENOMEM;
 	ss.ss_sp = t->altstack;
 	ss.ss_size = ALTSTACK_SIZE;
-	ss.ss_flags = 0;
+	ss.ss_flags = SS_AUTODISARM;
 	if (sigaltstack(&ss, NULL))
 		return -errno;
 	__asm__ volatile("wrgsbase %0" : : "r"(t));
@@ -907,6 +978,13 @@ int lx_guest_thread_init(struct lx_thread *t)
 	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
 		if (syscall(SYS_rt_sigaction, faults[i], &sa, NULL, 8))
 			return -errno;
+	/* a signal for the thread while it runs the program's code */
+	sa.handler = lx_kick_entry;
+	sa.flags &= ~SA_NODEFER;
+	if (syscall(SYS_rt_sigaction, LX_KICK_SIGNAL, &sa, NULL, 8))
+		return -errno;
+	if (lx_kick_me())
+		return -EIO;
 	if (prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
 		  (unsigned long)lx_gate_start,
 		  (unsigned long)(lx_gate_end - lx_gate_start),

@@ -98,6 +98,7 @@ lx_fast_entry:
 	sub $8, %rsp			/* 21 pushes: align for the call */
 	call lx_guest_fast
 	add $8, %rsp
+lx_fast_out:
 	mov %gs:LX_THREAD_SELF, %rbx
 	mov LX_THREAD_PROG_FS(%rbx), %rax
 	wrfsbase %rax
@@ -120,9 +121,68 @@ lx_fast_entry:
 	add $8, %rsp			/* orig_rax */
 	popq %gs:LX_THREAD_RET_RIP	/* rip */
 	add $8, %rsp			/* cs */
+	/*
+	 * A signal for the thread that came while it was in lx kicked it
+	 * (kick.c, lx_kick_entry): then it is taken now, before the
+	 * program goes on.  From the jne on, every register but rip, rsp
+	 * and rflags is the program's, and those are in reach; a kick here
+	 * is taken by lx_guest_kick() as if in the program's code.
+	 */
+	cmpb $0, %gs:LX_THREAD_KICK
+	.globl lx_fast_jne, lx_fast_popf, lx_fast_movrsp, lx_fast_jmp
+lx_fast_jne:
+	jne 2f
+lx_fast_popf:
 	popfq
+lx_fast_movrsp:
 	mov (%rsp), %rsp		/* the program's rsp; flags untouched */
+lx_fast_jmp:
 	jmp *%gs:LX_THREAD_RET_RIP
+2:	popfq
+	mov (%rsp), %rsp
+	/* fall into lx_fast_kicked */
+
+/*
+ * The program's registers all live (rip in the thread block): save them
+ * again and take the signals waiting, as from an interrupt.
+ */
+lx_fast_kicked:
+	movb $0, %gs:LX_THREAD_KICK
+	mov %rsp, %gs:LX_THREAD_PROG_SP
+	mov %gs:LX_THREAD_STACK_TOP, %rsp
+	pushq $0x2b			/* ss */
+	pushq %gs:LX_THREAD_PROG_SP	/* rsp */
+	pushfq				/* eflags */
+	pushq $0x33			/* cs */
+	pushq %gs:LX_THREAD_RET_RIP	/* rip */
+	pushq $-1			/* orig_rax: no system call */
+	push %rdi
+	push %rsi
+	push %rdx
+	push %rcx
+	push %rax
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %rbx
+	push %rbp
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	cld
+	mov %gs:LX_THREAD_SELF, %rbx
+	movb $0, LX_THREAD_SELECTOR(%rbx)
+	rdfsbase %rax
+	mov %rax, LX_THREAD_PROG_FS(%rbx)
+	mov LX_THREAD_LX_FS(%rbx), %rax
+	wrfsbase %rax
+	mov %rsp, %rdi
+	sub $8, %rsp
+	call lx_guest_pending
+	add $8, %rsp
+	jmp lx_fast_out
 	.size lx_fast_entry, . - lx_fast_entry
 
 /*
@@ -155,6 +215,35 @@ lx_fault_entry:
 	ret				/* to lx_sigsys_restorer */
 1:	jmp lx_guest_lx_fault
 	.size lx_fault_entry, . - lx_fault_entry
+
+/*
+ * lx_kick_entry - LX_KICK_SIGNAL: a signal came for the thread while it
+ * ran outside lx (kick.c).  It is noted in the thread block, for the fast
+ * path's way out; in lx's own code (lx's FS) that is all.  Otherwise as
+ * lx_fault_entry.
+ */
+	.globl lx_kick_entry
+	.type lx_kick_entry, @function
+lx_kick_entry:
+	mov %gs:LX_THREAD_SELF, %rax
+	movb $1, LX_THREAD_KICK(%rax)	/* the fast path's way out checks */
+	rdfsbase %rcx
+	cmp LX_THREAD_LX_FS(%rax), %rcx
+	je 1f
+	mov %rcx, LX_THREAD_PROG_FS(%rax)
+	mov LX_THREAD_LX_FS(%rax), %rcx
+	wrfsbase %rcx
+	movzbl LX_THREAD_SELECTOR(%rax), %ecx
+	push %rcx
+	movb $0, LX_THREAD_SELECTOR(%rax)
+	call lx_guest_kick
+	pop %rcx
+	mov %gs:LX_THREAD_SELF, %rax
+	mov LX_THREAD_PROG_FS(%rax), %rdx
+	wrfsbase %rdx
+	movb %cl, LX_THREAD_SELECTOR(%rax)
+1:	ret
+	.size lx_kick_entry, . - lx_kick_entry
 
 /* Start the program: its stack, clean registers, its FS empty. */
 	.globl lx_guest_jump

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct pt_regs;
+
 /*
  * lx's block of a program thread, reached through GS base (programs'
  * libcs and Go do not use GS).  The offsets are used by entry.S.
@@ -24,6 +26,8 @@ struct lx_thread {
 	uint64_t ret_rip;		/* 40: where the fast path returns */
 	uint64_t stack_top;		/* 48: lx's stack for the fast path */
 	void *xsave;			/* 56: vector state (XSAVE area) */
+	volatile uint8_t kick;		/* 64: kicked in lx: check on the way out */
+	uint8_t pad2[7];
 	void *altstack;
 	size_t altstack_size;
 };
@@ -36,6 +40,7 @@ struct lx_thread {
 #define LX_THREAD_RET_RIP 40
 #define LX_THREAD_STACK_TOP 48
 #define LX_THREAD_XSAVE 56
+#define LX_THREAD_KICK 64
 
 /* entry.S */
 extern char lx_gate_start[], lx_gate_end[];
@@ -44,6 +49,8 @@ void lx_sigsys_restorer(void);
 void lx_guest_jump(uint64_t entry, uint64_t sp) __attribute__((noreturn));
 void lx_fast_entry(void);
 void lx_fault_entry(int sig, void *info, void *uc);
+void lx_kick_entry(int sig, void *info, void *uc);
+extern char lx_fast_jne[], lx_fast_popf[], lx_fast_movrsp[], lx_fast_jmp[];
 
 /* The registers a new thread starts with (offsets used by entry.S). */
 struct lx_start {
@@ -57,10 +64,11 @@ int lx_guest_thread_init(struct lx_thread *t);
 void lx_guest_sigsys(int sig, void *info, void *uc);
 void lx_guest_user_fault(int sig, void *info, void *uc);
 void lx_guest_lx_fault(int sig, void *info, void *uc);
+void lx_guest_kick(int sig, void *info, void *uc);
+void lx_guest_pending(struct pt_regs *r);
 void lx_guest_set_brk(uint64_t start);
 void lx_guest_umap(long op, uint64_t start, uint64_t len, long prot,
 		   long fd, uint64_t arg);
-struct pt_regs;
 void lx_guest_fast(struct pt_regs *r);
 
 /* homefd.c */
@@ -101,6 +109,7 @@ int lx_guest_load(const char *path, char *const argv[], char *const envp[],
 #define LX_THREAD_RET_RIP 40
 #define LX_THREAD_STACK_TOP 48
 #define LX_THREAD_XSAVE 56
+#define LX_THREAD_KICK 64
 #endif
 
 #endif /* _LX_GUEST_H */

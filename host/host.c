@@ -385,6 +385,11 @@ static inline void fpu_enter(void)
 	}
 }
 
+static void host_kick(int pid, int tid)
+{
+	syscall(SYS_tgkill, pid, tid, LX_KICK_SIGNAL);
+}
+
 static void host_fpu_sync(void)
 {
 	void *area = lx_fpu_area;
@@ -467,6 +472,7 @@ static struct lx_host_ops ops = {
 	.fd_close = guarded_lx_hostfd_fd_close,
 	.fd_seek = guarded_lx_hostfd_fd_seek,
 	.fpu_sync = host_fpu_sync,
+	.kick = host_kick,
 };
 
 static void process_gone(int pid)
@@ -717,6 +723,11 @@ int lx_running(void)
 long lx_syscall_regs(struct pt_regs *regs)
 {
 	return lx_kernel_syscall(regs);
+}
+
+int lx_kick_me(void)
+{
+	return lx_syscall2(LX_SYS_KICKABLE, getpid(), gettid());
 }
 
 long lx_user_entry(struct pt_regs *regs, int sig, int code,

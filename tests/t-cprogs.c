@@ -72,6 +72,7 @@ static const struct pcase cases[] = {
 	{ { "exit", "segv", "0" }, 128 + SIGSEGV, NULL },
 	{ { "faults" }, 0, NULL },
 	{ { "faults", "default" }, 128 + SIGSEGV, NULL },
+	{ { "signals" }, 0, NULL },
 };
 
 static const struct pcase *cur_case;

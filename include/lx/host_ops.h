@@ -108,6 +108,12 @@ struct lx_host_ops {
 	 * (lx_fpu_lazy in lx.h); later changes are then the caller's.
 	 */
 	void (*fpu_sync)(void);
+
+	/*
+	 * A signal came for the task of host thread tid of process pid
+	 * (LX_SYS_KICKABLE) while it runs outside lx: send it LX_KICK_SIGNAL.
+	 */
+	void (*kick)(int pid, int tid);
 };
 
 /* fd_io flags */
@@ -143,6 +149,8 @@ struct lx_host_ops {
 #define LX_SYS_UNMAP_PAGES (LX_SYS_BASE + 4)
 #define LX_SYS_HOSTFD_GET (LX_SYS_BASE + 5)
 #define LX_SYS_UMAP (LX_SYS_BASE + 6)
+/* LX_SYS_KICKABLE(host pid, host tid): kick this thread, see kick() */
+#define LX_SYS_KICKABLE (LX_SYS_BASE + 7)
 
 
 /* LX_SYS_UMAP(op, ...): a program process's mappings, as lx shows them */

@@ -104,6 +104,14 @@ long lx_user_entry(struct pt_regs *regs, int sig, int code,
 		   unsigned long addr);
 
 /*
+ * Have the calling host thread sent LX_KICK_SIGNAL when a signal comes for
+ * its task while it runs outside lx (its handler then calls
+ * lx_user_entry()).  0 or -errno.
+ */
+#define LX_KICK_SIGNAL SIGURG
+int lx_kick_me(void);
+
+/*
  * Lazy saving of a caller's vector state.  The kernel and lx's host code
  * are built with general registers only; host libc (memcpy, printf,
  * pthread_create) is not.  A caller that promised its own caller that

@@ -285,6 +285,20 @@ static int reach(void)
 	printf("jit getpid %s\n", fn() == getpid() ? "same" : "differs");
 	printf("jit site %s\n", ((uint8_t *)p)[0] == 0xb8 ? "original" :
 							  "rewritten");
+	{
+		/* a bad pointer on the trapped path: EFAULT, lx goes on */
+		static const uint8_t raw[] = {
+			0x48, 0x89, 0xf8,	/* mov %rdi, %rax */
+			0x48, 0x89, 0xf7,	/* mov %rsi, %rdi */
+			0x0f, 0x05,		/* syscall */
+			0xc3,			/* ret */
+		};
+		long (*call1)(long, long) = (long (*)(long, long))((char *)p + 64);
+
+		memcpy((char *)p + 64, raw, sizeof(raw));
+		printf("jit uname(bad pointer): %s\n",
+		       call1(SYS_uname, 16) == -EFAULT ? "EFAULT" : "other");
+	}
 	for (i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
 		long r = syscall(nrs[i], 0, 0, 0, 0, 0, 0);
 

@@ -431,6 +431,7 @@ int copy_thread(struct task_struct *p, const struct kernel_clone_args *args)
  */
 void exit_thread(struct task_struct *tsk)
 {
+	lx_kick_forget(tsk);
 	/* an anchor counts again as it goes, as __exit_signal() expects */
 	if (tsk->thread.flags & LX_THREAD_UNCOUNTED) {
 		write_lock_irq(&tasklist_lock);

@@ -90,6 +90,8 @@ static struct clock_event_device lx_clockevent = {
 static irqreturn_t lx_timer_handler(int irq, void *dev)
 {
 	lx_clockevent.event_handler(&lx_clockevent);
+	/* as an interrupt's return to user mode would, on every CPU */
+	lx_kick_pending();
 	return IRQ_HANDLED;
 }
 

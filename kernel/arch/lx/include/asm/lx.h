@@ -54,6 +54,10 @@ extern unsigned int lx_halting;
 
 long lx_sys_hostfd(int host_fd, unsigned int flags, const char __user *name);
 long lx_sys_hostfd_get(int fd);
+long lx_sys_kickable(int host_pid, int host_tid);
+void arch_signal_kick(struct task_struct *t);
+void lx_kick_forget(struct task_struct *t);
+void lx_kick_pending(void);
 long lx_sys_fuse_ref(int fd, struct lx_fuse_ref __user *ref,
 		     unsigned long flags);
 long lx_sys_map_pages(int fd, unsigned long pgoff, unsigned long n,
