@@ -48,6 +48,36 @@ lx_sigsys_entry:
 	.size lx_sigsys_entry, . - lx_sigsys_entry
 
 /*
+ * The rest of a struct pt_regs, from rdi down, pushed after orig_rax;
+ * then lx's FS and SUD's "allow", the program's FS kept in the block.
+ * rax_slot: what goes in the rax slot.
+ */
+	.macro PUSH_REGS_FROM_RDI rax_slot
+	push %rdi
+	push %rsi
+	push %rdx
+	push %rcx
+	pushq \rax_slot
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %rbx
+	push %rbp
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	cld
+	mov %gs:LX_THREAD_SELF, %rbx
+	movb $0, LX_THREAD_SELECTOR(%rbx)
+	rdfsbase %rax
+	mov %rax, LX_THREAD_PROG_FS(%rbx)
+	mov LX_THREAD_LX_FS(%rbx), %rax
+	wrfsbase %rax
+	.endm
+
+/*
  * lx_fast_entry - a rewritten site's stub (rewrite.c) arrives here as if
  * its syscall instruction had run: rax the number, the arguments in rdi,
  * rsi, rdx, r10, r8 and r9, rcx the address after the syscall, the flags
@@ -72,28 +102,7 @@ lx_fast_entry:
 	pushq $0x33			/* cs */
 	push %rcx			/* rip */
 	push %rax			/* orig_rax */
-	push %rdi
-	push %rsi
-	push %rdx
-	push %rcx
-	pushq $-38			/* rax: -ENOSYS */
-	push %r8
-	push %r9
-	push %r10
-	push %r11
-	push %rbx
-	push %rbp
-	push %r12
-	push %r13
-	push %r14
-	push %r15
-	cld
-	mov %gs:LX_THREAD_SELF, %rbx
-	movb $0, LX_THREAD_SELECTOR(%rbx)
-	rdfsbase %rax
-	mov %rax, LX_THREAD_PROG_FS(%rbx)
-	mov LX_THREAD_LX_FS(%rbx), %rax
-	wrfsbase %rax
+	PUSH_REGS_FROM_RDI $-38		/* rax: -ENOSYS */
 	mov %rsp, %rdi			/* struct pt_regs * */
 	sub $8, %rsp			/* 21 pushes: align for the call */
 	call lx_guest_fast
@@ -156,28 +165,7 @@ lx_fast_kicked:
 	pushq $0x33			/* cs */
 	pushq %gs:LX_THREAD_RET_RIP	/* rip */
 	pushq $-1			/* orig_rax: no system call */
-	push %rdi
-	push %rsi
-	push %rdx
-	push %rcx
-	push %rax
-	push %r8
-	push %r9
-	push %r10
-	push %r11
-	push %rbx
-	push %rbp
-	push %r12
-	push %r13
-	push %r14
-	push %r15
-	cld
-	mov %gs:LX_THREAD_SELF, %rbx
-	movb $0, LX_THREAD_SELECTOR(%rbx)
-	rdfsbase %rax
-	mov %rax, LX_THREAD_PROG_FS(%rbx)
-	mov LX_THREAD_LX_FS(%rbx), %rax
-	wrfsbase %rax
+	PUSH_REGS_FROM_RDI %rax
 	mov %rsp, %rdi
 	sub $8, %rsp
 	call lx_guest_pending

@@ -63,28 +63,13 @@ static int gone(int tid)
 	return 0;
 }
 
-/* The Threads: line of /proc/self/status (-1 without /proc). */
-static int task_count(void)
-{
-	char line[256];
-	FILE *f = fopen("/proc/self/status", "r");
-	int n = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Threads: %d", &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
 
 int main(void)
 {
 	pthread_t t[N];
 	void *ret;
 	long sum = 0;
-	int i, all_gone = 1, start = task_count();
+	int i, all_gone = 1, start = prog_threads();
 
 	for (i = 0; i < N; i++) {
 		tids[i] = 0;
@@ -96,7 +81,7 @@ int main(void)
 		all_gone &= gone(tids[i]);
 	}
 	printf("%d threads exited before the join: %s; threads left as at start: %s\n",
-	       N, prog_yes(all_gone), prog_yes(task_count() == start));
+	       N, prog_yes(all_gone), prog_yes(prog_threads() == start));
 	for (i = N - 1; i >= 0; i--) {
 		TRY0(pthread_join(t[i], &ret));
 		sum += (intptr_t)ret;
@@ -123,7 +108,7 @@ int main(void)
 	       prog_yes(gone(tids[1])),
 	       prog_errname(pthread_detach(t[1])));
 	printf("threads left as at start: %s\n",
-	       prog_yes(task_count() == start));
+	       prog_yes(prog_threads() == start));
 	TRY(start >= 1, "/proc/self/status says %d threads", start);
 	return prog_done();
 }

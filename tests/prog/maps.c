@@ -55,20 +55,6 @@ static struct mapping find(const void *addr)
 	return m;
 }
 
-static int threads_now(void)
-{
-	char line[256];
-	FILE *f = fopen("/proc/self/status", "r");
-	int n = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Threads: %d", &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
 
 /* pthread_getattr_np of the calling thread: does its stack hold addr? */
 static void stack_of_self(const char *who, const void *addr,
@@ -115,7 +101,7 @@ int main(int argc, char **argv)
 	exe[n > 0 ? n : 0] = 0;
 	printf("/proc/self/exe: %s, argv[0]: %s\n", exe, argv[0]);
 	TRY(!strcmp(exe, argv[0]), "/proc/self/exe is not argv[0]");
-	printf("threads at start: %d\n", threads_now());
+	printf("threads at start: %d\n", prog_threads());
 
 	m = find(&local);
 	printf("a local variable is in: %s %s\n", m.name, m.perms);

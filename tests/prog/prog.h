@@ -76,6 +76,22 @@ static inline void prog_msleep(long ms)
 		;
 }
 
+/* The Threads: line of /proc/self/status (-1 without /proc). */
+static inline int prog_threads(void)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+	int n = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Threads: %d", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
 /* A byte pattern that differs at every offset, per seed. */
 static inline unsigned char prog_byte(size_t i, unsigned int seed)
 {
