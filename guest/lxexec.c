@@ -32,7 +32,8 @@
 #define MAX_ENV 256
 
 static const char usage[] =
-	"usage: lxexec --rootfs DIR [--mem SIZE] [--env K=V]... [--cwd DIR]\n"
+	"usage: lxexec (--rootfs DIR | --image IMG) [--mem SIZE] [--env K=V]...\n"
+	"              [--cwd DIR]\n"
 	"              [--net tap:NAME,ip=ADDR/LEN[,gw=GW]] [--cache MODE]\n"
 	"              [--no-rewrite]\n"
 	"              [--debug]\n"
@@ -45,6 +46,8 @@ static const char usage[] =
 	"dynamic; threads, no fork or exec yet.\n"
 	"\n"
 	"  --rootfs DIR   the container's root file system (a host directory)\n"
+	"  --image IMG    or an ext4 image (a host file: virtio-blk), mounted\n"
+	"                 read-write as the root\n"
 	"  --mem SIZE     the kernel's memory (default 256M)\n"
 	"  --env K=V      an environment variable for PROG (repeatable)\n"
 	"  --cwd DIR      PROG's working directory inside the root (default /)\n"
@@ -79,15 +82,29 @@ static void die(int status, const char *fmt, ...)
 	_exit(status);
 }
 
-/* Mount the root in lx and make it init's root (and so everyone's). */
-static void enter_root(const char *cwd)
+/*
+ * Mount the root in lx - the virtio-fs share, or the ext4 image on vda -
+ * and make it init's root (and so everyone's).
+ */
+static void enter_root(const char *cwd, const char *image)
 {
 	long r;
 
 	lx_syscall2(SYS_mkdir, "/root", 0755);
-	r = lx_syscall5(SYS_mount, "root", "/root", "virtiofs", 0, 0);
-	if (r)
-		die(1, "cannot mount the root in lx: %s", lx_strerror(r));
+	if (image) {
+		/* the image is lx's first disk */
+		lx_syscall2(SYS_mkdir, "/dev", 0755);
+		lx_syscall5(SYS_mount, "devtmpfs", "/dev", "devtmpfs", 0, 0);
+		r = lx_syscall5(SYS_mount, "/dev/vda", "/root", "ext4", 0, 0);
+		if (r)
+			die(1, "--image %s: not an ext4 image lx can mount (%s)",
+			    image, lx_strerror(r));
+	} else {
+		r = lx_syscall5(SYS_mount, "root", "/root", "virtiofs", 0, 0);
+		if (r)
+			die(1, "cannot mount the root in lx: %s",
+			    lx_strerror(r));
+	}
 	/* what programs expect, where the image has the directories */
 	lx_syscall5(SYS_mount, "proc", "/root/proc", "proc", 0, 0);
 	lx_syscall5(SYS_mount, "devtmpfs", "/root/dev", "devtmpfs", 0, 0);
@@ -271,6 +288,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "rootfs", required_argument, NULL, 'r' },
+		{ "image", required_argument, NULL, 'i' },
 		{ "mem", required_argument, NULL, 'm' },
 		{ "env", required_argument, NULL, 'e' },
 		{ "cwd", required_argument, NULL, 'c' },
@@ -281,7 +299,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *rootfs = NULL, *mem = "256M", *cwd = "/", *cache = "fast";
+	const char *rootfs = NULL, *image = NULL, *mem = "256M", *cwd = "/";
+	const char *cache = "fast";
 	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 	char *envp[MAX_ENV + 3], spec[4200], err[512], cmdline[64];
 	struct net_opt net = { "", "", "" };
@@ -294,6 +313,9 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'r':
 			rootfs = optarg;
+			break;
+		case 'i':
+			image = optarg;
 			break;
 		case 'm':
 			mem = optarg;
@@ -337,8 +359,8 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		die(2, "no program given (lxexec --help)");
-	if (!rootfs)
-		die(2, "no --rootfs DIR given (lxexec --help)");
+	if (!rootfs == !image)
+		die(2, "one of --rootfs DIR and --image IMG (lxexec --help)");
 	for (i = 0; i < nenv && strncmp(envp[i], "PATH=", 5); i++)
 		;
 	if (i == nenv) {
@@ -349,10 +371,16 @@ int main(int argc, char **argv)
 	}
 	envp[nenv] = NULL;
 
-	snprintf(spec, sizeof(spec), "fs:tag=root,cache=%s,dir=%s", cache,
-		 rootfs);
-	if (lx_device_add(spec, err, sizeof(err)))
-		die(2, "--rootfs: %s", err);
+	if (rootfs) {
+		snprintf(spec, sizeof(spec), "fs:tag=root,cache=%s,dir=%s",
+			 cache, rootfs);
+		if (lx_device_add(spec, err, sizeof(err)))
+			die(2, "--rootfs: %s", err);
+	} else {
+		snprintf(spec, sizeof(spec), "blk:file=%s", image);
+		if (lx_device_add(spec, err, sizeof(err)))
+			die(2, "--image: %s", err);
+	}
 	if (debug && lx_device_add("console:fd=2", err, sizeof(err)))
 		die(1, "%s", err);
 	if (net.spec[0] && lx_device_add(net.spec, err, sizeof(err)))
@@ -369,7 +397,7 @@ int main(int argc, char **argv)
 		config_net(&net);
 	else if ((r = lx_net_link_set("lo", 1, 0)))
 		die(1, "cannot bring up lo: %s", lx_strerror(r));
-	enter_root(cwd);
+	enter_root(cwd, image);
 	give_stdio();
 	fflush(NULL);
 	r = lx_homefd_start();

@@ -317,6 +317,34 @@ static void test_applets(void)
 	same("/bin/busybox find /etc");
 	same("/bin/busybox sh -c 'echo $((6 * 7)); exit 3'");
 	same("/bin/busybox false");
+	/* tar: an archive made, then listed */
+	same("/bin/busybox tar -cf /etc.tar -C /etc fruit random");
+	same("/bin/busybox tar -tvf /etc.tar");
+}
+
+/* --image: the root on an ext4 image (mke2fs -d of the busybox root) */
+static void test_image(void)
+{
+	char img[128];
+
+	snprintf(img, sizeof(img), "%s.ext4", base);
+	if (!CHECK_EQ(host_sh("mke2fs -q -t ext4 -d %s %s 64M", bb, img), 0))
+		return;
+	CHECK_EQ(host_sh("%s --image %s -- /bin/busybox sha256sum /etc/random "
+			 "> %s 2>&1 </dev/null", lxexec, img, out_lx), 0);
+	CHECK_EQ(host_sh("cd %s && sha256sum etc/random | sed 's| etc/| /etc/|' "
+			 "| cmp -s - %s", bb, out_lx), 0);
+	/* what the program writes is in the image after lxexec ends */
+	CHECK_EQ(host_sh("%s --image %s -- /bin/busybox cp /etc/fruit "
+			 "/etc/copied </dev/null", lxexec, img), 0);
+	CHECK_EQ(host_sh("debugfs -R 'cat /etc/copied' %s 2>/dev/null | "
+			 "cmp -s - %s/etc/fruit", img, bb), 0);
+	CHECK_EQ(host_sh("e2fsck -n -f %s >/dev/null 2>&1", img), 0);
+	/* not an image: a clear error, status 1 */
+	CHECK_EQ(host_sh("%s --image /etc/hostname -- /bin/busybox true "
+			 "2>%s", lxexec, out_lx), 1);
+	CHECK_EQ(host_sh("grep -q 'not an ext4 image' %s", out_lx), 0);
+	unlink(img);
 }
 
 static void test_static_pie(void)
@@ -581,6 +609,7 @@ int main(void)
 	setup();
 	tap_run("busybox applets: same output and status as in a chroot",
 		test_applets);
+	tap_run("--image: an ext4 image as the root, written back", test_image);
 	tap_run("a static-pie glibc program (malloc, stdio, exit status)",
 		test_static_pie);
 	tap_run("Debian's ls, cat, sha256sum from the debootstrap image",
