@@ -121,9 +121,16 @@ int lx_guest_confine(void)
 		r = allow(ctx, SCMP_SYS(tgkill), 1,
 			  (struct scmp_arg_cmp[]){
 				  SCMP_A0(SCMP_CMP_EQ, self) });
-	/* arch_prctl(ARCH_GET_FS) writes through the host: own memory only */
+	/*
+	 * arch_prctl(ARCH_GET_FS) writes, clone3() reads program memory
+	 * through the host (a bad pointer is EFAULT): own memory only
+	 */
 	if (!r)
 		r = allow(ctx, SCMP_SYS(process_vm_writev), 1,
+			  (struct scmp_arg_cmp[]){
+				  SCMP_A0(SCMP_CMP_EQ, self) });
+	if (!r)
+		r = allow(ctx, SCMP_SYS(process_vm_readv), 1,
 			  (struct scmp_arg_cmp[]){
 				  SCMP_A0(SCMP_CMP_EQ, self) });
 	if (!r)

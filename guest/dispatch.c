@@ -414,9 +414,15 @@ static void *thread_main(void *arg)
 	lx_guest_resume(&st);
 }
 
-static long guest_clone(struct lx_thread *t, struct pt_regs *r)
+/*
+ * A new program thread (clone or clone3 with CLONE_THREAD): it starts
+ * with the caller's registers but rax 0, on stack sp, with TLS tls if
+ * CLONE_SETTLS.  Returns its tid or -errno.
+ */
+static long spawn_thread(struct lx_thread *t, struct pt_regs *r,
+			 unsigned long flags, uint64_t sp, uint64_t ptid,
+			 uint64_t ctid, uint64_t tls)
 {
-	unsigned long flags = r->rdi;
 	struct clone_req *c;
 	pthread_attr_t attr;
 	pthread_t th;
@@ -431,12 +437,12 @@ static long guest_clone(struct lx_thread *t, struct pt_regs *r)
 		.rbx = r->rbx, .rbp = r->rbp, .r12 = r->r12, .r13 = r->r13,
 		.r14 = r->r14, .r15 = r->r15, .r8 = r->r8, .r9 = r->r9,
 		.r10 = r->r10, .rdx = r->rdx, .rsi = r->rsi, .rdi = r->rdi,
-		.rsp = r->rsi ? r->rsi : r->rsp, .rip = r->rip,
+		.rsp = sp ? sp : r->rsp, .rip = r->rip,
 	};
-	c->fs = flags & CLONE_SETTLS ? r->r8 : t->prog_fs;
+	c->fs = flags & CLONE_SETTLS ? tls : t->prog_fs;
 	c->flags = flags;
-	c->ctid = r->r10;
-	c->ptid = r->rdx;
+	c->ctid = ctid;
+	c->ptid = ptid;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 << 10);
@@ -452,6 +458,39 @@ static long guest_clone(struct lx_thread *t, struct pt_regs *r)
 	tid = c->tid;
 	free(c);
 	return tid;
+}
+
+static long guest_clone(struct lx_thread *t, struct pt_regs *r)
+{
+	/* clone(flags, stack, parent_tid, child_tid, tls) */
+	return spawn_thread(t, r, r->rdi, r->rsi, r->rdx, r->r10, r->r8);
+}
+
+/* clone3(struct clone_args *, size): threads as clone gives them */
+static long guest_clone3(struct lx_thread *t, struct pt_regs *r)
+{
+	struct {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+		uint64_t stack, stack_size, tls, set_tid, set_tid_size;
+		uint64_t cgroup;
+	} a = { 0 };
+	size_t n = r->rsi < sizeof(a) ? r->rsi : sizeof(a);
+	struct iovec l = { &a, n }, rv = { (void *)r->rdi, n };
+
+	if (r->rsi < 64)	/* CLONE_ARGS_SIZE_VER0 */
+		return -EINVAL;
+	/* read through the host: a bad pointer is EFAULT, not a crash */
+	if (process_vm_readv(getpid(), &l, 1, &rv, 1, 0) != (ssize_t)n)
+		return -EFAULT;
+	if (!(a.flags & CLONE_THREAD))
+		return guest_unsupported(SYS_clone3);
+	/* what a thread of lx's cannot have: libcs then use clone */
+	if (a.exit_signal || a.set_tid || a.set_tid_size || a.cgroup ||
+	    (a.flags & (CLONE_PIDFD | 0x200000000ULL)))	/* CLONE_INTO_CGROUP */
+		return -ENOSYS;
+	return spawn_thread(t, r, a.flags,
+			    a.stack ? a.stack + a.stack_size : 0,
+			    a.parent_tid, a.child_tid, a.tls);
 }
 
 /*
@@ -629,7 +668,7 @@ static long guest_call(struct lx_thread *t, struct pt_regs *r)
 	case SYS_clone:
 		return guest_clone(t, r);
 	case SYS_clone3:
-		return -ENOSYS;	/* libcs fall back to clone */
+		return guest_clone3(t, r);
 	case SYS_fork:
 	case SYS_vfork:
 	case SYS_execve:

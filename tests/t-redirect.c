@@ -154,7 +154,7 @@ static void test_debug_and_cache(void)
 /*
  * The host system calls a program process may make: guest/confine.c and
  * docs/CONFINEMENT.md (futex, exit, clone, tgkill, prctl, newfstatat and
- * process_vm_writev are there too; with the arguments the bypass uses
+ * process_vm_writev/readv are there too; with the arguments the bypass uses
  * they are refused or, futex, answer ENOSYS themselves).
  */
 static const int allowed[] = {
