@@ -25,6 +25,7 @@
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -60,7 +61,7 @@ static const int plain[] = {
 	/* I/O on descriptors held: hostfd files, the site cache, stderr */
 	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
 	SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(preadv),
-	SCMP_SYS(pwritev), SCMP_SYS(lseek), SCMP_SYS(ioctl), SCMP_SYS(fstat),
+	SCMP_SYS(pwritev), SCMP_SYS(lseek), SCMP_SYS(fstat),
 	SCMP_SYS(fcntl), SCMP_SYS(close), SCMP_SYS(poll), SCMP_SYS(ppoll),
 	SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(ftruncate),
 	/* arming a hostfd on the home process's poller (a shared epoll) */
@@ -99,10 +100,25 @@ int lx_guest_confine(void)
 		r = allow(ctx, plain[i], 0, NULL);
 	if (r)
 		goto out;
+	/*
+	 * ioctl on hostfd files (a tty's window size and modes), but never
+	 * one that types into or takes over the engine's terminal
+	 */
+	r = allow(ctx, SCMP_SYS(ioctl), 1,
+		  (struct scmp_arg_cmp[]){ SCMP_A1(SCMP_CMP_LT, TIOCSTI) });
+	if (!r)
+		r = allow(ctx, SCMP_SYS(ioctl), 1,
+			  (struct scmp_arg_cmp[]){
+				  SCMP_A1(SCMP_CMP_GT, TIOCLINUX) });
+	/* one rule a value: libseccomp takes one comparison an argument */
+	for (i = TIOCSTI + 1; !r && i < TIOCLINUX; i++)
+		r = allow(ctx, SCMP_SYS(ioctl), 1,
+			  (struct scmp_arg_cmp[]){ SCMP_A1(SCMP_CMP_EQ, i) });
 	/* fstat() of glibc: newfstatat(fd, "", st, AT_EMPTY_PATH) only */
-	r = allow(ctx, SCMP_SYS(newfstatat), 1,
-		  (struct scmp_arg_cmp[]){
-			  SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH) });
+	if (!r)
+		r = allow(ctx, SCMP_SYS(newfstatat), 1,
+			  (struct scmp_arg_cmp[]){
+				  SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH) });
 	/* a thread of this process, never a new process */
 	if (!r)
 		r = allow(ctx, SCMP_SYS(clone), 1,

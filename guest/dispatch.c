@@ -629,12 +629,28 @@ static long guest_call(struct lx_thread *t, struct pt_regs *r)
 		lx_guest_umap(LX_UMAP_PROTECT, r->rdi, r->rsi, r->rdx, -1, 0);
 		return 0;
 	case SYS_mremap: {
-		long a = host_ret((long)mremap((void *)r->rdi, r->rsi, r->rdx,
-					       r->r10, (void *)r->r8));
+		long a;
 
-		if (a >= 0)
-			lx_guest_umap(LX_UMAP_MOVE, r->rdi, r->rsi, r->rdx, -1,
-				      a);
+		/*
+		 * A second mapping of the same pages (old size 0) would not
+		 * hold ramfs pages the way the first does: not served.
+		 */
+		if (!r->rsi)
+			return -EINVAL;
+		a = host_ret((long)mremap((void *)r->rdi, r->rsi, r->rdx,
+					  r->r10, (void *)r->r8));
+		if (a < 0)
+			return a;
+		/* held ramfs pages follow the mapping (sharedmap.c) */
+		if ((uint64_t)a != r->rdi) {
+			lx_syscall2(LX_SYS_UNMAP_PAGES, a, r->rdx);
+			lx_syscall3(LX_SYS_MOVE_PAGES, r->rdi,
+				    r->rsi < r->rdx ? r->rsi : r->rdx, a);
+		}
+		if (r->rdx < r->rsi)
+			lx_syscall2(LX_SYS_UNMAP_PAGES, r->rdi + r->rdx,
+				    r->rsi - r->rdx);
+		lx_guest_umap(LX_UMAP_MOVE, r->rdi, r->rsi, r->rdx, -1, a);
 		return a;
 	}
 	case SYS_madvise:
@@ -1013,7 +1029,8 @@ int lx_guest_thread_init(struct lx_thread *t)
 	 * up.  SA_NODEFER: a handler that calls into lx may meet the latter.
 	 */
 	sa.handler = lx_fault_entry;
-	sa.flags |= SA_NODEFER;
+	/* lx's own host calls (a homefd recvmsg) go on after a kick */
+	sa.flags |= SA_NODEFER | SA_RESTART;
 	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
 		if (syscall(SYS_rt_sigaction, faults[i], &sa, NULL, 8))
 			return -errno;

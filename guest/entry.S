@@ -31,6 +31,8 @@ lx_gate_end:
 	.globl lx_sigsys_entry
 	.type lx_sigsys_entry, @function
 lx_sigsys_entry:
+	pushq $2			/* lx's C code: no TF, AC, DF */
+	popfq
 	mov %gs:LX_THREAD_SELF, %rax
 	movb $0, LX_THREAD_SELECTOR(%rax)
 	rdfsbase %rcx
@@ -68,7 +70,8 @@ lx_sigsys_entry:
 	push %r13
 	push %r14
 	push %r15
-	cld
+	pushq $2			/* as syscall: no TF, AC, DF, NT */
+	popfq
 	mov %gs:LX_THREAD_SELF, %rbx
 	movb $0, LX_THREAD_SELECTOR(%rbx)
 	rdfsbase %rax
@@ -184,6 +187,8 @@ lx_fast_kicked:
 	.globl lx_fault_entry
 	.type lx_fault_entry, @function
 lx_fault_entry:
+	pushq $2
+	popfq
 	mov %gs:LX_THREAD_SELF, %rax
 	rdfsbase %rcx
 	cmp LX_THREAD_LX_FS(%rax), %rcx
@@ -213,6 +218,8 @@ lx_fault_entry:
 	.globl lx_kick_entry
 	.type lx_kick_entry, @function
 lx_kick_entry:
+	pushq $2
+	popfq
 	mov %gs:LX_THREAD_SELF, %rax
 	movb $1, LX_THREAD_KICK(%rax)	/* the fast path's way out checks */
 	rdfsbase %rcx

@@ -136,6 +136,7 @@ int lx_homefd_fs(long lx_fd, int flags, int shared)
 			    .msg_control = c.buf,
 			    .msg_controllen = sizeof(c.buf) };
 	struct cmsghdr *cm;
+	ssize_t n;
 	long r;
 
 	if (prog_sock < 0)
@@ -146,12 +147,22 @@ int lx_homefd_fs(long lx_fd, int flags, int shared)
 		return r;
 	pthread_mutex_lock(&prog_lock);
 	/* sendmsg and recvmsg: the calls the program process may make */
-	if (sendmsg(prog_sock, &(struct msghdr){
-			    .msg_iov = &(struct iovec){ &req, sizeof(req) },
-			    .msg_iovlen = 1 }, MSG_NOSIGNAL) != sizeof(req))
+	do
+		n = sendmsg(prog_sock, &(struct msghdr){
+				    .msg_iov = &(struct iovec){ &req,
+								 sizeof(req) },
+				    .msg_iovlen = 1 }, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != sizeof(req)) {
 		ret = -EIO;
-	else if (recvmsg(prog_sock, &m, MSG_CMSG_CLOEXEC) != sizeof(ret))
-		ret = -EIO;
+	} else {
+		/* the reply to this request, however often interrupted */
+		do
+			n = recvmsg(prog_sock, &m, MSG_CMSG_CLOEXEC);
+		while (n < 0 && errno == EINTR);
+		if (n != sizeof(ret))
+			ret = -EIO;
+	}
 	pthread_mutex_unlock(&prog_lock);
 	if (ret)
 		return ret;

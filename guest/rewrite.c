@@ -129,6 +129,12 @@ static int relocatable(const cs_insn *in)
 	case X86_INS_JECXZ:
 	case X86_INS_XBEGIN:
 	case X86_INS_XABORT:
+	/*
+	 * Padding: a function may start right after it and be called only
+	 * indirectly, which no branch scan sees.
+	 */
+	case X86_INS_NOP:
+	case X86_INS_ENDBR64:
 		return 0;
 	}
 	if (in->id >= X86_INS_JAE && in->id <= X86_INS_JS &&

@@ -195,6 +195,7 @@ static void test_bypass(void)
 	CHECK_EQ(reached, 2);
 	CHECK(out_has("^x32 -38$"), "an x32 call is refused");
 	CHECK(out_has("^int80 -38$"), "an int $0x80 call is refused");
+	CHECK(out_has("^tiocsti -38$"), "TIOCSTI on the engine's tty refused");
 }
 
 /* A line of /proc/PID/status, its value as text, or "" */

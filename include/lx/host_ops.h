@@ -151,6 +151,8 @@ struct lx_host_ops {
 #define LX_SYS_UMAP (LX_SYS_BASE + 6)
 /* LX_SYS_KICKABLE(host pid, host tid): kick this thread, see kick() */
 #define LX_SYS_KICKABLE (LX_SYS_BASE + 7)
+/* LX_SYS_MOVE_PAGES(old, len, new): held pages follow a moved mapping */
+#define LX_SYS_MOVE_PAGES (LX_SYS_BASE + 8)
 
 
 /* LX_SYS_UMAP(op, ...): a program process's mappings, as lx shows them */

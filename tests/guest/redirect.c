@@ -342,7 +342,7 @@ static int bypass(void)
 				     SYS_exit_group, SYS_clone, SYS_fork,
 				     SYS_vfork, SYS_pause, SYS_rt_sigsuspend,
 				     SYS_clone3, 335, 336 };
-	static long res[1026];
+	static long res[1026], tiocsti;
 	long (*raw)(long);
 	unsigned int i, j;
 	uint8_t *p;
@@ -364,12 +364,29 @@ static int bypass(void)
 	}
 	res[1024] = raw(0x40000000 | SYS_getpid);	/* x32 */
 	res[1025] = ((long (*)(long))(p + 28))(20);	/* i386 getpid */
+	{
+		/* typing into the engine's terminal: refused */
+		static const uint8_t raw3[] = {
+			0x48, 0x89, 0xf8,	/* mov %rdi, %rax */
+			0x48, 0x89, 0xf7,	/* mov %rsi, %rdi */
+			0x48, 0x89, 0xd6,	/* mov %rdx, %rsi */
+			0x48, 0x89, 0xca,	/* mov %rcx, %rdx */
+			0x0f, 0x05,		/* syscall */
+			0xc3,			/* ret */
+		};
+		char c = ' ';
+
+		memcpy(p + 64, raw3, sizeof(raw3));
+		tiocsti = ((long (*)(long, long, long, long))(p + 64))(
+			SYS_ioctl, 0, 0x5412 /* TIOCSTI */, (long)&c);
+	}
 	__asm__ volatile("movb $1, %%gs:24" ::: "memory");
 	printf("reached:");
 	for (i = 0; i < 1024; i++)
 		if (res[i] != -ENOSYS)
 			printf(" %u", i);
-	printf("\nx32 %ld\nint80 %ld\n", res[1024], res[1025]);
+	printf("\nx32 %ld\nint80 %ld\ntiocsti %ld\n", res[1024], res[1025],
+	       tiocsti);
 	return 0;
 }
 

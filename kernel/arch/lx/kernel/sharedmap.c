@@ -33,6 +33,7 @@ struct lx_pin {
 
 static DEFINE_HASHTABLE(pins, 10);
 static DEFINE_SPINLOCK(pins_lock);
+static unsigned long npins;	/* under pins_lock */
 
 static unsigned long pin_key(struct mm_struct *mm, unsigned long uaddr)
 {
@@ -47,6 +48,7 @@ static struct lx_pin *pin_take(struct mm_struct *mm, unsigned long uaddr)
 	hash_for_each_possible(pins, p, node, pin_key(mm, uaddr))
 		if (p->mm == mm && p->uaddr == uaddr) {
 			hash_del(&p->node);
+			npins--;
 			return p;
 		}
 	return NULL;
@@ -107,6 +109,7 @@ long lx_sys_map_pages(int fd, unsigned long pgoff, unsigned long n,
 			/* a mapping made over another one replaces it */
 			old = pin_take(mm, p->uaddr);
 			hash_add(pins, &p->node, pin_key(mm, p->uaddr));
+			npins++;
 			spin_unlock(&pins_lock);
 			if (old)
 				pin_free(old);
@@ -123,23 +126,72 @@ out:
 	return ret;
 }
 
+/*
+ * The pins of mm in [uaddr, uaddr + len) - by walking the pins when they
+ * are fewer than the range's pages (a munmap of a huge reservation) -
+ * dropped, or (to) moved to the same offsets from to.
+ */
+static void pins_range(struct mm_struct *mm, unsigned long uaddr,
+		       unsigned long len, unsigned long to, bool move)
+{
+	unsigned long a, end = uaddr + PAGE_ALIGN(len);
+	struct hlist_node *tmp;
+	struct lx_pin *p;
+	HLIST_HEAD(gone);
+	int bkt;
+
+	spin_lock(&pins_lock);
+	if (!npins) {
+		spin_unlock(&pins_lock);
+		return;
+	}
+	if ((end - uaddr) >> PAGE_SHIFT > npins) {
+		hash_for_each_safe(pins, bkt, tmp, p, node)
+			if (p->mm == mm && p->uaddr >= uaddr &&
+			    p->uaddr < end) {
+				hash_del(&p->node);
+				npins--;
+				hlist_add_head(&p->node, &gone);
+			}
+	} else {
+		for (a = uaddr; a < end; a += PAGE_SIZE) {
+			p = pin_take(mm, a);
+			if (p)
+				hlist_add_head(&p->node, &gone);
+		}
+	}
+	if (move) {
+		hlist_for_each_entry_safe(p, tmp, &gone, node) {
+			hlist_del(&p->node);
+			p->uaddr = p->uaddr - uaddr + to;
+			hash_add(pins, &p->node, pin_key(mm, p->uaddr));
+			npins++;
+		}
+	}
+	spin_unlock(&pins_lock);
+	hlist_for_each_entry_safe(p, tmp, &gone, node)
+		pin_free(p);
+}
+
 /* LX_SYS_UNMAP_PAGES(uaddr, len): the program unmapped [uaddr, +len). */
 long lx_sys_unmap_pages(unsigned long uaddr, unsigned long len)
 {
-	struct mm_struct *mm = current->mm;
-	unsigned long a, end;
-	struct lx_pin *p;
-
-	if (!mm || uaddr & ~PAGE_MASK || len > TASK_SIZE)
+	if (!current->mm || uaddr & ~PAGE_MASK || len > TASK_SIZE)
 		return -EINVAL;
-	end = uaddr + PAGE_ALIGN(len);
-	for (a = uaddr; a < end; a += PAGE_SIZE) {
-		spin_lock(&pins_lock);
-		p = pin_take(mm, a);
-		spin_unlock(&pins_lock);
-		if (p)
-			pin_free(p);
-	}
+	pins_range(current->mm, uaddr, len, 0, false);
+	return 0;
+}
+
+/*
+ * LX_SYS_MOVE_PAGES(old, len, new): mremap() moved [old, +len) to new;
+ * the pages held there are held at their new addresses.
+ */
+long lx_sys_move_pages(unsigned long old, unsigned long len,
+		       unsigned long to)
+{
+	if (!current->mm || (old | to) & ~PAGE_MASK || len > TASK_SIZE)
+		return -EINVAL;
+	pins_range(current->mm, old, len, to, true);
 	return 0;
 }
 
@@ -155,6 +207,7 @@ void lx_mm_release_pins(struct mm_struct *mm)
 	hash_for_each_safe(pins, bkt, tmp, p, node)
 		if (p->mm == mm) {
 			hash_del(&p->node);
+			npins--;
 			hlist_add_head(&p->node, &gone);
 		}
 	spin_unlock(&pins_lock);

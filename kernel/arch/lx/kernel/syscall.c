@@ -113,6 +113,8 @@ again:
 					 (const char __user *)regs->dx);
 	else if (nr == LX_SYS_HOSTFD_GET)
 		regs->ax = lx_sys_hostfd_get(regs->di);
+	else if (nr == LX_SYS_MOVE_PAGES)
+		regs->ax = lx_sys_move_pages(regs->di, regs->si, regs->dx);
 	else if (nr == LX_SYS_KICKABLE)
 		regs->ax = lx_sys_kickable(regs->di, regs->si);
 	else if (nr == LX_SYS_UMAP)
