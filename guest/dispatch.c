@@ -375,9 +375,18 @@ static long guest_unsupported(long nr)
 struct clone_req {
 	struct lx_start start;
 	uint64_t fs, flags, ctid, ptid;
+	uint64_t mask;		/* the creator's signal mask, in lx */
 	uint32_t done;		/* host futex word: the tid is there */
 	long tid;
 };
+
+static void put_tid(uint64_t addr, long tid)
+{
+	int v = tid;
+	struct iovec l = { &v, sizeof(v) }, r = { (void *)addr, sizeof(v) };
+
+	process_vm_writev(getpid(), &l, 1, &r, 1, 0);
+}
 
 static void *thread_main(void *arg)
 {
@@ -388,17 +397,21 @@ static void *thread_main(void *arg)
 	long tid;
 
 	tid = lx_syscall0(SYS_gettid);
+	/* the creator's mask, as clone() gives it (libcs block all first) */
+	if (tid > 0)
+		lx_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, &c->mask, NULL, 8);
 	/*
 	 * The parent's copy of the tid before the thread runs: written after
 	 * it, it could land after the thread's exit cleared it, and
-	 * pthread_join() would wait for ever.
+	 * pthread_join() would wait for ever.  Through the host: a bad
+	 * pointer is ignored, as Linux does, not a fault of lx's.
 	 */
 	if (tid > 0 && (c->flags & CLONE_PARENT_SETTID))
-		*(int *)c->ptid = tid;
+		put_tid(c->ptid, tid);
 	if (tid > 0 && (c->flags & CLONE_CHILD_CLEARTID))
 		lx_syscall1(SYS_set_tid_address, c->ctid);
 	if (tid > 0 && (c->flags & CLONE_CHILD_SETTID))
-		*(int *)c->ctid = tid;
+		put_tid(c->ctid, tid);
 	if (tid > 0 && (!t || lx_guest_thread_init(t)))
 		tid = -EAGAIN;
 	if (t)
@@ -441,6 +454,7 @@ static long spawn_thread(struct lx_thread *t, struct pt_regs *r,
 	};
 	c->fs = flags & CLONE_SETTLS ? tls : t->prog_fs;
 	c->flags = flags;
+	lx_syscall4(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &c->mask, 8);
 	c->ctid = ctid;
 	c->ptid = ptid;
 	pthread_attr_init(&attr);

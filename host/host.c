@@ -801,6 +801,7 @@ pid_t lx_fork(void)
 		stop_fd = epoll_fd = watch_pipe[0] = region_fd = -1;
 		lx_device_fds_close();
 		lx_console_forget();
+		lx_hostfd_forget_proc();
 		my_pid = getpid();
 		lx_kernel_fork_child(anchor, main_task, my_pid);
 		pthread_mutex_init(&task_create_mutex, NULL);

@@ -53,6 +53,13 @@ int lx_hostfd_keep_proc(void)
 	return 0;
 }
 
+void lx_hostfd_forget_proc(void)
+{
+	if (proc_fd_dir >= 0)
+		close(proc_fd_dir);
+	proc_fd_dir = -1;
+}
+
 int lx_hostfd_fd_reopen(int fd, int acc)
 {
 	int fl = fcntl(fd, F_GETFL);

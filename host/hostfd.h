@@ -7,6 +7,8 @@ int lx_hostfd_fd_reopen(int fd, int acc);
 /* Keep this process's /proc/self/fd open for reopening (a sandbox has no
  * /proc); 0 or -errno. */
 int lx_hostfd_keep_proc(void);
+/* A forked process has no business with the home's /proc/self/fd. */
+void lx_hostfd_forget_proc(void);
 long lx_hostfd_fd_io(int fd, void *iov, int cnt, int write, long long pos,
 		     unsigned int flags);
 int lx_hostfd_fd_poll(int fd, int events);
