@@ -36,7 +36,7 @@ static void test_getrandom(void)
 static void test_clock(void)
 {
 	struct timespec res, lres, ts, ts2;
-	int64_t tol, before, after, t;
+	int64_t tol, lag, before, after, t;
 	clockid_t id = cur_clock;
 
 	if (clock_getres(id, &res)) {
@@ -62,22 +62,24 @@ static void test_clock(void)
 		return;
 	}
 	/*
-	 * Coarse clocks lag by up to a tick, the host's or lx's; and lx's
-	 * tick runs when the host's timer thread gets a core, which on a busy
-	 * machine can be most of another tick later.
+	 * Coarse clocks lag by up to a tick, the host's or lx's.  lx's lags
+	 * more when its CPU was idle: the tick stops (NO_HZ) and a system
+	 * call that wakes the CPU is no interrupt that would bring jiffies up
+	 * to date, so it reads the time of the last tick (docs/ARCHITECTURE
+	 * known limits) - up to 100 ms behind is accepted, never ahead.
 	 */
 	tol = 1000000 + (ts_ns(&res) > ts_ns(&lres) ? ts_ns(&res)
-						     : ts_ns(&lres)) +
-	      ts_ns(&lres);
+						     : ts_ns(&lres));
+	lag = ts_ns(&res) > 1 || ts_ns(&lres) > 1 ? 100000000 : tol;
 	before = host_ns(id);
 	if (!CHECK_EQ(lx_syscall2(SYS_clock_gettime, id, &ts), 0))
 		return;
 	after = host_ns(id);
 	t = ts_ns(&ts);
-	CHECK(t >= before - tol && t <= after + tol,
-	      "lx %lld.%09ld not within host [%lld, %lld] +- %lld ns",
+	CHECK(t >= before - lag && t <= after + tol,
+	      "lx %lld.%09ld not within host [%lld, %lld] -%lld/+%lld ns",
 	      (long long)ts.tv_sec, (long)ts.tv_nsec, (long long)before,
-	      (long long)after, (long long)tol);
+	      (long long)after, (long long)lag, (long long)tol);
 	CHECK(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000, "tv_nsec %ld",
 	      (long)ts.tv_nsec);
 }
