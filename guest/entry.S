@@ -177,6 +177,33 @@ lx_fast_kicked:
 	.size lx_fast_entry, . - lx_fast_entry
 
 /*
+ * A host signal handler's entry (sig, info, uc in rdi, rsi, rdx): clean
+ * flags for lx's C code; if the FS base is lx's, lx's own code was
+ * interrupted: jump to in_lx.  Otherwise the program's: keep its FS and
+ * the selector, switch to lx's, call fn, and put them back.
+ */
+	.macro FROM_PROGRAM_OR fn, in_lx
+	pushq $2
+	popfq
+	mov %gs:LX_THREAD_SELF, %rax
+	rdfsbase %rcx
+	cmp LX_THREAD_LX_FS(%rax), %rcx
+	je \in_lx
+	mov %rcx, LX_THREAD_PROG_FS(%rax)
+	mov LX_THREAD_LX_FS(%rax), %rcx
+	wrfsbase %rcx
+	movzbl LX_THREAD_SELECTOR(%rax), %ecx
+	push %rcx			/* the selector as it was; aligns too */
+	movb $0, LX_THREAD_SELECTOR(%rax)
+	call \fn
+	pop %rcx
+	mov %gs:LX_THREAD_SELF, %rax
+	mov LX_THREAD_PROG_FS(%rax), %rdx
+	wrfsbase %rdx
+	movb %cl, LX_THREAD_SELECTOR(%rax)
+	.endm
+
+/*
  * lx_fault_entry - SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGTRAP of a program
  * thread, on lx's alternate stack.  Whose code faulted is told by the FS
  * base, not by the selector (the gate and the fast path change the two
@@ -187,24 +214,7 @@ lx_fast_kicked:
 	.globl lx_fault_entry
 	.type lx_fault_entry, @function
 lx_fault_entry:
-	pushq $2
-	popfq
-	mov %gs:LX_THREAD_SELF, %rax
-	rdfsbase %rcx
-	cmp LX_THREAD_LX_FS(%rax), %rcx
-	je 1f
-	mov %rcx, LX_THREAD_PROG_FS(%rax)
-	mov LX_THREAD_LX_FS(%rax), %rcx
-	wrfsbase %rcx
-	movzbl LX_THREAD_SELECTOR(%rax), %ecx
-	push %rcx			/* the selector as it was; aligns too */
-	movb $0, LX_THREAD_SELECTOR(%rax)
-	call lx_guest_user_fault
-	pop %rcx
-	mov %gs:LX_THREAD_SELF, %rax
-	mov LX_THREAD_PROG_FS(%rax), %rdx
-	wrfsbase %rdx
-	movb %cl, LX_THREAD_SELECTOR(%rax)
+	FROM_PROGRAM_OR lx_guest_user_fault, 1f
 	ret				/* to lx_sigsys_restorer */
 1:	jmp lx_guest_lx_fault
 	.size lx_fault_entry, . - lx_fault_entry
@@ -218,25 +228,8 @@ lx_fault_entry:
 	.globl lx_kick_entry
 	.type lx_kick_entry, @function
 lx_kick_entry:
-	pushq $2
-	popfq
-	mov %gs:LX_THREAD_SELF, %rax
-	movb $1, LX_THREAD_KICK(%rax)	/* the fast path's way out checks */
-	rdfsbase %rcx
-	cmp LX_THREAD_LX_FS(%rax), %rcx
-	je 1f
-	mov %rcx, LX_THREAD_PROG_FS(%rax)
-	mov LX_THREAD_LX_FS(%rax), %rcx
-	wrfsbase %rcx
-	movzbl LX_THREAD_SELECTOR(%rax), %ecx
-	push %rcx
-	movb $0, LX_THREAD_SELECTOR(%rax)
-	call lx_guest_kick
-	pop %rcx
-	mov %gs:LX_THREAD_SELF, %rax
-	mov LX_THREAD_PROG_FS(%rax), %rdx
-	wrfsbase %rdx
-	movb %cl, LX_THREAD_SELECTOR(%rax)
+	movb $1, %gs:LX_THREAD_KICK	/* the fast path's way out checks */
+	FROM_PROGRAM_OR lx_guest_kick, 1f
 1:	ret
 	.size lx_kick_entry, . - lx_kick_entry
 
