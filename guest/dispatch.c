@@ -75,6 +75,29 @@ static inline void lazy_end(struct lx_thread *t)
 	lx_fpu_area = lx_fpu_lazy = NULL;
 }
 
+_Static_assert(offsetof(struct lx_thread, prog_fs) == LX_THREAD_PROG_FS &&
+	       offsetof(struct lx_thread, lx_fs) == LX_THREAD_LX_FS &&
+	       offsetof(struct lx_thread, selector) == LX_THREAD_SELECTOR &&
+	       offsetof(struct lx_thread, prog_sp) == LX_THREAD_PROG_SP &&
+	       offsetof(struct lx_thread, ret_rip) == LX_THREAD_RET_RIP &&
+	       offsetof(struct lx_thread, stack_top) == LX_THREAD_STACK_TOP &&
+	       offsetof(struct lx_thread, xsave) == LX_THREAD_XSAVE &&
+	       offsetof(struct lx_thread, kick) == LX_THREAD_KICK,
+	       "entry.S's offsets in struct lx_thread");
+
+/*
+ * Copy to (write) or from program memory through the host: a bad
+ * pointer is -EFAULT, not a fault of lx's.
+ */
+static long prog_copy(void *lx, uint64_t prog, size_t n, int write)
+{
+	struct iovec l = { lx, n }, r = { (void *)prog, n };
+	ssize_t done = write ? process_vm_writev(getpid(), &l, 1, &r, 1, 0) :
+			       process_vm_readv(getpid(), &l, 1, &r, 1, 0);
+
+	return done == (ssize_t)n ? 0 : -EFAULT;
+}
+
 /* The program break: its own mapping, never the host's brk (a pitfall). */
 static uint64_t brk_start, brk_cur, brk_mapped;
 
@@ -334,13 +357,8 @@ static long guest_arch_prctl(struct lx_thread *t, long code, uint64_t addr)
 			return -EPERM;
 		t->prog_fs = addr;
 		return 0;
-	case ARCH_GET_FS: {
-		/* stored by the host kernel: a bad pointer is EFAULT */
-		struct iovec l = { &t->prog_fs, 8 }, r = { (void *)addr, 8 };
-
-		return process_vm_writev(getpid(), &l, 1, &r, 1, 0) == 8 ?
-			       0 : -EFAULT;
-	}
+	case ARCH_GET_FS:
+		return prog_copy(&t->prog_fs, addr, 8, 1);
 	case ARCH_SET_GS:
 	case ARCH_GET_GS:
 		return -EINVAL;	/* GS is lx's: a documented limit */
@@ -380,12 +398,12 @@ struct clone_req {
 	long tid;
 };
 
+/* A bad pointer is ignored, as Linux does. */
 static void put_tid(uint64_t addr, long tid)
 {
 	int v = tid;
-	struct iovec l = { &v, sizeof(v) }, r = { (void *)addr, sizeof(v) };
 
-	process_vm_writev(getpid(), &l, 1, &r, 1, 0);
+	prog_copy(&v, addr, sizeof(v), 1);
 }
 
 static void *thread_main(void *arg)
@@ -489,12 +507,10 @@ static long guest_clone3(struct lx_thread *t, struct pt_regs *r)
 		uint64_t cgroup;
 	} a = { 0 };
 	size_t n = r->rsi < sizeof(a) ? r->rsi : sizeof(a);
-	struct iovec l = { &a, n }, rv = { (void *)r->rdi, n };
 
 	if (r->rsi < 64)	/* CLONE_ARGS_SIZE_VER0 */
 		return -EINVAL;
-	/* read through the host: a bad pointer is EFAULT, not a crash */
-	if (process_vm_readv(getpid(), &l, 1, &rv, 1, 0) != (ssize_t)n)
+	if (prog_copy(&a, r->rdi, n, 0))
 		return -EFAULT;
 	if (!(a.flags & CLONE_THREAD))
 		return guest_unsupported(SYS_clone3);

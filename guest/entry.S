@@ -13,6 +13,24 @@
  */
 #include "guest.h"
 
+/*
+ * Into lx's code from the program's (base: the thread block, r: a scratch
+ * register): SUD to "allow", the program's FS kept, lx's loaded.  And out.
+ */
+	.macro TO_LX_FS base, r
+	movb $0, LX_THREAD_SELECTOR(\base)
+	rdfsbase \r
+	mov \r, LX_THREAD_PROG_FS(\base)
+	mov LX_THREAD_LX_FS(\base), \r
+	wrfsbase \r
+	.endm
+
+	.macro TO_PROGRAM_FS base, r
+	mov LX_THREAD_PROG_FS(\base), \r
+	wrfsbase \r
+	movb $1, LX_THREAD_SELECTOR(\base)
+	.endm
+
 	.section .text.lx_gate, "ax"
 	.globl lx_gate_start, lx_gate_end
 lx_gate_start:
@@ -34,18 +52,12 @@ lx_sigsys_entry:
 	pushq $2			/* lx's C code: no TF, AC, DF */
 	popfq
 	mov %gs:LX_THREAD_SELF, %rax
-	movb $0, LX_THREAD_SELECTOR(%rax)
-	rdfsbase %rcx
-	mov %rcx, LX_THREAD_PROG_FS(%rax)
-	mov LX_THREAD_LX_FS(%rax), %rcx
-	wrfsbase %rcx
+	TO_LX_FS %rax, %rcx
 	sub $8, %rsp			/* entered as after a call: align */
 	call lx_guest_sigsys
 	add $8, %rsp
 	mov %gs:LX_THREAD_SELF, %rax
-	mov LX_THREAD_PROG_FS(%rax), %rcx
-	wrfsbase %rcx
-	movb $1, LX_THREAD_SELECTOR(%rax)
+	TO_PROGRAM_FS %rax, %rcx
 	ret				/* to lx_sigsys_restorer */
 	.size lx_sigsys_entry, . - lx_sigsys_entry
 
@@ -73,11 +85,7 @@ lx_sigsys_entry:
 	pushq $2			/* as syscall: no TF, AC, DF, NT */
 	popfq
 	mov %gs:LX_THREAD_SELF, %rbx
-	movb $0, LX_THREAD_SELECTOR(%rbx)
-	rdfsbase %rax
-	mov %rax, LX_THREAD_PROG_FS(%rbx)
-	mov LX_THREAD_LX_FS(%rbx), %rax
-	wrfsbase %rax
+	TO_LX_FS %rbx, %rax
 	.endm
 
 /*
@@ -112,9 +120,7 @@ lx_fast_entry:
 	add $8, %rsp
 lx_fast_out:
 	mov %gs:LX_THREAD_SELF, %rbx
-	mov LX_THREAD_PROG_FS(%rbx), %rax
-	wrfsbase %rax
-	movb $1, LX_THREAD_SELECTOR(%rbx)
+	TO_PROGRAM_FS %rbx, %rax
 	pop %r15
 	pop %r14
 	pop %r13

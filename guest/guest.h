@@ -6,6 +6,17 @@
 #ifndef _LX_GUEST_H
 #define _LX_GUEST_H
 
+/* Offsets in struct lx_thread, for entry.S (checked in dispatch.c). */
+#define LX_THREAD_SELF 0
+#define LX_THREAD_PROG_FS 8
+#define LX_THREAD_LX_FS 16
+#define LX_THREAD_SELECTOR 24
+#define LX_THREAD_PROG_SP 32
+#define LX_THREAD_RET_RIP 40
+#define LX_THREAD_STACK_TOP 48
+#define LX_THREAD_XSAVE 56
+#define LX_THREAD_KICK 64
+
 #ifndef __ASSEMBLY__
 #include <stddef.h>
 #include <stdint.h>
@@ -31,16 +42,6 @@ struct lx_thread {
 	void *altstack;
 	size_t altstack_size;
 };
-
-#define LX_THREAD_SELF 0
-#define LX_THREAD_PROG_FS 8
-#define LX_THREAD_LX_FS 16
-#define LX_THREAD_SELECTOR 24
-#define LX_THREAD_PROG_SP 32
-#define LX_THREAD_RET_RIP 40
-#define LX_THREAD_STACK_TOP 48
-#define LX_THREAD_XSAVE 56
-#define LX_THREAD_KICK 64
 
 /* entry.S */
 extern char lx_gate_start[], lx_gate_end[];
@@ -100,16 +101,6 @@ struct lx_image {
 int lx_guest_load(const char *path, char *const argv[], char *const envp[],
 		  struct lx_image *img, char *err, size_t errlen);
 
-#else
-#define LX_THREAD_SELF 0
-#define LX_THREAD_PROG_FS 8
-#define LX_THREAD_LX_FS 16
-#define LX_THREAD_SELECTOR 24
-#define LX_THREAD_PROG_SP 32
-#define LX_THREAD_RET_RIP 40
-#define LX_THREAD_STACK_TOP 48
-#define LX_THREAD_XSAVE 56
-#define LX_THREAD_KICK 64
 #endif
 
 #endif /* _LX_GUEST_H */
