@@ -219,7 +219,7 @@ static long guest_mmap_ramfs(uint64_t addr, uint64_t len, int prot,
 	free(kaddrs);
 	if (r) {
 		munmap(p, n * 4096);
-		lx_syscall2(LX_SYS_UNMAP_PAGES, p, n * 4096);
+		lx_guest_umap(LX_UMAP_UNMAP, (uint64_t)p, n * 4096, 0, -1, 0);
 		return r;
 	}
 	return (long)p;
@@ -631,9 +631,6 @@ static long guest_call(struct lx_thread *t, struct pt_regs *r)
 		if (r->r10 & MAP_ANONYMOUS) {
 			a = host_ret((long)mmap((void *)r->rdi, r->rsi, r->rdx,
 						r->r10, -1, 0));
-			/* over a shared ramfs mapping: its pages go */
-			if (a >= 0 && (r->r10 & MAP_FIXED))
-				lx_syscall2(LX_SYS_UNMAP_PAGES, a, r->rsi);
 		} else {
 			a = guest_mmap_file(r->rdi, r->rsi, r->rdx, r->r10,
 					    r->r8, r->r9);
@@ -649,8 +646,7 @@ static long guest_call(struct lx_thread *t, struct pt_regs *r)
 	case SYS_munmap:
 		if (munmap((void *)r->rdi, r->rsi))
 			return -errno;
-		/* pages of a shared ramfs mapping there are free to go */
-		lx_syscall2(LX_SYS_UNMAP_PAGES, r->rdi, r->rsi);
+		/* lx lists it, and lets go of ramfs pages held there */
 		lx_guest_umap(LX_UMAP_UNMAP, r->rdi, r->rsi, 0, -1, 0);
 		return 0;
 	case SYS_mprotect:
@@ -671,15 +667,7 @@ static long guest_call(struct lx_thread *t, struct pt_regs *r)
 					  r->r10, (void *)r->r8));
 		if (a < 0)
 			return a;
-		/* held ramfs pages follow the mapping (sharedmap.c) */
-		if ((uint64_t)a != r->rdi) {
-			lx_syscall2(LX_SYS_UNMAP_PAGES, a, r->rdx);
-			lx_syscall3(LX_SYS_MOVE_PAGES, r->rdi,
-				    r->rsi < r->rdx ? r->rsi : r->rdx, a);
-		}
-		if (r->rdx < r->rsi)
-			lx_syscall2(LX_SYS_UNMAP_PAGES, r->rdi + r->rdx,
-				    r->rsi - r->rdx);
+		/* held ramfs pages follow the mapping (usermaps.c) */
 		lx_guest_umap(LX_UMAP_MOVE, r->rdi, r->rsi, r->rdx, -1, a);
 		return a;
 	}

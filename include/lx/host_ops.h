@@ -136,8 +136,8 @@ struct lx_host_ops {
  *   LX_SYS_MAP_PAGES(fd, pgoff, n, uaddr, unsigned long *kaddrs): for a
  *     MAP_SHARED mapping at uaddr of pages pgoff.. of the ramfs file fd:
  *     each page's address in kernel RAM (0 past the end of the file), held
- *     for the mapping until LX_SYS_UNMAP_PAGES or the address space's end.
- *   LX_SYS_UNMAP_PAGES(uaddr, len): the range is no longer mapped.
+ *     for the mapping until LX_SYS_UMAP says it went (unmapped, mapped
+ *     over, moved) or the address space ends.
  *   LX_SYS_UMAP(op, ...): guest/ tells lx of a program's host mappings,
  *     for /proc/PID/maps (LX_UMAP_* below), its stack and program file.
  */
@@ -146,13 +146,10 @@ struct lx_host_ops {
 #define LX_SYS_FUSE_REF (LX_SYS_BASE + 2)
 #define LX_FUSE_REF_SHARED 0x1
 #define LX_SYS_MAP_PAGES (LX_SYS_BASE + 3)
-#define LX_SYS_UNMAP_PAGES (LX_SYS_BASE + 4)
 #define LX_SYS_HOSTFD_GET (LX_SYS_BASE + 5)
 #define LX_SYS_UMAP (LX_SYS_BASE + 6)
 /* LX_SYS_KICKABLE(host pid, host tid): kick this thread, see kick() */
 #define LX_SYS_KICKABLE (LX_SYS_BASE + 7)
-/* LX_SYS_MOVE_PAGES(old, len, new): held pages follow a moved mapping */
-#define LX_SYS_MOVE_PAGES (LX_SYS_BASE + 8)
 
 
 /* LX_SYS_UMAP(op, ...): a program process's mappings, as lx shows them */

@@ -9,8 +9,8 @@
  * write()s by the mapping, with no copy.  LX_SYS_MAP_PAGES finds (or
  * makes) the pages, takes a reference on each for the mapping and tells
  * the caller where they are; guest/ maps them (mremap of kernel RAM).
- * LX_SYS_UNMAP_PAGES drops the references of a range the program
- * unmapped, and the references of an address space go with it.
+ * The references follow the program's mappings as LX_SYS_UMAP tells of
+ * them (usermaps.c), and go with the address space.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -120,7 +120,7 @@ long lx_sys_map_pages(int fd, unsigned long pgoff, unsigned long n,
 	}
 	/* on failure the caller maps nothing: what was pinned goes */
 	if (ret)
-		lx_sys_unmap_pages(uaddr, i * PAGE_SIZE);
+		lx_pins_drop(mm, uaddr, i * PAGE_SIZE);
 out:
 	fdput(f);
 	return ret;
@@ -173,26 +173,20 @@ static void pins_range(struct mm_struct *mm, unsigned long uaddr,
 		pin_free(p);
 }
 
-/* LX_SYS_UNMAP_PAGES(uaddr, len): the program unmapped [uaddr, +len). */
-long lx_sys_unmap_pages(unsigned long uaddr, unsigned long len)
+/*
+ * The program unmapped [uaddr, +len), or mapped something else there; or
+ * mremap() moved it to to (usermaps.c tells, with its own list).
+ */
+void lx_pins_drop(struct mm_struct *mm, unsigned long uaddr,
+		  unsigned long len)
 {
-	if (!current->mm || uaddr & ~PAGE_MASK || len > TASK_SIZE)
-		return -EINVAL;
-	pins_range(current->mm, uaddr, len, 0, false);
-	return 0;
+	pins_range(mm, uaddr, len, 0, false);
 }
 
-/*
- * LX_SYS_MOVE_PAGES(old, len, new): mremap() moved [old, +len) to new;
- * the pages held there are held at their new addresses.
- */
-long lx_sys_move_pages(unsigned long old, unsigned long len,
-		       unsigned long to)
+void lx_pins_move(struct mm_struct *mm, unsigned long old, unsigned long len,
+		  unsigned long to)
 {
-	if (!current->mm || (old | to) & ~PAGE_MASK || len > TASK_SIZE)
-		return -EINVAL;
-	pins_range(current->mm, old, len, to, true);
-	return 0;
+	pins_range(mm, old, len, to, true);
 }
 
 /* An address space goes (asm/mmu_context.h): its pins go with it. */

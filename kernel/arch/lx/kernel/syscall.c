@@ -113,8 +113,6 @@ again:
 					 (const char __user *)regs->dx);
 	else if (nr == LX_SYS_HOSTFD_GET)
 		regs->ax = lx_sys_hostfd_get(regs->di);
-	else if (nr == LX_SYS_MOVE_PAGES)
-		regs->ax = lx_sys_move_pages(regs->di, regs->si, regs->dx);
 	else if (nr == LX_SYS_KICKABLE)
 		regs->ax = lx_sys_kickable(regs->di, regs->si);
 	else if (nr == LX_SYS_UMAP)
@@ -127,8 +125,6 @@ again:
 		regs->ax = lx_sys_map_pages(regs->di, regs->si, regs->dx,
 					    regs->r10,
 					    (unsigned long __user *)regs->r8);
-	else if (nr == LX_SYS_UNMAP_PAGES)
-		regs->ax = lx_sys_unmap_pages(regs->di, regs->si);
 	/*
 	 * A task going back to user code needs no CPU: rather than being
 	 * preempted here (its thread would wait for its turn), it gives the

@@ -17,6 +17,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hashtable.h>
+#include <linux/magic.h>
 #include <linux/mman.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -191,6 +192,38 @@ static long umap_exe(struct mm_struct *mm, int fd)
 	return ret;
 }
 
+/*
+ * The pages held for shared ramfs mappings (sharedmap.c) follow the
+ * program's mappings: gone with an unmapped range or one mapped over
+ * (but a shared ramfs mapping itself, which LX_SYS_MAP_PAGES just held),
+ * moved with mremap().
+ */
+static void umap_pins(struct mm_struct *mm, unsigned long op,
+		      unsigned long start, unsigned long len,
+		      unsigned long prot, struct file *file, unsigned long arg)
+{
+	switch (op) {
+	case LX_UMAP_MAP:
+		if (!(prot & LX_UMAP_SHARED) || !file ||
+		    file_inode(file)->i_sb->s_magic != RAMFS_MAGIC)
+			lx_pins_drop(mm, start, len);
+		break;
+	case LX_UMAP_UNMAP:
+		lx_pins_drop(mm, start, len);
+		break;
+	case LX_UMAP_MOVE:
+		/* (start, len, prot = new length, arg = new address) */
+		if (arg != start) {
+			lx_pins_drop(mm, arg, prot);
+			lx_pins_move(mm, start, min(len, prot), arg);
+		}
+		if (prot < len)
+			lx_pins_drop(mm, start + PAGE_ALIGN(prot),
+				     len - PAGE_ALIGN(prot));
+		break;
+	}
+}
+
 long lx_sys_umap(unsigned long op, unsigned long start, unsigned long len,
 		 unsigned long prot, long fd, unsigned long arg)
 {
@@ -211,13 +244,17 @@ long lx_sys_umap(unsigned long op, unsigned long start, unsigned long len,
 		return umap_exe(mm, fd);
 	if (start & ~PAGE_MASK || end < start || end > TASK_SIZE)
 		return -EINVAL;
-	u = umaps_of(mm, op == LX_UMAP_MAP || op == LX_UMAP_MOVE);
-	if (!u)
-		return op == LX_UMAP_MAP ? -ENOMEM : 0;
 	if (op == LX_UMAP_MAP && fd >= 0) {
 		file = fget(fd);
 		if (!file)
 			return -EBADF;
+	}
+	umap_pins(mm, op, start, len, prot, file, arg);
+	u = umaps_of(mm, op == LX_UMAP_MAP || op == LX_UMAP_MOVE);
+	if (!u) {
+		if (file)
+			fput(file);
+		return op == LX_UMAP_MAP ? -ENOMEM : 0;
 	}
 	mutex_lock(&u->lock);
 	switch (op) {

@@ -62,9 +62,11 @@ long lx_sys_fuse_ref(int fd, struct lx_fuse_ref __user *ref,
 		     unsigned long flags);
 long lx_sys_map_pages(int fd, unsigned long pgoff, unsigned long n,
 		      unsigned long uaddr, unsigned long __user *kaddrs);
-long lx_sys_unmap_pages(unsigned long uaddr, unsigned long len);
-long lx_sys_move_pages(unsigned long old, unsigned long len,
-		       unsigned long to);
+struct mm_struct;
+void lx_pins_drop(struct mm_struct *mm, unsigned long uaddr,
+		  unsigned long len);
+void lx_pins_move(struct mm_struct *mm, unsigned long old, unsigned long len,
+		  unsigned long to);
 long lx_sys_umap(unsigned long op, unsigned long start, unsigned long len,
 		 unsigned long prot, long fd, unsigned long arg);
 
