@@ -1,16 +1,47 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * progbench - system call costs seen by a program: run natively and under
- * lxexec (bench/run-programs.sh), it prints ns per call for getppid, fstat
- * and a 1-byte pipe write+read.  Static, so both runs use the same binary.
+ * lxexec (bench/run-programs.sh), it prints ns per call for getppid, fstat,
+ * a 1-byte pipe write+read, a futex wake nobody waits for, and a futex
+ * round trip between two threads (each waits for the other's wake).
+ * Static, so both runs use the same binary.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+static unsigned int turn;	/* 0: main's, 1: the partner's */
+static const long rounds = 50000;
+
+static void futex(unsigned int *w, int op, unsigned int val)
+{
+	syscall(SYS_futex, w, op, val, NULL, NULL, 0);
+}
+
+/* Wait for the word to become mine, then hand it over and wake. */
+static void pass(unsigned int mine)
+{
+	while (__atomic_load_n(&turn, __ATOMIC_ACQUIRE) != mine)
+		futex(&turn, FUTEX_WAIT_PRIVATE, !mine);
+	__atomic_store_n(&turn, !mine, __ATOMIC_RELEASE);
+	futex(&turn, FUTEX_WAKE_PRIVATE, 1);
+}
+
+static void *partner(void *arg)
+{
+	long i;
+
+	(void)arg;
+	for (i = 0; i < rounds; i++)
+		pass(1);
+	return NULL;
+}
 
 static double now(void)
 {
@@ -25,6 +56,7 @@ int main(void)
 	const long n = 200000;
 	struct stat st;
 	int p[2], fd = open("/", O_RDONLY);
+	pthread_t th;
 	double t;
 	long i;
 	char c = 'x';
@@ -45,5 +77,16 @@ int main(void)
 			return 1;
 	}
 	printf("pipe %.0f\n", (now() - t) / n);
+	t = now();
+	for (i = 0; i < n; i++)
+		futex(&turn, FUTEX_WAKE_PRIVATE, 1);
+	printf("futex-wake %.0f\n", (now() - t) / n);
+	t = now();
+	if (pthread_create(&th, NULL, partner, NULL))
+		return 1;
+	for (i = 0; i < rounds; i++)
+		pass(0);
+	pthread_join(th, NULL);
+	printf("futex-pingpong %.0f\n", (now() - t) / rounds);
 	return 0;
 }

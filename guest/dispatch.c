@@ -84,6 +84,8 @@ _Static_assert(offsetof(struct lx_thread, prog_fs) == LX_THREAD_PROG_FS &&
 	       offsetof(struct lx_thread, xsave) == LX_THREAD_XSAVE &&
 	       offsetof(struct lx_thread, kick) == LX_THREAD_KICK,
 	       "entry.S's offsets in struct lx_thread");
+_Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_RIP]) == UC_RIP,
+	       "entry.S's offset of rip in ucontext_t");
 
 /*
  * Copy to (write) or from program memory through the host: a bad
@@ -603,6 +605,101 @@ static long call_lx(struct pt_regs *r)
 }
 
 /*
+ * Program futexes are the host's (DESIGN.md, pitfalls): a program's futex
+ * word is in its own host memory, so its threads wait for it and wake
+ * each other with the host's futex - a contended lock needs no CPU of
+ * lx's, and waits are keyed as Linux keys them (private to the process,
+ * or by the shared page).  The kernel wakes host waiters too when it
+ * clears a child tid or walks a robust list (arch/lx futex.c).  A wait
+ * is a kickable host call (lx_wait_call): a signal for the thread kicks
+ * it, and lx then makes the call the interrupted futex the program's
+ * handler and restart expect (LX_SYS_FUTEX_INTR).  PI futexes (their
+ * words hold lx's tids) and any other operation go to lx's futex code.
+ * Only raw host calls here: the program's vector state is live.
+ */
+static long kickable_wait(struct lx_thread *t, struct pt_regs *r,
+			  long call[7], long intr)
+{
+	const uint64_t kick = 1UL << (LX_KICK_SIGNAL - 1);
+	long ret, nr = r->orig_rax;
+
+	for (;;) {
+		/* the trapped path blocks kicks in its handler: not here */
+		if (t->trapped)
+			syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &kick, NULL, 8);
+		ret = lx_wait_call(call);
+		if (t->trapped)
+			syscall(SYS_rt_sigprocmask, SIG_BLOCK, &kick, NULL, 8);
+		if (ret != -EINTR)
+			return ret;
+		/*
+		 * lx delivers what kicked it: the call becomes the program's,
+		 * interrupted (orig_rax), and lx sets rax and rip (a handler,
+		 * a restart); or it finds nothing to take.
+		 */
+		t->kick = 0;
+		r->orig_rax = intr;
+		call_lx(r);
+		if (r->orig_rax != (uint64_t)intr)
+			return r->rax;
+		r->orig_rax = nr;
+		/* nothing to take (another thread took it): wait on */
+	}
+}
+
+static long guest_futex(struct lx_thread *t, struct pt_regs *r)
+{
+	int op = r->rsi, cmd = op & FUTEX_CMD_MASK;
+	long call[7] = { SYS_futex, r->rdi, op, r->rdx, r->r10, r->r8, r->r9 };
+	struct timespec rel, at;
+
+	switch (cmd) {
+	case FUTEX_WAIT:
+		if (op & FUTEX_CLOCK_REALTIME)
+			return -ENOSYS;
+		/* the same wait with a deadline: a kick may make it again */
+		call[2] = (op & ~FUTEX_CMD_MASK) | FUTEX_WAIT_BITSET;
+		call[6] = FUTEX_BITSET_MATCH_ANY;
+		if (r->r10) {
+			if (prog_copy(&rel, r->r10, sizeof(rel), 0))
+				return -EFAULT;
+			if (rel.tv_sec < 0 ||
+			    (unsigned long)rel.tv_nsec >= 1000000000UL)
+				return -EINVAL;
+			syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &at);
+			at.tv_nsec += rel.tv_nsec;
+			at.tv_sec += at.tv_nsec >= 1000000000L;
+			at.tv_nsec %= 1000000000L;
+			/* far enough: Linux's ktime saturates too */
+			at.tv_sec = rel.tv_sec > (1L << 40) ? (1L << 40) :
+							      at.tv_sec + rel.tv_sec;
+			call[4] = (long)&at;
+		}
+		return kickable_wait(t, r, call, LX_SYS_FUTEX_INTR);
+	case FUTEX_WAIT_BITSET:
+		return kickable_wait(t, r, call, LX_SYS_FUTEX_INTR);
+	case FUTEX_WAKE:
+	case FUTEX_WAKE_BITSET:
+	case FUTEX_REQUEUE:
+	case FUTEX_CMP_REQUEUE:
+	case FUTEX_WAKE_OP:
+		return host_ret(syscall(SYS_futex, r->rdi, op, r->rdx, r->r10,
+					r->r8, r->r9));
+	default:
+		return call_lx(r);
+	}
+}
+
+/* futex_waitv(waiters, n, flags, deadline, clockid): the host's */
+static long guest_futex_waitv(struct lx_thread *t, struct pt_regs *r)
+{
+	long call[7] = { SYS_futex_waitv, r->rdi, r->rsi, r->rdx, r->r10,
+			 r->r8, 0 };
+
+	return kickable_wait(t, r, call, LX_SYS_FUTEX_WAITV_INTR);
+}
+
+/*
  * The calls guest_call() serves on the host side rather than in lx (1),
  * or looks at first (2).
  */
@@ -616,7 +713,8 @@ static const unsigned char host_side[1024] = {
 	[SYS_execveat] = 1, [SYS_exit] = 1, [SYS_exit_group] = 1,
 	[SYS_memfd_create] = 1,
 	/* looked at by guest_call(), with raw host calls only (no XSAVE) */
-	[SYS_ftruncate] = 2, [SYS_fcntl] = 2,
+	[SYS_ftruncate] = 2, [SYS_fcntl] = 2, [SYS_futex] = 2,
+	[SYS_futex_waitv] = 2,
 };
 
 /* Serve the call in regs; returns the value for rax. */
@@ -699,6 +797,10 @@ static long guest_call(struct lx_thread *t, struct pt_regs *r)
 
 		return ret == -ENOTSUP ? call_lx(r) : ret;
 	}
+	case SYS_futex:
+		return guest_futex(t, r);
+	case SYS_futex_waitv:
+		return guest_futex_waitv(t, r);
 	case SYS_clone:
 		return guest_clone(t, r);
 	case SYS_clone3:
@@ -823,10 +925,12 @@ void lx_guest_sigsys(int sig, void *info, void *ucp)
 	regs_from_uc(uc, &r);
 	r.orig_rax = ((siginfo_t *)info)->si_syscall;
 	r.rax = -ENOSYS;
+	t->trapped = 1;
 	if (r.orig_rax < 1024 && host_side[r.orig_rax] != 1)
 		r.rax = with_frame_fpu(t, uc, &r, guest_call);
 	else
 		r.rax = guest_call(t, &r);
+	t->trapped = 0;
 	/* lx may have moved the thread (a restart, a signal handler) */
 	regs_to_uc(&r, uc);
 }

@@ -236,8 +236,51 @@ lx_fault_entry:
 lx_kick_entry:
 	movb $1, %gs:LX_THREAD_KICK	/* the fast path's way out checks */
 	FROM_PROGRAM_OR lx_guest_kick, 1f
-1:	ret
+	ret
+	/* in lx: a kickable wait (lx_wait_call) gives up, else nothing */
+1:	mov UC_RIP(%rdx), %rax
+	lea lx_wait_begin(%rip), %rcx
+	cmp %rcx, %rax
+	jb 2f
+	lea lx_wait_end(%rip), %rcx
+	cmp %rcx, %rax
+	jae 2f
+	lea lx_wait_kicked(%rip), %rcx
+	mov %rcx, UC_RIP(%rdx)
+2:	ret
 	.size lx_kick_entry, . - lx_kick_entry
+
+/*
+ * long lx_wait_call(const long call[7]) - the host system call call[0]
+ * with arguments call[1..6], one that may block (a program's futex wait),
+ * made so that a kick ends it: -EINTR if the thread was kicked before it
+ * or while it blocks, whether the kick came before the syscall
+ * instruction (lx_kick_entry moves the thread from anywhere between
+ * lx_wait_begin and lx_wait_end to lx_wait_kicked), during it (the host
+ * restarts the call at the syscall instruction, or it ends with -EINTR)
+ * or before lx_wait_call (the thread block's kick flag).  A kick after it
+ * leaves the flag for the way out.
+ */
+	.globl lx_wait_call
+	.type lx_wait_call, @function
+lx_wait_call:
+	mov 0(%rdi), %rax
+	mov 16(%rdi), %rsi
+	mov 24(%rdi), %rdx
+	mov 32(%rdi), %r10
+	mov 40(%rdi), %r8
+	mov 48(%rdi), %r9
+	mov 8(%rdi), %rdi
+lx_wait_begin:
+	cmpb $0, %gs:LX_THREAD_KICK
+	jne lx_wait_kicked
+	syscall
+lx_wait_end:
+	ret
+lx_wait_kicked:
+	mov $-4, %rax			/* -EINTR */
+	ret
+	.size lx_wait_call, . - lx_wait_call
 
 /* Start the program: its stack, clean registers, its FS empty. */
 	.globl lx_guest_jump

@@ -16,6 +16,8 @@
 #define LX_THREAD_STACK_TOP 48
 #define LX_THREAD_XSAVE 56
 #define LX_THREAD_KICK 64
+/* the interrupted rip in a host signal handler's ucontext_t */
+#define UC_RIP 168
 
 #ifndef __ASSEMBLY__
 #include <stddef.h>
@@ -38,7 +40,8 @@ struct lx_thread {
 	uint64_t stack_top;		/* 48: lx's stack for the fast path */
 	void *xsave;			/* 56: vector state (XSAVE area) */
 	volatile uint8_t kick;		/* 64: kicked in lx: check on the way out */
-	uint8_t pad2[7];
+	uint8_t trapped;		/* in the SIGSYS handler (kicks blocked) */
+	uint8_t pad2[6];
 	void *altstack;
 	size_t altstack_size;
 };
@@ -52,6 +55,7 @@ void lx_fast_entry(void);
 void lx_fault_entry(int sig, void *info, void *uc);
 void lx_kick_entry(int sig, void *info, void *uc);
 extern char lx_fast_jne[], lx_fast_popf[], lx_fast_movrsp[], lx_fast_jmp[];
+long lx_wait_call(const long call[7]);
 
 /* The registers a new thread starts with (offsets used by entry.S). */
 struct lx_start {

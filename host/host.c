@@ -305,6 +305,14 @@ static void host_futex_wake(unsigned int *word, int n)
 	syscall(SYS_futex, word, FUTEX_WAKE, n, NULL, NULL, 0);
 }
 
+static void host_user_futex_wake(unsigned int *uaddr, int n,
+				 unsigned int bitset)
+{
+	syscall(SYS_futex, uaddr, FUTEX_WAKE_BITSET_PRIVATE, n, NULL, NULL,
+		bitset);
+	syscall(SYS_futex, uaddr, FUTEX_WAKE_BITSET, n, NULL, NULL, bitset);
+}
+
 static pthread_mutex_t task_create_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 static void host_task_create_lock(int lock)
@@ -453,6 +461,7 @@ static struct lx_host_ops ops = {
 	.host_pid = host_pid,
 	.futex_wait = host_futex_wait,
 	.futex_wake = host_futex_wake,
+	.user_futex_wake = host_user_futex_wake,
 	.anchor = &process_anchor,
 	.task_create_lock = guarded_host_task_create_lock,
 	.task_get = host_task_get,

@@ -73,6 +73,8 @@ static const struct pcase cases[] = {
 	{ { "faults" }, 0, NULL },
 	{ { "faults", "default" }, 128 + SIGSEGV, NULL },
 	{ { "signals" }, 0, NULL },
+	{ { "futex" }, 0, NULL },
+	{ { "futex" }, 0, "--no-rewrite" },
 };
 
 static const struct pcase *cur_case;

@@ -42,6 +42,14 @@ struct lx_host_ops {
 	void (*futex_wait)(unsigned int *word, unsigned int val);
 	/* Wake up to n waiters on word. */
 	void (*futex_wake)(unsigned int *word, int n);
+	/*
+	 * Wake up to n of the host futex waiters on a program's word whose
+	 * bitset meets bitset, private and shared (a nommu kernel does not
+	 * tell them apart): programs wait with the host's futex (guest/),
+	 * and the kernel wakes them for a child tid or a robust list.
+	 */
+	void (*user_futex_wake)(unsigned int *uaddr, int n,
+				unsigned int bitset);
 
 	/*
 	 * The anchor of this host process: a task of its thread group with no
@@ -140,6 +148,15 @@ struct lx_host_ops {
  *     over, moved) or the address space ends.
  *   LX_SYS_UMAP(op, ...): guest/ tells lx of a program's host mappings,
  *     for /proc/PID/maps (LX_UMAP_* below), its stack and program file.
+ *   LX_SYS_FUTEX_INTR(the arguments of futex), LX_SYS_FUTEX_WAITV_INTR(the
+ *     arguments of futex_waitv): guest/'s host wait for a program's futex
+ *     word was interrupted by a kick.  Made with the program's registers.
+ *     If a signal is pending, the call becomes the program's futex or
+ *     futex_waitv, interrupted as Linux interrupts it: -ERESTARTSYS, or
+ *     for a futex wait with a timeout -ERESTARTNOHAND (Linux restarts
+ *     those with the time left; lx waits the whole time again, which
+ *     for an absolute timeout is the same); else 0, and guest/ waits
+ *     again.
  */
 #define LX_SYS_BASE 0x4c580000
 #define LX_SYS_HOSTFD (LX_SYS_BASE + 1)
@@ -150,6 +167,8 @@ struct lx_host_ops {
 #define LX_SYS_UMAP (LX_SYS_BASE + 6)
 /* LX_SYS_KICKABLE(host pid, host tid): kick this thread, see kick() */
 #define LX_SYS_KICKABLE (LX_SYS_BASE + 7)
+#define LX_SYS_FUTEX_INTR (LX_SYS_BASE + 8)
+#define LX_SYS_FUTEX_WAITV_INTR (LX_SYS_BASE + 9)
 
 
 /* LX_SYS_UMAP(op, ...): a program process's mappings, as lx shows them */

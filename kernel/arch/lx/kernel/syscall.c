@@ -115,6 +115,10 @@ again:
 		regs->ax = lx_sys_hostfd_get(regs->di);
 	else if (nr == LX_SYS_KICKABLE)
 		regs->ax = lx_sys_kickable(regs->di, regs->si);
+	else if (nr == LX_SYS_FUTEX_INTR)
+		regs->ax = lx_sys_futex_intr(regs, __NR_futex);
+	else if (nr == LX_SYS_FUTEX_WAITV_INTR)
+		regs->ax = lx_sys_futex_intr(regs, __NR_futex_waitv);
 	else if (nr == LX_SYS_UMAP)
 		regs->ax = lx_sys_umap(regs->di, regs->si, regs->dx, regs->r10,
 				       regs->r8, regs->r9);

@@ -55,6 +55,8 @@ extern unsigned int lx_halting;
 long lx_sys_hostfd(int host_fd, unsigned int flags, const char __user *name);
 long lx_sys_hostfd_get(int fd);
 long lx_sys_kickable(int host_pid, int host_tid);
+struct pt_regs;
+long lx_sys_futex_intr(struct pt_regs *regs, long nr);
 void arch_signal_kick(struct task_struct *t);
 void lx_kick_forget(struct task_struct *t);
 void lx_kick_pending(void);
