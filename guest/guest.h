@@ -85,16 +85,25 @@ void lx_homefd_forked(int in_program);
  * the file then see its stores).  -EINVAL if not on virtio-fs.
  */
 int lx_homefd_fs(long lx_fd, int flags, int shared);
+/*
+ * Have the home process find and cache the syscall sites of len bytes
+ * from off of the ELF file behind lx fd lx_fd (on virtio-fs): 0 or -errno.
+ */
+int lx_homefd_sweep(long lx_fd, uint64_t off, uint64_t len,
+		    const char *name);
 
 /* confine.c */
 int lx_guest_confine(void);
 
 /* rewrite.c */
-extern int lx_rewrite_cache_fd;	/* the site cache (lxexec opens it) */
+extern int lx_rewrite_cache_fd;	/* the site cache, read (lxexec opens it) */
+extern int lx_rewrite_cache_wfd;	/* and appended to: the home process's */
 extern int lx_rewrite_debug;	/* say which path each site takes */
 extern int lx_rewrite_enabled;	/* 0: every site stays trapped */
 void lx_rewrite(long fd, uint64_t file_off, void *text, size_t len,
 		const char *name);
+int lx_rewrite_sweep_host(int fd, uint64_t file_off, uint64_t len,
+			  const char *name);
 
 /* loader.c */
 struct lx_image {

@@ -13,11 +13,17 @@
  * id and handle must match an open file of that share, with the access
  * asked for), so a program can get no more than it could read or write
  * through lx anyway.
+ *
+ * The same way, a program process asks the home process to sweep a range
+ * of an ELF file for syscall sites (rewrite.c): the home sweeps the host
+ * file itself and writes what it found to the site cache, which program
+ * processes only read.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -26,16 +32,21 @@
 #include <lx/lx.h>
 #include "guest.h"
 
+enum { HOMEFD_OPEN, HOMEFD_SWEEP };
+
 struct fd_req {
 	struct lx_fuse_ref ref;
-	int flags;		/* O_RDONLY or O_RDWR */
+	int op;
+	int flags;		/* OPEN: O_RDONLY or O_RDWR */
+	uint64_t off, len;	/* SWEEP: the file range a mapping has */
+	char name[64];		/* SWEEP: the file's name, for --debug */
 };
 
 static int home_sock = -1;	/* the home's end, served by a thread */
 static int prog_sock = -1;	/* the program process's end */
 static pthread_mutex_t prog_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Send ret, and fd with it if ret is 0. */
+/* Send ret, and fd with it if ret is 0 and there is one. */
 static int send_fd(int sock, int ret, int fd)
 {
 	union {
@@ -46,7 +57,7 @@ static int send_fd(int sock, int ret, int fd)
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *cm;
 
-	if (!ret) {
+	if (!ret && fd >= 0) {
 		memset(&c, 0, sizeof(c));
 		m.msg_control = c.buf;
 		m.msg_controllen = sizeof(c.buf);
@@ -77,8 +88,18 @@ static void *serve(void *arg)
 			send_fd(home_sock, -EINVAL, -1);
 			continue;
 		}
-		fd = lx_fs_host_fd_ref(&req.ref, req.flags | O_CLOEXEC);
-		send_fd(home_sock, fd < 0 ? fd : 0, fd);
+		req.name[sizeof(req.name) - 1] = 0;
+		fd = lx_fs_host_fd_ref(&req.ref, (req.op == HOMEFD_SWEEP ?
+						  O_RDONLY : req.flags) |
+						 O_CLOEXEC);
+		if (req.op == HOMEFD_SWEEP)
+			send_fd(home_sock,
+				fd < 0 ? fd : lx_rewrite_sweep_host(fd, req.off,
+								   req.len,
+								   req.name),
+				-1);
+		else
+			send_fd(home_sock, fd < 0 ? fd : 0, fd);
 		if (fd >= 0)
 			close(fd);
 	}
@@ -123,14 +144,18 @@ void lx_homefd_forked(int in_program)
 	}
 }
 
-int lx_homefd_fs(long lx_fd, int flags, int shared)
+/*
+ * Ask the home process (req: op and its arguments; the file named by lx
+ * fd lx_fd, with LX_SYS_FUSE_REF's flags ref_flags).  Returns its answer,
+ * and the fd it sent in *fd if fd is not NULL.
+ */
+static int ask_home(long lx_fd, int ref_flags, struct fd_req *req, int *fd)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} c;
-	struct fd_req req = { .flags = flags };
-	int ret = -EIO, fd = -1;
+	int ret = -EIO;
 	struct iovec iov = { &ret, sizeof(ret) };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
 			    .msg_control = c.buf,
@@ -138,22 +163,22 @@ int lx_homefd_fs(long lx_fd, int flags, int shared)
 	struct cmsghdr *cm;
 	ssize_t n;
 	long r;
+	int got;
 
 	if (prog_sock < 0)
 		return -ENODEV;
-	r = lx_syscall3(LX_SYS_FUSE_REF, lx_fd, &req.ref,
-			shared ? LX_FUSE_REF_SHARED : 0);
+	r = lx_syscall3(LX_SYS_FUSE_REF, lx_fd, &req->ref, ref_flags);
 	if (r)
 		return r;
 	pthread_mutex_lock(&prog_lock);
 	/* sendmsg and recvmsg: the calls the program process may make */
 	do
 		n = sendmsg(prog_sock, &(struct msghdr){
-				    .msg_iov = &(struct iovec){ &req,
-								 sizeof(req) },
+				    .msg_iov = &(struct iovec){ req,
+								 sizeof(*req) },
 				    .msg_iovlen = 1 }, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	if (n != sizeof(req)) {
+	if (n != sizeof(*req)) {
 		ret = -EIO;
 	} else {
 		/* the reply to this request, however often interrupted */
@@ -164,12 +189,33 @@ int lx_homefd_fs(long lx_fd, int flags, int shared)
 			ret = -EIO;
 	}
 	pthread_mutex_unlock(&prog_lock);
-	if (ret)
-		return ret;
 	cm = CMSG_FIRSTHDR(&m);
-	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+	if (!cm)
+		return fd && !ret ? -EIO : ret;
+	if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
 	    cm->cmsg_len != CMSG_LEN(sizeof(int)))
 		return -EIO;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
+	memcpy(&got, CMSG_DATA(cm), sizeof(int));
+	if (fd && !ret)
+		*fd = got;
+	else
+		close(got);
+	return ret;
+}
+
+int lx_homefd_fs(long lx_fd, int flags, int shared)
+{
+	struct fd_req req = { .op = HOMEFD_OPEN, .flags = flags };
+	int fd = -1, ret;
+
+	ret = ask_home(lx_fd, shared ? LX_FUSE_REF_SHARED : 0, &req, &fd);
+	return ret ? ret : fd;
+}
+
+int lx_homefd_sweep(long lx_fd, uint64_t off, uint64_t len, const char *name)
+{
+	struct fd_req req = { .op = HOMEFD_SWEEP, .off = off, .len = len };
+
+	snprintf(req.name, sizeof(req.name), "%s", name);
+	return ask_home(lx_fd, 0, &req, NULL);
 }

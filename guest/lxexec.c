@@ -221,8 +221,9 @@ static pid_t home_pid;
 
 /*
  * The rewriter's cache of verified sites ($LX_CACHE/sites), opened here
- * for the program process (which opens no host paths).  Without it the
- * sites are found again at every start.
+ * for the program process (which opens no host paths), to read, and for
+ * the home process, which alone writes it.  Without it the sites are
+ * found again at every start.
  */
 static void open_site_cache(void)
 {
@@ -244,8 +245,10 @@ static void open_site_cache(void)
 	}
 	mkdir(path, 0755);
 	strncat(path, "/sites", sizeof(path) - strlen(path) - 1);
-	lx_rewrite_cache_fd = open(path, O_RDWR | O_APPEND | O_CREAT |
-				   O_CLOEXEC, 0644);
+	lx_rewrite_cache_wfd = open(path, O_WRONLY | O_APPEND | O_CREAT |
+				    O_CLOEXEC, 0644);
+	if (lx_rewrite_cache_wfd >= 0)
+		lx_rewrite_cache_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (lx_rewrite_cache_fd < 0 && lx_rewrite_debug)
 		fprintf(stderr, "lxexec: %s: %s (no site cache)\n", path,
 			strerror(errno));
@@ -408,6 +411,11 @@ int main(int argc, char **argv)
 	if (pid < 0)
 		die(1, "fork: %s", lx_strerror(pid));
 	lx_homefd_forked(pid == 0);
+	if (!pid && lx_rewrite_cache_wfd >= 0) {
+		/* the program process only reads the site cache */
+		close(lx_rewrite_cache_wfd);
+		lx_rewrite_cache_wfd = -1;
+	}
 	if (pid == 0)
 		run_program(argv + optind, envp, path);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)

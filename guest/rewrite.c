@@ -25,9 +25,14 @@
  * one basic block).  Code made at run time (JIT) is never rewritten and
  * stays trapped.
  *
- * The sweep takes ~80 ms for glibc: the sites it finds are kept in a
- * cache file per build-id (lx_rewrite_cache_fd, opened by lxexec), and a
- * cached site is used only if the bytes in memory are what was verified.
+ * The sweep takes ~80 ms for glibc: the sites found are kept in a cache
+ * file per build-id, and a cached site is used only if the bytes in
+ * memory are what was verified.  The cache is shared by the user's
+ * containers, so only the home process writes it, from a sweep of its own
+ * over the host file (lx_rewrite_sweep_host(), asked for through
+ * homefd.c): a program process, which a program may have taken over, only
+ * reads it.  Files the home process cannot reach (not on virtio-fs) are
+ * swept by the program process for itself, uncached.
  */
 #define _GNU_SOURCE
 #include <capstone/capstone.h>
@@ -50,8 +55,24 @@
 #define RANGE (1L << 31)	/* what a rel32 reaches */
 
 int lx_rewrite_cache_fd = -1;
+int lx_rewrite_cache_wfd = -1;
 int lx_rewrite_debug;
 int lx_rewrite_enabled = 1;
+
+/* pread() of an ELF file: through lx (an lx fd), or the host's */
+typedef long (*file_read)(long fd, void *buf, size_t n, uint64_t off);
+
+static long lx_read(long fd, void *buf, size_t n, uint64_t off)
+{
+	return lx_syscall4(SYS_pread64, fd, buf, n, off);
+}
+
+static long host_read(long fd, void *buf, size_t n, uint64_t off)
+{
+	ssize_t r = pread(fd, buf, n, off);
+
+	return r < 0 ? -errno : r;
+}
 
 /* One verified site: the group starts at off (from the mapping's start). */
 struct site {
@@ -298,15 +319,16 @@ static void verify(struct sweep *w, struct sites *out)
  * (read through lx fd) that lie in [file_off, file_off + len), whose
  * bytes are at addr.  Without section headers nothing is rewritten.
  */
-static int find_sites(long fd, uint64_t file_off, const uint8_t *addr,
-		      size_t len, const char *name, struct sites *out)
+static int find_sites(file_read rd, long fd, uint64_t file_off,
+		      const uint8_t *addr, size_t len, const char *name,
+		      struct sites *out)
 {
 	Elf64_Ehdr eh;
 	Elf64_Shdr *sh = NULL;
 	struct sweep w = { .name = name };
 	int i, r = 0;
 
-	if (lx_syscall4(SYS_pread64, fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
+	if (rd(fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
 	    memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
 	    eh.e_shentsize != sizeof(Elf64_Shdr) || !eh.e_shnum ||
 	    eh.e_shnum > 4096)
@@ -314,8 +336,8 @@ static int find_sites(long fd, uint64_t file_off, const uint8_t *addr,
 	sh = malloc(eh.e_shnum * sizeof(*sh));
 	if (!sh)
 		return -ENOMEM;
-	if (lx_syscall4(SYS_pread64, fd, sh, eh.e_shnum * sizeof(*sh),
-			eh.e_shoff) != (long)(eh.e_shnum * sizeof(*sh)))
+	if (rd(fd, sh, eh.e_shnum * sizeof(*sh), eh.e_shoff) !=
+	    (long)(eh.e_shnum * sizeof(*sh)))
 		goto out;
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &w.cs) != CS_ERR_OK) {
 		r = -ENOMEM;
@@ -360,17 +382,17 @@ out:
  * The GNU build-id of the ELF file behind fd, from its PT_NOTE segments:
  * its length, or 0.
  */
-static int build_id(long fd, uint8_t *id, int max)
+static int build_id(file_read rd, long fd, uint8_t *id, int max)
 {
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph[64];
 	uint8_t note[256];
 	int i;
 
-	if (lx_syscall4(SYS_pread64, fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
+	if (rd(fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
 	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64 ||
-	    lx_syscall4(SYS_pread64, fd, ph, eh.e_phnum * sizeof(ph[0]),
-			eh.e_phoff) != (long)(eh.e_phnum * sizeof(ph[0])))
+	    rd(fd, ph, eh.e_phnum * sizeof(ph[0]), eh.e_phoff) !=
+		    (long)(eh.e_phnum * sizeof(ph[0])))
 		return 0;
 	for (i = 0; i < eh.e_phnum; i++) {
 		size_t n, at = 0;
@@ -379,8 +401,7 @@ static int build_id(long fd, uint8_t *id, int max)
 			continue;
 		n = ph[i].p_filesz < sizeof(note) ? ph[i].p_filesz :
 						    sizeof(note);
-		if (lx_syscall4(SYS_pread64, fd, note, n, ph[i].p_offset) !=
-		    (long)n)
+		if (rd(fd, note, n, ph[i].p_offset) != (long)n)
 			continue;
 		while (at + sizeof(Elf64_Nhdr) <= n) {
 			Elf64_Nhdr *nh = (Elf64_Nhdr *)(note + at);
@@ -406,7 +427,8 @@ static int build_id(long fd, uint8_t *id, int max)
  * The cache: records appended to one file, each
  *	struct rec, then n struct site
  * keyed by build-id and the mapping's file range.  A record is written
- * with one write() on an O_APPEND fd; a torn or stale one is skipped.
+ * with one write() on an O_APPEND fd (the home process's,
+ * lx_rewrite_cache_wfd); a torn or stale one is skipped.
  */
 #define REC_MAGIC 0x3253584cU	/* "LXS2" */
 #define CACHE_MAX (8 << 20)
@@ -472,10 +494,10 @@ static void cache_store(struct rec *key, const struct sites *s)
 	size_t bytes = sizeof(*key) + s->n * sizeof(*s->v);
 	uint8_t *buf;
 
-	if (lx_rewrite_cache_fd < 0)
+	if (lx_rewrite_cache_wfd < 0)
 		return;
-	if (lseek(lx_rewrite_cache_fd, 0, SEEK_END) > CACHE_MAX &&
-	    ftruncate(lx_rewrite_cache_fd, 0))
+	if (lseek(lx_rewrite_cache_wfd, 0, SEEK_END) > CACHE_MAX &&
+	    ftruncate(lx_rewrite_cache_wfd, 0))
 		return;
 	buf = malloc(bytes);
 	if (!buf)
@@ -486,7 +508,7 @@ static void cache_store(struct rec *key, const struct sites *s)
 	key->sum = sum_sites(s->v, s->n);
 	memcpy(buf, key, sizeof(*key));
 	memcpy(buf + sizeof(*key), s->v, s->n * sizeof(*s->v));
-	if (write(lx_rewrite_cache_fd, buf, bytes) != (ssize_t)bytes)
+	if (write(lx_rewrite_cache_wfd, buf, bytes) != (ssize_t)bytes)
 		say("lx: cannot write the rewrite cache\n");
 	free(buf);
 }
@@ -612,8 +634,8 @@ void lx_rewrite(long fd, uint64_t file_off, void *text, size_t len,
 	struct sites s = { 0 };
 	struct rec key = { 0 };
 	char path[256];
+	const char *how = "";
 	size_t done;
-	int cached;
 
 	if (!lx_rewrite_enabled || !memmem(text, len, "\x0f\x05", 2))
 		return;	/* no syscall instruction can be in there */
@@ -630,20 +652,61 @@ void lx_rewrite(long fd, uint64_t file_off, void *text, size_t len,
 			snprintf(path, sizeof(path), "fd %ld", fd);
 		name = path;
 	}
-	key.idlen = build_id(fd, key.id, sizeof(key.id));
+	key.idlen = build_id(lx_read, fd, key.id, sizeof(key.id));
 	key.file_off = file_off;
 	key.len = len;
-	cached = key.idlen && cache_lookup(&key, &s);
-	if (!cached) {
-		if (find_sites(fd, file_off, text, len, name, &s) || !s.v)
+	if (key.idlen && cache_lookup(&key, &s)) {
+		how = " (cached)";
+	} else if (key.idlen && !lx_homefd_sweep(fd, file_off, len, name) &&
+		   cache_lookup(&key, &s)) {
+		how = " (verified by the home process)";
+	} else {
+		/* the home process cannot reach the file: for us alone */
+		if (find_sites(lx_read, fd, file_off, text, len, name, &s) ||
+		    !s.v)
 			return;
-		if (key.idlen)
-			cache_store(&key, &s);
 	}
 	done = s.n ? patch(text, len, &s) : 0;
 	if (s.found)
 		say("lx: %s: %zu of %zu syscall sites rewritten%s, the rest "
-		    "trapped\n", name, done, s.found,
-		    cached ? " (cached)" : "");
+		    "trapped\n", name, done, s.found, how);
 	free(s.v);
+}
+
+/*
+ * In the home process: find the sites of the len bytes from file_off of
+ * the ELF file behind host fd (a program process maps them) and cache
+ * them, unless they are.  name is for --debug.  0 or -errno.
+ */
+int lx_rewrite_sweep_host(int fd, uint64_t file_off, uint64_t len,
+			  const char *name)
+{
+	struct sites s = { 0 };
+	struct rec key = { 0 };
+	void *text;
+	int r;
+
+	if (lx_rewrite_cache_wfd < 0 || !len || len > (1UL << 31))
+		return -EINVAL;
+	key.idlen = build_id(host_read, fd, key.id, sizeof(key.id));
+	if (!key.idlen)
+		return -ENOENT;		/* no build-id: nothing to key it by */
+	key.file_off = file_off;
+	key.len = len;
+	if (cache_lookup(&key, &s)) {
+		free(s.v);
+		return 0;
+	}
+	/* only the executable sections' bytes, all in the file, are read */
+	text = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, file_off);
+	if (text == MAP_FAILED)
+		return -errno;
+	r = find_sites(host_read, fd, file_off, text, len, name, &s);
+	munmap(text, len);
+	if (!r && !s.v)
+		r = -ENOEXEC;
+	if (!r)
+		cache_store(&key, &s);
+	free(s.v);
+	return r;
 }

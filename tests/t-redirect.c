@@ -126,13 +126,17 @@ static void test_dlopen(void)
 		show_out();
 }
 
-/* --debug says what was rewritten; the second start uses the cache */
+/*
+ * --debug says what was rewritten; the first start has the home process
+ * find the sites (it alone writes the cache), the second uses the cache
+ */
 static void test_debug_and_cache(void)
 {
 	host_sh("rm -f %s/sites", cache);
 	CHECK_EQ(lx("--debug", "/bin/redirect reach"), 0);
 	if (!CHECK(out_has("^lx: /bin/redirect: [0-9]* of [0-9]* syscall "
-			   "sites rewritten, the rest trapped"), "--debug"))
+			   "sites rewritten (verified by the home process), "
+			   "the rest trapped"), "--debug"))
 		show_out();
 	CHECK_EQ(lx("--debug", "/bin/redirect reach"), 0);
 	if (!CHECK(out_has("^lx: /bin/redirect: .* rewritten (cached)"),
@@ -280,6 +284,16 @@ static void test_confined(void)
 	CHECK(!strcmp(val, "00000000880000df"), "home CapBnd: %s", val);
 	status_of(prog, "NoNewPrivs", val, sizeof(val));
 	CHECK(!strcmp(val, "1"), "program NoNewPrivs: %s", val);
+	/* the site cache, shared by containers: the program reads it only */
+	CHECK_EQ(host_sh("n=0; for f in /proc/%d/fd/*; do "
+			 "case $(readlink $f) in */sites) ;; *) continue;; esac; "
+			 "n=$((n + 1)); "
+			 "fl=$(awk '/^flags:/ { print $2 }' /proc/%d/fdinfo/${f##*/}); "
+			 "[ $(( 0$fl & 3 )) -eq 0 ] || exit 1; done; "
+			 "[ $n -eq 1 ]", prog, prog), 0);
+	CHECK_EQ(host_sh("for f in /proc/%d/fd/*; do "
+			 "case $(readlink $f) in */sites) exit 0;; esac; "
+			 "done; exit 1", home), 0);
 	close(in[1]);
 	CHECK_EQ(waitpid(home, &i, 0), home);
 	CHECK(WIFEXITED(i) && WEXITSTATUS(i) == 0, "lxexec status %#x", i);
