@@ -27,6 +27,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "guest.h"
@@ -56,6 +58,8 @@ static const int plain[] = {
 	SCMP_SYS(restart_syscall),
 	/* time: the kernel's clock and its one-shot timer (timerfd) */
 	SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres),
+	/* the program's CPU time is the host's (dispatch.c) */
+	SCMP_SYS(getrusage), SCMP_SYS(times), SCMP_SYS(getitimer),
 	SCMP_SYS(gettimeofday), SCMP_SYS(nanosleep),
 	SCMP_SYS(clock_nanosleep), SCMP_SYS(timerfd_settime),
 	SCMP_SYS(getrandom),
@@ -139,6 +143,17 @@ int lx_guest_confine(void)
 			  (struct scmp_arg_cmp[]){
 				  SCMP_A0(SCMP_CMP_EQ,
 					  PR_SET_SYSCALL_USER_DISPATCH) });
+	/* the CPU-time itimers (ITIMER_REAL is lx's) */
+	if (!r)
+		r = allow(ctx, SCMP_SYS(setitimer), 1,
+			  (struct scmp_arg_cmp[]){
+				  SCMP_A0(SCMP_CMP_NE, ITIMER_REAL) });
+	/* RLIMIT_CPU of this process, which the host enforces */
+	if (!r)
+		r = allow(ctx, SCMP_SYS(prlimit64), 2,
+			  (struct scmp_arg_cmp[]){
+				  SCMP_A0(SCMP_CMP_EQ, 0),
+				  SCMP_A1(SCMP_CMP_EQ, RLIMIT_CPU) });
 	/* signals to this process's own threads (abort, pthread_kill) */
 	if (!r)
 		r = allow(ctx, SCMP_SYS(tgkill), 1,

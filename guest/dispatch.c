@@ -22,6 +22,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/times.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -86,6 +89,7 @@ _Static_assert(offsetof(struct lx_thread, prog_fs) == LX_THREAD_PROG_FS &&
 	       "entry.S's offsets in struct lx_thread");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_RIP]) == UC_RIP,
 	       "entry.S's offset of rip in ucontext_t");
+_Static_assert(LX_KICK_SIGNO == LX_KICK_SIGNAL, "entry.S's kick signal");
 
 /*
  * Copy to (write) or from program memory through the host: a bad
@@ -573,6 +577,18 @@ static void __attribute__((noreturn)) end_process(int status)
  * lx_syscall_regs(), or from user code (a fault, sig > 0) with
  * lx_user_entry().  Returns rax.
  */
+unsigned int lx_host_sigs;
+
+/* What the host's CPU-time limits sent the process, lx sends (signal.c). */
+static void send_host_sigs(void)
+{
+	unsigned int m = __atomic_exchange_n(&lx_host_sigs, 0,
+					     __ATOMIC_ACQ_REL);
+
+	for (; m; m &= m - 1)
+		lx_syscall1(LX_SYS_CPU_SIGNAL, __builtin_ctz(m));
+}
+
 static long enter_lx(struct pt_regs *r, int sig, int code, unsigned long addr)
 {
 	int sys = sig < 0;	/* else a fault, or 0: take pending signals */
@@ -580,6 +596,8 @@ static long enter_lx(struct pt_regs *r, int sig, int code, unsigned long addr)
 	__atomic_add_fetch(&inside, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&exiting, __ATOMIC_SEQ_CST))
 		leave_lx();
+	if (__atomic_load_n(&lx_host_sigs, __ATOMIC_RELAXED))
+		send_host_sigs();
 	if (sys)
 		lx_syscall_regs(r);
 	else
@@ -700,6 +718,98 @@ static long guest_futex_waitv(struct lx_thread *t, struct pt_regs *r)
 }
 
 /*
+ * CPU time is the host's (DESIGN.md, pitfalls): lx's kernel runs only in
+ * system calls, the program's code runs on host threads it never sees.
+ * So the CPU-time clocks of the process and the calling thread, the user
+ * and system times of getrusage and times, and the CPU-time itimers are
+ * the host's, of the program process, and so is RLIMIT_CPU (also set in
+ * lx, which reports it); the signals the host sends for them come back
+ * through lx_kick_entry and lx sends them (send_host_sigs()), but for
+ * the hard limit's SIGKILL, which ends the process as it would.  The kernel's own count stays for other processes'
+ * clocks and /proc/PID/stat.
+ */
+#define CPUCLOCK_PID(c) ((int)~((c) >> 3))
+#define CPUCLOCK_PERTHREAD(c) ((c) & 4)
+
+/* A clock id of the caller's own CPU time, as the host names it, or -1. */
+static long own_cpu_clock(long id)
+{
+	static long lx_pid;
+
+	if (id == CLOCK_PROCESS_CPUTIME_ID || id == CLOCK_THREAD_CPUTIME_ID)
+		return id;
+	if (id >= 0 || (id & 3) == 3)	/* 3: CPUCLOCK_FD */
+		return -1;
+	if (CPUCLOCK_PID(id) == 0)
+		return id;
+	if (CPUCLOCK_PERTHREAD(id))
+		return -1;	/* another thread's: lx's count */
+	if (!lx_pid)
+		lx_pid = lx_syscall0(SYS_getpid);
+	/* the process's own, by its pid in lx: pid 0 on the host */
+	return CPUCLOCK_PID(id) == lx_pid ? (long)(~0UL << 3) | (id & 7) : -1;
+}
+
+static long guest_cputime(struct pt_regs *r)
+{
+	long nr = r->orig_rax, id, ret;
+
+	switch (nr) {
+	case SYS_clock_gettime:
+	case SYS_clock_getres:
+		id = own_cpu_clock(r->rdi);
+		if (id == -1)
+			return call_lx(r);
+		return host_ret(syscall(nr, id, r->rsi));
+	case SYS_setitimer:
+	case SYS_getitimer:
+		if (r->rdi != ITIMER_VIRTUAL && r->rdi != ITIMER_PROF)
+			return call_lx(r);
+		return host_ret(syscall(nr, r->rdi, r->rsi, r->rdx));
+	case SYS_getrusage: {
+		struct rusage h;
+
+		ret = call_lx(r);
+		if (ret || (r->rdi != RUSAGE_SELF && r->rdi != RUSAGE_THREAD) ||
+		    syscall(SYS_getrusage, r->rdi, &h))
+			return ret;
+		/* the times, and what the host's memory saw */
+		prog_copy(&h, r->rsi, offsetof(struct rusage, ru_ixrss), 1);
+		prog_copy(&h.ru_minflt,
+			  r->rsi + offsetof(struct rusage, ru_minflt),
+			  2 * sizeof(h.ru_minflt), 1);
+		return ret;
+	}
+	case SYS_prlimit64:
+	case SYS_setrlimit: {
+		/* (pid, resource, new, old) or (resource, new) */
+		int pl = nr == SYS_prlimit64;
+		long res = pl ? (long)r->rsi : (long)r->rdi;
+		uint64_t lim = pl ? r->rdx : r->rsi;
+		struct rlimit rl;
+
+		ret = call_lx(r);
+		if (ret || res != RLIMIT_CPU || !lim || (pl && r->rdi &&
+		    (long)r->rdi != lx_syscall0(SYS_getpid)) ||
+		    prog_copy(&rl, lim, sizeof(rl), 0))
+			return ret;
+		/* the host counts the time: its SIGXCPU, its SIGKILL */
+		syscall(SYS_prlimit64, 0, RLIMIT_CPU, &rl, NULL);
+		return ret;
+	}
+	case SYS_times: {
+		struct tms h;
+
+		ret = call_lx(r);
+		if (ret >= 0 && r->rdi && syscall(SYS_times, &h) != -1)
+			prog_copy(&h, r->rdi, 2 * sizeof(h.tms_utime), 1);
+		return ret;
+	}
+	}
+	return call_lx(r);
+}
+
+/*
  * The calls guest_call() serves on the host side rather than in lx (1),
  * or looks at first (2).
  */
@@ -714,7 +824,10 @@ static const unsigned char host_side[1024] = {
 	[SYS_memfd_create] = 1,
 	/* looked at by guest_call(), with raw host calls only (no XSAVE) */
 	[SYS_ftruncate] = 2, [SYS_fcntl] = 2, [SYS_futex] = 2,
-	[SYS_futex_waitv] = 2,
+	[SYS_futex_waitv] = 2, [SYS_clock_gettime] = 2,
+	[SYS_clock_getres] = 2, [SYS_setitimer] = 2, [SYS_getitimer] = 2,
+	[SYS_getrusage] = 2, [SYS_times] = 2, [SYS_prlimit64] = 2,
+	[SYS_setrlimit] = 2,
 };
 
 /* Serve the call in regs; returns the value for rax. */
@@ -801,6 +914,15 @@ static long guest_call(struct lx_thread *t, struct pt_regs *r)
 		return guest_futex(t, r);
 	case SYS_futex_waitv:
 		return guest_futex_waitv(t, r);
+	case SYS_clock_gettime:
+	case SYS_clock_getres:
+	case SYS_setitimer:
+	case SYS_getitimer:
+	case SYS_getrusage:
+	case SYS_times:
+	case SYS_prlimit64:
+	case SYS_setrlimit:
+		return guest_cputime(r);
 	case SYS_clone:
 		return guest_clone(t, r);
 	case SYS_clone3:
@@ -1109,6 +1231,7 @@ int lx_guest_thread_init(struct lx_thread *t)
 	};
 	static const int faults[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL,
 				      SIGTRAP };
+	static const int cpu_sigs[] = { SIGVTALRM, SIGPROF, SIGXCPU };
 	unsigned int i;
 	stack_t ss;
 	uint64_t fs;
@@ -1161,6 +1284,10 @@ int lx_guest_thread_init(struct lx_thread *t)
 	sa.flags &= ~SA_NODEFER;
 	if (syscall(SYS_rt_sigaction, LX_KICK_SIGNAL, &sa, NULL, 8))
 		return -errno;
+	/* the host's CPU-time limits of the process (guest_cputime()) */
+	for (i = 0; i < sizeof(cpu_sigs) / sizeof(cpu_sigs[0]); i++)
+		if (syscall(SYS_rt_sigaction, cpu_sigs[i], &sa, NULL, 8))
+			return -errno;
 	if (lx_kick_me())
 		return -EIO;
 	if (prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,

@@ -229,12 +229,18 @@ lx_fault_entry:
  * lx_kick_entry - LX_KICK_SIGNAL: a signal came for the thread while it
  * ran outside lx (kick.c).  It is noted in the thread block, for the fast
  * path's way out; in lx's own code (lx's FS) that is all.  Otherwise as
- * lx_fault_entry.
+ * lx_fault_entry.  The host's CPU-time signals (SIGVTALRM, SIGPROF,
+ * SIGXCPU) come here too: noted in lx_host_sigs, then as a kick, which
+ * takes the thread into lx (dispatch.c sends them there).
  */
 	.globl lx_kick_entry
 	.type lx_kick_entry, @function
 lx_kick_entry:
-	movb $1, %gs:LX_THREAD_KICK	/* the fast path's way out checks */
+	/* a CPU-time signal of the host: for lx to send (lx_host_sigs) */
+	cmp $LX_KICK_SIGNO, %edi
+	je 0f
+	lock btsl %edi, lx_host_sigs(%rip)
+0:	movb $1, %gs:LX_THREAD_KICK	/* the fast path's way out checks */
 	FROM_PROGRAM_OR lx_guest_kick, 1f
 	ret
 	/* in lx: a kickable wait (lx_wait_call) gives up, else nothing */

@@ -18,6 +18,8 @@
 #define LX_THREAD_KICK 64
 /* the interrupted rip in a host signal handler's ucontext_t */
 #define UC_RIP 168
+/* LX_KICK_SIGNAL (lx.h), for entry.S */
+#define LX_KICK_SIGNO 23
 
 #ifndef __ASSEMBLY__
 #include <stddef.h>
@@ -56,6 +58,11 @@ void lx_fault_entry(int sig, void *info, void *uc);
 void lx_kick_entry(int sig, void *info, void *uc);
 extern char lx_fast_jne[], lx_fast_popf[], lx_fast_movrsp[], lx_fast_jmp[];
 long lx_wait_call(const long call[7]);
+/*
+ * Host signals for the process's CPU time (SIGVTALRM, SIGPROF, SIGXCPU)
+ * that lx has not been told of yet: a bit per signal (entry.S sets them).
+ */
+extern unsigned int lx_host_sigs;
 
 /* The registers a new thread starts with (offsets used by entry.S). */
 struct lx_start {

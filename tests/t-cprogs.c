@@ -75,6 +75,8 @@ static const struct pcase cases[] = {
 	{ { "signals" }, 0, NULL },
 	{ { "futex" }, 0, NULL },
 	{ { "futex" }, 0, "--no-rewrite" },
+	{ { "cputime" }, 0, NULL },
+	{ { "cputime" }, 0, "--no-rewrite" },
 };
 
 static const struct pcase *cur_case;

@@ -311,18 +311,52 @@ static void test_eintr(void)
 	blocked_read(0);
 }
 
-/* A plain lx_syscall() caller: the handler is not run, the call ends. */
-static void test_plain_caller(void)
+/*
+ * A plain lx_syscall() caller that never ran user code (a thread of the
+ * home process): the handler is not run, the call ends.
+ */
+static void *plain_sleeper(void *arg)
 {
 	struct timespec ts = { 5, 0 };
 	pthread_t th;
 
+	(void)arg;
 	restart_tid = lx_syscall0(SYS_gettid);
-	CHECK_EQ(ksigaction(SIGUSR2, (void *)usr2_handler, 0,
-			    (void *)0x200000), 0);
 	pthread_create(&th, NULL, send_usr2, NULL);
 	CHECK_EQ(lx_syscall2(SYS_nanosleep, &ts, NULL), -EINTR);
 	pthread_join(th, NULL);
+	return NULL;
+}
+
+/*
+ * One that did (lx's own call in a program's thread, guest/ telling lx
+ * of a mapping, say): the signal waits, the call is not interrupted,
+ * and the thread's next way back to user code takes it.
+ */
+static void test_plain_caller(void)
+{
+	static unsigned char stack[16384] __attribute__((aligned(16)));
+	struct timespec ts = { 0, 300000000 };
+	struct pt_regs regs = { 0 };
+	pthread_t th;
+
+	CHECK_EQ(ksigaction(SIGUSR2, (void *)usr2_handler, 0,
+			    (void *)0x200000), 0);
+	pthread_create(&th, NULL, plain_sleeper, NULL);
+	pthread_join(th, NULL);
+
+	restart_tid = lx_syscall0(SYS_gettid);
+	pthread_create(&th, NULL, send_usr2, NULL);
+	CHECK_EQ(lx_syscall2(SYS_nanosleep, &ts, NULL), 0);
+	pthread_join(th, NULL);
+	regs.orig_rax = SYS_getppid;
+	regs.rip = 0x100000;
+	regs.rsp = (unsigned long)(stack + sizeof(stack));
+	regs.cs = 0x33;
+	regs.ss = 0x2b;
+	lx_syscall_regs(&regs);
+	CHECK_EQ(regs.rip, (unsigned long)usr2_handler);
+	CHECK_EQ(regs.rdi, SIGUSR2);
 }
 
 int main(void)
@@ -334,8 +368,9 @@ int main(void)
 	tap_run("SA_RESTART: a blocked read is rewound for restart",
 		test_sa_restart);
 	tap_run("no SA_RESTART: a blocked read returns -EINTR", test_eintr);
-	tap_run("plain lx_syscall(): a handled signal ends nanosleep with "
-		"-EINTR", test_plain_caller);
+	tap_run("plain lx_syscall(): a handled signal ends a home thread's "
+		"nanosleep with -EINTR, and waits for a program thread's "
+		"return to its code", test_plain_caller);
 	halt_kernel();
 	return tap_done();
 }

@@ -169,6 +169,13 @@ struct lx_host_ops {
 #define LX_SYS_KICKABLE (LX_SYS_BASE + 7)
 #define LX_SYS_FUTEX_INTR (LX_SYS_BASE + 8)
 #define LX_SYS_FUTEX_WAITV_INTR (LX_SYS_BASE + 9)
+/*
+ * LX_SYS_CPU_SIGNAL(sig): the host's CPU-time limit for the calling
+ * process fired (SIGVTALRM, SIGPROF of its itimers, SIGXCPU of
+ * RLIMIT_CPU): lx sends the signal to the process as its own timer would
+ * have.  CPU time is the host's: only it sees the time of user code.
+ */
+#define LX_SYS_CPU_SIGNAL (LX_SYS_BASE + 10)
 
 
 /* LX_SYS_UMAP(op, ...): a program process's mappings, as lx shows them */

@@ -78,6 +78,19 @@ void arch_signal_kick(struct task_struct *t)
 	spin_unlock_irqrestore(&kick_lock, flags);
 }
 
+/* The calling thread will take its signals before it runs user code. */
+void lx_kick_self(void)
+{
+	struct kickable *k;
+	unsigned long flags;
+
+	spin_lock_irqsave(&kick_lock, flags);
+	k = find(current);
+	if (k)
+		lx_host->kick(k->host_pid, k->host_tid);
+	spin_unlock_irqrestore(&kick_lock, flags);
+}
+
 /* The task is going (exit_thread()). */
 void lx_kick_forget(struct task_struct *t)
 {

@@ -275,12 +275,28 @@ void arch_do_signal_or_restart(struct pt_regs *regs)
 {
 	struct ksignal ksig;
 
+	/*
+	 * lx's own call (lx_syscall()) on a program's thread - guest/
+	 * telling lx of a mapping, say - has no user context to run a
+	 * handler on: the signal stays queued for the thread's way back to
+	 * its code (lx_sigs_deferred()), and a wait is not interrupted.
+	 * Threads of the home process have no code of their own to run it
+	 * in: they drop it, as below.
+	 */
+	if ((current->thread.flags & (LX_THREAD_PLAIN | LX_THREAD_USER)) ==
+		    (LX_THREAD_PLAIN | LX_THREAD_USER) &&
+	    !fatal_signal_pending(current)) {
+		clear_thread_flag(TIF_SIGPENDING);
+		current->thread.flags |= LX_THREAD_SIGDEFER;
+		goto restart;
+	}
 	if (get_signal(&ksig)) {
 		handle_signal(&ksig, regs);
 		return;
 	}
 
 	/* no handler: restart the interrupted call, as Linux does */
+restart:
 	if (syscall_get_nr(current, regs) >= 0) {
 		switch (regs->ax) {
 		case -ERESTARTNOHAND:
@@ -351,4 +367,34 @@ SYSCALL_DEFINE0(rt_sigreturn)
 badframe:
 	force_sig(SIGSEGV);
 	return 0;
+}
+
+/*
+ * The end of lx's own call on a program's thread: the signals it left
+ * queued are pending again, and the thread is kicked so that it takes
+ * them before it runs its code.
+ */
+void lx_sigs_deferred(void)
+{
+	if (!(current->thread.flags & LX_THREAD_SIGDEFER))
+		return;
+	current->thread.flags &= ~LX_THREAD_SIGDEFER;
+	spin_lock_irq(&current->sighand->siglock);
+	recalc_sigpending();
+	spin_unlock_irq(&current->sighand->siglock);
+	if (signal_pending(current))
+		lx_kick_self();
+}
+
+/*
+ * LX_SYS_CPU_SIGNAL: the host counts a program process's CPU time (lx's
+ * kernel sees only its own), so the host runs its CPU-time itimers and
+ * RLIMIT_CPU; what they send, lx sends to the process as its own timers
+ * would: SEND_SIG_PRIV, to the thread group.
+ */
+long lx_sys_cpu_signal(int sig)
+{
+	if (sig != SIGVTALRM && sig != SIGPROF && sig != SIGXCPU)
+		return -EINVAL;
+	return kill_pid_info(sig, SEND_SIG_PRIV, task_tgid(current));
 }

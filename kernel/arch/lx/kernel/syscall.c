@@ -101,7 +101,8 @@ static long syscall_body(void *uregs)
 	if (user->ip == LX_PLAIN_IP)
 		current->thread.flags |= LX_THREAD_PLAIN;
 	else
-		current->thread.flags &= ~LX_THREAD_PLAIN;
+		current->thread.flags = (current->thread.flags &
+					 ~LX_THREAD_PLAIN) | LX_THREAD_USER;
 again:
 	regs->ax = -ENOSYS;
 	nr = syscall_enter_from_user_mode(regs, regs->orig_ax);
@@ -119,6 +120,8 @@ again:
 		regs->ax = lx_sys_futex_intr(regs, __NR_futex);
 	else if (nr == LX_SYS_FUTEX_WAITV_INTR)
 		regs->ax = lx_sys_futex_intr(regs, __NR_futex_waitv);
+	else if (nr == LX_SYS_CPU_SIGNAL)
+		regs->ax = lx_sys_cpu_signal(regs->di);
 	else if (nr == LX_SYS_UMAP)
 		regs->ax = lx_sys_umap(regs->di, regs->si, regs->dx, regs->r10,
 				       regs->r8, regs->r9);
@@ -145,6 +148,7 @@ again:
 		goto again;
 	}
 	*user = *regs;
+	lx_sigs_deferred();
 	lx_task_leave();
 	return user->ax;
 }
@@ -197,7 +201,8 @@ static long user_entry_body(void *arg)
 	regs = task_pt_regs(current);
 	*regs = *u->user;
 	regs->orig_ax = -1;
-	current->thread.flags &= ~LX_THREAD_PLAIN;
+	current->thread.flags = (current->thread.flags & ~LX_THREAD_PLAIN) |
+				LX_THREAD_USER;
 	if (u->sig)
 		force_sig_fault(u->sig, u->code, (void __user *)u->addr);
 	local_irq_disable();

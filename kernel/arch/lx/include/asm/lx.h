@@ -21,6 +21,8 @@ void lx_longjmp(struct lx_jmp *jb) __attribute__((noreturn));
 #define LX_THREAD_PLAIN 0x4	/* in a call from lx_syscall(): no user context */
 #define LX_THREAD_UNBORN 0x8	/* its fork failed before it ever ran */
 #define LX_THREAD_UNCOUNTED 0x10 /* an anchor: not in its signal's nr_threads */
+#define LX_THREAD_USER 0x20	/* has run user code: a program's thread */
+#define LX_THREAD_SIGDEFER 0x40	/* signals left for its way back to user code */
 
 struct task_struct;
 
@@ -57,6 +59,9 @@ long lx_sys_hostfd_get(int fd);
 long lx_sys_kickable(int host_pid, int host_tid);
 struct pt_regs;
 long lx_sys_futex_intr(struct pt_regs *regs, long nr);
+long lx_sys_cpu_signal(int sig);
+void lx_kick_self(void);
+void lx_sigs_deferred(void);
 void arch_signal_kick(struct task_struct *t);
 void lx_kick_forget(struct task_struct *t);
 void lx_kick_pending(void);

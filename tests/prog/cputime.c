@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cputime.c - CPU time of code that makes no system calls: the process's
+ * and a thread's CPU-time clocks, getrusage and times see it; the
+ * CPU-time itimers (ITIMER_VIRTUAL, ITIMER_PROF) fire while a thread
+ * spins and not while it sleeps; RLIMIT_CPU's soft limit sends SIGXCPU.
+ * Inside lx all of it is the host's count of the program process
+ * (guest/dispatch.c), since lx's kernel runs only in system calls.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/times.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "prog.h"
+
+static volatile int flag;
+static volatile unsigned long sink;
+
+static void on_sig(int sig)
+{
+	(void)sig;
+	flag = 1;
+}
+
+static void handle(int sig)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sig;
+	sigemptyset(&sa.sa_mask);
+	TRYSYS(sigaction(sig, &sa, NULL));
+}
+
+static long ns(clockid_t id)
+{
+	struct timespec ts;
+
+	if (clock_gettime(id, &ts))
+		return -1;
+	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/* Spin in user code until flag is set or for_ms of CPU time pass (the
+ * wall clock bounds it: 20 s).  Returns the CPU time spent, in ms. */
+static long spin(long for_ms)
+{
+	long cpu0 = ns(CLOCK_THREAD_CPUTIME_ID), wall0 = ns(CLOCK_MONOTONIC);
+	unsigned long i;
+
+	while (!flag) {
+		for (i = 0; i < 100000; i++)
+			sink += i;
+		if (ns(CLOCK_THREAD_CPUTIME_ID) - cpu0 >= for_ms * 1000000L ||
+		    ns(CLOCK_MONOTONIC) - wall0 > 20000000000L)
+			break;
+	}
+	return (ns(CLOCK_THREAD_CPUTIME_ID) - cpu0) / 1000000;
+}
+
+static void *spinner(void *arg)
+{
+	(void)arg;
+	spin(200);
+	return (void *)ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
+static void clocks(void)
+{
+	long p0 = ns(CLOCK_PROCESS_CPUTIME_ID), t0, used;
+	struct rusage ru;
+	struct tms tm;
+	pthread_t t;
+	void *r;
+	clockid_t pc;
+
+	used = spin(300);
+	printf("a thread spun for 300 ms of its CPU time: %s\n",
+	       prog_yes(used >= 300));
+	printf("the process's CPU clock saw it: %s\n",
+	       prog_yes(ns(CLOCK_PROCESS_CPUTIME_ID) - p0 >= 290000000L));
+	TRY0(clock_getcpuclockid(getpid(), &pc));
+	printf("so did the clock of the process by pid: %s\n",
+	       prog_yes(ns(pc) - p0 >= 290000000L));
+	/* (lx's trapped path spends some of it as system time) */
+	TRYSYS(getrusage(RUSAGE_SELF, &ru));
+	printf("getrusage: user time counted: %s, user and system at least "
+	       "250 ms: %s\n", prog_yes(ru.ru_utime.tv_sec ||
+					ru.ru_utime.tv_usec >= 100000),
+	       prog_yes((ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+			(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000 >=
+			250));
+	TRYSYS(times(&tm));
+	printf("times: user ticks counted: %s, user and system at least 25: "
+	       "%s\n", prog_yes(tm.tms_utime >= sysconf(_SC_CLK_TCK) / 10),
+	       prog_yes((tm.tms_utime + tm.tms_stime) * 100 /
+			sysconf(_SC_CLK_TCK) >= 25));
+
+	t0 = ns(CLOCK_THREAD_CPUTIME_ID);
+	TRY0(pthread_create(&t, NULL, spinner, NULL));
+	TRY0(pthread_join(t, &r));
+	printf("another thread's 200 ms are its own: %s, not this one's: "
+	       "%s\n", prog_yes((long)r >= 200000000L),
+	       prog_yes(ns(CLOCK_THREAD_CPUTIME_ID) - t0 < 100000000L));
+}
+
+static void itimers(void)
+{
+	struct itimerval it = { { 0, 0 }, { 0, 50000 } }, left;
+
+	handle(SIGPROF);
+	handle(SIGVTALRM);
+	flag = 0;
+	TRYSYS(setitimer(ITIMER_PROF, &it, NULL));
+	TRYSYS(getitimer(ITIMER_PROF, &left));
+	/* (Linux may round up to its tick: 4 ms at HZ=250) */
+	printf("ITIMER_PROF armed, about 50 ms left: %s\n",
+	       prog_yes(!left.it_value.tv_sec && left.it_value.tv_usec > 0 &&
+			left.it_value.tv_usec <= 60000));
+	spin(5000);
+	printf("SIGPROF while spinning: %s\n", prog_yes(flag));
+
+	flag = 0;
+	TRYSYS(setitimer(ITIMER_VIRTUAL, &it, NULL));
+	spin(5000);
+	printf("SIGVTALRM while spinning: %s\n", prog_yes(flag));
+
+	/* asleep, a thread spends no CPU time: nothing fires */
+	flag = 0;
+	TRYSYS(setitimer(ITIMER_VIRTUAL, &it, NULL));
+	prog_msleep(300);
+	printf("SIGVTALRM while asleep for 300 ms: %s\n", flag ? "yes" : "no");
+	it.it_value.tv_usec = 0;
+	TRYSYS(setitimer(ITIMER_VIRTUAL, &it, &left));
+	printf("disarmed, with time left: %s\n",
+	       prog_yes(left.it_value.tv_sec || left.it_value.tv_usec));
+}
+
+static void rlimit_cpu(void)
+{
+	struct rlimit rl;
+	struct timespec ts;
+	long now;
+
+	/* the soft limit one CPU second past what the process has used */
+	handle(SIGXCPU);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	now = ts.tv_sec + 1;
+	rl.rlim_cur = now + 1;
+	rl.rlim_max = now + 30;
+	flag = 0;
+	TRYSYS(setrlimit(RLIMIT_CPU, &rl));
+	TRYSYS(getrlimit(RLIMIT_CPU, &rl));
+	printf("RLIMIT_CPU set: %s\n",
+	       prog_yes(rl.rlim_cur == (rlim_t)now + 1 &&
+			rl.rlim_max == (rlim_t)now + 30));
+	spin(5000);
+	printf("SIGXCPU at the soft limit: %s\n", prog_yes(flag));
+}
+
+int main(void)
+{
+	clocks();
+	itimers();
+	rlimit_cpu();
+	return prog_done();
+}
