@@ -2,14 +2,16 @@
 /*
  * progbench - system call costs seen by a program: run natively and under
  * lxexec (bench/run-programs.sh), it prints ns per call for getppid, fstat,
- * a 1-byte pipe write+read, a futex wake nobody waits for, and a futex
- * round trip between two threads (each waits for the other's wake).
+ * a 1-byte pipe write+read, a futex wake nobody waits for, a futex
+ * round trip between two threads (each waits for the other's wake), and
+ * a signal's round trip (kill to itself, the handler, its return).
  * Static, so both runs use the same binary.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -41,6 +43,14 @@ static void *partner(void *arg)
 	for (i = 0; i < rounds; i++)
 		pass(1);
 	return NULL;
+}
+
+static volatile int taken;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	taken++;
 }
 
 static double now(void)
@@ -88,5 +98,12 @@ int main(void)
 		pass(0);
 	pthread_join(th, NULL);
 	printf("futex-pingpong %.0f\n", (now() - t) / rounds);
+	signal(SIGUSR1, on_usr1);
+	t = now();
+	for (i = 0; i < rounds; i++)
+		kill(getpid(), SIGUSR1);
+	if (taken != rounds)
+		return 1;
+	printf("signal %.0f\n", (now() - t) / rounds);
 	return 0;
 }

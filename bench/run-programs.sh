@@ -82,10 +82,12 @@ fi
 ratio() { awk -v l="$1" -v n="$2" 'BEGIN { printf "%.2fx", l / n }'; }
 echo "| benchmark | native | lx, trapped | lx, rewritten | rewritten/native | target |"
 echo "|---|--:|--:|--:|--:|---|"
-for b in getppid fstat pipe futex-wake futex-pingpong; do
+for b in getppid fstat pipe futex-wake futex-pingpong signal; do
 	n=$(med $b native) t=$(med $b trap) r=$(med $b rw)
 	case $b in
 	futex-pingpong) what="futex round trip between two threads, ns"
+		target="" ;;
+	signal) what="signal round trip (kill to self, handler, return), ns"
 		target="" ;;
 	*) what="$b from a program, ns per call" target="rewritten <= 0.5x" ;;
 	esac
