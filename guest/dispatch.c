@@ -572,6 +572,13 @@ static void __attribute__((noreturn)) end_process(int status)
 		syscall(SYS_exit_group, status);
 }
 
+/* The fault lx_guest_user_fault() passes to deliver(). */
+static __thread struct {
+	int sig, code;
+	unsigned long addr;
+	struct lx_trap trap;
+} fault;
+
 /*
  * Into lx for a program thread: a system call (sig < 0) with
  * lx_syscall_regs(), or from user code (a fault, sig > 0) with
@@ -601,7 +608,7 @@ static long enter_lx(struct pt_regs *r, int sig, int code, unsigned long addr)
 	if (sys)
 		lx_syscall_regs(r);
 	else
-		lx_user_entry(r, sig, code, addr);
+		lx_user_entry(r, sig, code, addr, sig ? &fault.trap : NULL);
 	if (!lx_thread_has_task() && !(sys && r->orig_rax == SYS_exit)) {
 		/*
 		 * The process ends: by this exit_group, or lx killed the task
@@ -1057,12 +1064,6 @@ void lx_guest_sigsys(int sig, void *info, void *ucp)
 	regs_to_uc(&r, uc);
 }
 
-/* The fault lx_guest_user_fault() passes to deliver(). */
-static __thread struct {
-	int sig, code;
-	unsigned long addr;
-} fault;
-
 static long deliver(struct lx_thread *t, struct pt_regs *r)
 {
 	(void)t;
@@ -1091,6 +1092,11 @@ void lx_guest_user_fault(int sig, void *info, void *ucp)
 	fault.sig = sig;
 	fault.code = si->si_code;
 	fault.addr = (unsigned long)si->si_addr;
+	fault.trap = (struct lx_trap){
+		.trapno = uc->uc_mcontext.gregs[REG_TRAPNO],
+		.err = uc->uc_mcontext.gregs[REG_ERR],
+		.cr2 = uc->uc_mcontext.gregs[REG_CR2],
+	};
 	with_frame_fpu(t, uc, &r, deliver);
 	regs_to_uc(&r, uc);
 }

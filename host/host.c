@@ -740,9 +740,9 @@ int lx_kick_me(void)
 }
 
 long lx_user_entry(struct pt_regs *regs, int sig, int code,
-		   unsigned long addr)
+		   unsigned long addr, const struct lx_trap *trap)
 {
-	return lx_kernel_user_entry(regs, sig, code, addr);
+	return lx_kernel_user_entry(regs, sig, code, addr, trap);
 }
 
 long lx_syscall(long nr, const long args[6])

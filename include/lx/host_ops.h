@@ -197,7 +197,9 @@ struct lx_fuse_ref {
 int lx_kernel_boot(const struct lx_host_ops *ops, const char *cmdline);
 int lx_kernel_halt(void);
 long lx_kernel_syscall(void *regs);
-long lx_kernel_user_entry(void *regs, int sig, int code, unsigned long addr);
+/* trap: struct lx_trap (lx.h), or NULL */
+long lx_kernel_user_entry(void *regs, int sig, int code, unsigned long addr,
+			  const void *trap);
 int lx_kernel_running(void);
 void lx_kernel_thread_gone(void *task);
 void lx_timer_interrupt(void);

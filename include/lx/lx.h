@@ -95,13 +95,18 @@ long lx_syscall_regs(struct pt_regs *regs);
  * Enter lx from user code that was interrupted with regs (not a system
  * call: every register kept, no restart): by a fault - sig SIGSEGV,
  * SIGBUS, SIGFPE, SIGILL or SIGTRAP with its si_code and si_addr, which lx
- * forces on the thread - or, sig 0, to take the signals pending for it.
+ * forces on the thread, and the CPU's trap number, error code and cr2 as
+ * the host reported them (trap, or NULL), which the signal's sigcontext
+ * shows - or, sig 0, to take the signals pending for it.
  * On return regs holds where the thread goes on: a handler's entry with
  * its rt_sigframe written, or regs as they were.  0, or -EINTR if the
  * thread's task ended (a fatal signal), -EINVAL for another sig.
  */
+struct lx_trap {
+	unsigned long trapno, err, cr2;
+};
 long lx_user_entry(struct pt_regs *regs, int sig, int code,
-		   unsigned long addr);
+		   unsigned long addr, const struct lx_trap *trap);
 
 /*
  * Have the calling host thread sent LX_KICK_SIGNAL when a signal comes for

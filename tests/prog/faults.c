@@ -25,11 +25,17 @@ static volatile int got_sig, got_code;
 static void *volatile got_addr;
 static volatile void *on_stack;
 
+/* the sigcontext's trap number, error code and cr2 of the last fault */
+static volatile unsigned long got_trap[3];
+
 static void jump_handler(int sig, siginfo_t *si, void *uc)
 {
+	const mcontext_t *mc = &((ucontext_t *)uc)->uc_mcontext;
 	int local;
 
-	(void)uc;
+	got_trap[0] = mc->gregs[REG_TRAPNO];
+	got_trap[1] = mc->gregs[REG_ERR];
+	got_trap[2] = mc->gregs[REG_CR2];
 	got_sig = sig;
 	got_code = si->si_code;
 	got_addr = si->si_addr;
@@ -94,6 +100,9 @@ int main(int argc, char **argv)
 		*(volatile int *)0x1234 = 1;
 	printf("store to 0x1234: signal %d, code %d (SEGV_MAPERR %d), "
 	       "address %p\n", got_sig, got_code, SEGV_MAPERR, got_addr);
+	/* a page fault (14) of a user write to a page not present (6) */
+	printf("its sigcontext: trapno %lu, err %lu, cr2 %#lx\n", got_trap[0],
+	       got_trap[1], got_trap[2]);
 	sigprocmask(SIG_SETMASK, NULL, &mask);
 	printf("SIGSEGV blocked after siglongjmp: %s\n",
 	       sigismember(&mask, SIGSEGV) ? "yes" : "no");
@@ -105,6 +114,9 @@ int main(int argc, char **argv)
 	printf("store to a read-only page: signal %d, code %d (SEGV_ACCERR "
 	       "%d), at the page: %s\n", got_sig, got_code, SEGV_ACCERR,
 	       prog_yes(got_addr == page + 1));
+	printf("its sigcontext: trapno %lu, err %lu, cr2 at the page: %s\n",
+	       got_trap[0], got_trap[1],
+	       prog_yes(got_trap[2] == (unsigned long)(page + 1)));
 
 	on(SIGSEGV, fix_handler, 0);
 	got_sig = 0;
@@ -115,12 +127,12 @@ int main(int argc, char **argv)
 	on(SIGSEGV, jump_handler, 0);
 	if (!sigsetjmp(jb, 1))
 		x = 5 / zero;
-	printf("division by zero: signal %d, code %d (FPE_INTDIV %d)\n",
-	       got_sig, got_code, FPE_INTDIV);
+	printf("division by zero: signal %d, code %d (FPE_INTDIV %d), "
+	       "trapno %lu\n", got_sig, got_code, FPE_INTDIV, got_trap[0]);
 	if (!sigsetjmp(jb, 1))
 		__asm__ volatile("ud2");
-	printf("ud2: signal %d, code %d (ILL_ILLOPN %d)\n", got_sig, got_code,
-	       ILL_ILLOPN);
+	printf("ud2: signal %d, code %d (ILL_ILLOPN %d), trapno %lu\n",
+	       got_sig, got_code, ILL_ILLOPN, got_trap[0]);
 	if (!sigsetjmp(jb, 1))
 		__asm__ volatile("int3");
 	printf("int3: signal %d, code %d (SI_KERNEL %d)\n", got_sig, got_code,

@@ -183,6 +183,7 @@ struct user_entry {
 	struct pt_regs *user;
 	int sig, code;
 	unsigned long addr;
+	const unsigned long *trap;	/* trapno, err, cr2 (struct lx_trap) */
 };
 
 /*
@@ -203,8 +204,15 @@ static long user_entry_body(void *arg)
 	regs->orig_ax = -1;
 	current->thread.flags = (current->thread.flags & ~LX_THREAD_PLAIN) |
 				LX_THREAD_USER;
-	if (u->sig)
+	if (u->sig) {
+		/* for the sigcontext, as x86's trap handlers keep them */
+		if (u->trap) {
+			current->thread.trap_nr = u->trap[0];
+			current->thread.error_code = u->trap[1];
+			current->thread.cr2 = u->trap[2];
+		}
 		force_sig_fault(u->sig, u->code, (void __user *)u->addr);
+	}
 	local_irq_disable();
 	irqentry_exit_to_user_mode(regs);
 	*u->user = *regs;
@@ -212,9 +220,10 @@ static long user_entry_body(void *arg)
 	return 0;
 }
 
-long lx_kernel_user_entry(void *uregs, int sig, int code, unsigned long addr)
+long lx_kernel_user_entry(void *uregs, int sig, int code, unsigned long addr,
+			  const void *trap)
 {
-	struct user_entry u = { uregs, sig, code, addr };
+	struct user_entry u = { uregs, sig, code, addr, trap };
 
 	switch (sig) {
 	case 0:

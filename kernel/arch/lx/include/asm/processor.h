@@ -34,6 +34,8 @@ struct thread_struct {
 	unsigned int unborn_ack;
 	/* the host process the task's thread belongs to */
 	unsigned int host_pid;
+	/* the last fault in user code, for a signal's sigcontext (as x86) */
+	unsigned long trap_nr, error_code, cr2;
 };
 
 #define INIT_THREAD { }
