@@ -37,6 +37,9 @@ DEPS := linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev \
 # lx's C suite (tests/prog/) is built with musl too
 DEPS += musl-tools
 
+# t-go's Go program (tests/go/) is built with Debian's Go
+DEPS += golang-go
+
 HOST_OBJS := $(patsubst host/%.c,$(B)/host/%.o,$(wildcard host/*.c))
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/t-*.c))
 
@@ -156,6 +159,25 @@ $(B)/tests/guest/libsite.so: tests/guest/libsite.c
 
 $(B)/tests/t-redirect $(B)/asan/tests/t-redirect: $(REDIRECT_PROGS)
 
+# t-go's program (tests/go/lxgo.go), static (CGO_ENABLED=0), also what
+# bench/run-go.sh measures.  Go's build cache and GOPATH live under
+# $LX_CACHE/go (default ~/.cache/lx/go), never in the tree.  Without go
+# nothing is built and t-go fails, saying why (make deps installs it).
+GO := go
+GO_CACHE := $(or $(LX_CACHE),$(HOME)/.cache/lx)/go
+
+$(B)/tests/go/lxgo: tests/go/lxgo.go
+	@mkdir -p $(dir $@)
+	$(Q)if command -v $(GO) >/dev/null; then \
+		echo "  GO      $@"; \
+		cd tests/go && GOCACHE=$(GO_CACHE)/cache GOPATH=$(GO_CACHE)/path \
+		GOFLAGS= CGO_ENABLED=0 $(GO) build -trimpath -o $@ lxgo.go; \
+	else \
+		echo "  GO      $@: no go (make deps installs golang-go)"; \
+	fi
+
+$(B)/tests/t-go $(B)/asan/tests/t-go: $(B)/tests/go/lxgo
+
 test: $(TESTS) $(B)/lxexec images
 	$(Q)LXEXEC=$(B)/lxexec tests/run-tests.sh $(B)/tests
 
@@ -194,7 +216,7 @@ $(B)/demo/lx-demo: demo/lx-demo.c $(B)/liblx.a
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/liblx.a $(LIBS)
 
-bench: $(B)/bench/lx-bench $(B)/bench/lx-devbench $(B)/lxexec
+bench: $(B)/bench/lx-bench $(B)/bench/lx-devbench $(B)/lxexec $(B)/tests/go/lxgo
 	$(Q)bench/run.sh $(B)/bench/lx-bench
 
 $(B)/bench/lx-devbench: bench/lx-devbench.c $(B)/liblx.a

@@ -43,6 +43,9 @@ lxexec=$(dirname "$(dirname "$prog")")/lxexec
 echo "run.sh: programs under lxexec against native (about 5 s)"
 "$root/bench/run-programs.sh" "$lxexec" > "$tmp/prog"
 cat "$tmp/prog"
+echo "run.sh: Go net/http under lxexec against native (about 20 s)"
+"$root/bench/run-go.sh" "$lxexec" "$(dirname "$lxexec")/tests/go/lxgo" > "$tmp/go"
+cat "$tmp/go"
 
 # "CPU: ..." and "Date: ..." are header lines of lx-bench's output.
 field() {
@@ -111,6 +114,23 @@ fi
 		"images), in a chroot natively, and in lx the home process" \
 		"(kernel RAM it touched, lx's threads) plus the program" \
 		"process."
+	echo
+	echo "### Go"
+	echo
+	echo "Command: \`bench/run-go.sh build/lxexec build/tests/go/lxgo\`" \
+		"(part of \`make bench\`)."
+	echo
+	grep '^|' "$tmp/go"
+	echo
+	echo "A static Go program (tests/go/lxgo.go, Debian's Go, CGO_ENABLED=0)" \
+		"serves HTTP and fetches from itself over 127.0.0.1: 4" \
+		"goroutines with kept-alive connections, 20,000 GETs of a" \
+		"14-byte body, after 100 to warm up; requests per second, so" \
+		"higher is better and a ratio above 1.00x means lx is faster." \
+		"Natively the loopback is the host's and Go uses every core;" \
+		"in lx the loopback is lx's (a send is a function call) and" \
+		"Go sees lx's one CPU (GOMAXPROCS=1), hence the native" \
+		"GOMAXPROCS=1 column."
 	echo
 	echo "### How to read"
 	echo
