@@ -41,6 +41,9 @@
 #define PR_SET_SYSCALL_USER_DISPATCH 59
 #define PR_SYS_DISPATCH_ON 1
 #endif
+#ifndef PR_SYS_DISPATCH_OFF
+#define PR_SYS_DISPATCH_OFF 0
+#endif
 
 #define ALTSTACK_SIZE (64 << 10)
 #ifndef SS_AUTODISARM
@@ -400,6 +403,7 @@ struct clone_req {
 	struct lx_start start;
 	uint64_t fs, flags, ctid, ptid;
 	uint64_t mask;		/* the creator's signal mask, in lx */
+	char comm[16];		/* and its name (a thread's starts as its) */
 	uint32_t done;		/* host futex word: the tid is there */
 	long tid;
 };
@@ -410,6 +414,40 @@ static void put_tid(uint64_t addr, long tid)
 	int v = tid;
 
 	prog_copy(&v, addr, sizeof(v), 1);
+}
+
+/*
+ * A program thread's exit, after lx's: the host thread ends.  One that
+ * spawn_thread() made goes back to thread_main() to end as the pthread it
+ * is, which gives back its stack; the first ends itself.
+ */
+static void __attribute__((noreturn)) thread_exit(struct lx_thread *t,
+						  int code)
+{
+	if (t->has_exit_jb)
+		__builtin_longjmp(t->exit_jb, 1);
+	for (;;)
+		syscall(SYS_exit, code);
+}
+
+/*
+ * What lx_guest_thread_init() gave the thread, given back: nothing may
+ * use the block or its stacks any more - no host signal (all blocked),
+ * no SUD selector, no alternate stack, no lazily saved vector state.
+ */
+static void thread_done(struct lx_thread *t)
+{
+	stack_t ss = { .ss_flags = SS_DISABLE };
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0);
+	sigaltstack(&ss, NULL);
+	lx_fpu_area = lx_fpu_lazy = NULL;
+	munmap(t->altstack, 2 * ALTSTACK_SIZE);
+	free(t->xsave);
+	free(t);
 }
 
 static void *thread_main(void *arg)
@@ -424,6 +462,12 @@ static void *thread_main(void *arg)
 	/* the creator's mask, as clone() gives it (libcs block all first) */
 	if (tid > 0)
 		lx_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, &c->mask, NULL, 8);
+	/*
+	 * and its name: the task was made from the process's anchor, whose
+	 * name is not the program's (ps -T, top, /proc/PID/task/TID/comm)
+	 */
+	if (tid > 0 && c->comm[0])
+		lx_syscall2(SYS_prctl, PR_SET_NAME, c->comm);
 	/*
 	 * The parent's copy of the tid before the thread runs: written after
 	 * it, it could land after the thread's exit cleared it, and
@@ -448,6 +492,12 @@ static void *thread_main(void *arg)
 	/* the program's signals are lx's: nothing blocked on the host */
 	sigemptyset(&none);
 	pthread_sigmask(SIG_SETMASK, &none, NULL);
+	t->has_exit_jb = 1;
+	if (__builtin_setjmp(t->exit_jb)) {
+		/* its exit (thread_exit()): here, on the pthread's stack */
+		thread_done(t);
+		return NULL;
+	}
 	lx_guest_resume(&st);
 }
 
@@ -479,6 +529,7 @@ static long spawn_thread(struct lx_thread *t, struct pt_regs *r,
 	c->fs = flags & CLONE_SETTLS ? tls : t->prog_fs;
 	c->flags = flags;
 	lx_syscall4(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &c->mask, 8);
+	lx_syscall2(SYS_prctl, PR_GET_NAME, c->comm);
 	c->ctid = ctid;
 	c->ptid = ptid;
 	pthread_attr_init(&attr);
@@ -946,8 +997,7 @@ static long guest_call(struct lx_thread *t, struct pt_regs *r)
 		 * wait4), then the host thread ends.
 		 */
 		call_lx(r);
-		syscall(SYS_exit, r->rdi);
-		return -ENOSYS;
+		thread_exit(t, r->rdi);
 	case SYS_exit_group:
 		call_lx(r);	/* ends the process */
 		return -ENOSYS;

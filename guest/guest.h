@@ -46,6 +46,8 @@ struct lx_thread {
 	uint8_t pad2[6];
 	void *altstack;
 	size_t altstack_size;
+	void *exit_jb[5];		/* a thread's way out (spawn_thread()) */
+	uint8_t has_exit_jb;
 };
 
 /* entry.S */

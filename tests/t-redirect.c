@@ -225,6 +225,59 @@ static void status_of(pid_t pid, const char *key, char *val, size_t len)
 }
 
 /*
+ * lxexec running "redirect wait ARG" (ARG: threads it makes and joins
+ * first): its home and program processes once the program says it is
+ * ready, and the fd whose closing ends it.  0, or -1 if it did not start.
+ */
+static int start_waiting(const char *arg, pid_t *home, pid_t *prog, int *in)
+{
+	const char *argv[] = { lxexec, "--rootfs", root, "--", "/bin/redirect",
+			       "wait", arg, NULL };
+	char path[64], line[64] = "";
+	int fds[2], outp[2];
+	FILE *f;
+
+	*prog = 0;
+	if (pipe(fds) || pipe(outp))
+		return -1;
+	*home = fork();
+	if (*home == 0) {
+		dup2(fds[0], 0);
+		dup2(outp[1], 1);
+		close(fds[1]);
+		close(outp[0]);
+		execv(lxexec, (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[0]);
+	close(outp[1]);
+	*in = fds[1];
+	f = fdopen(outp[0], "r");
+	/* "ready", or nothing if it ends: then prog stays 0 */
+	if (f && fgets(line, sizeof(line), f) && !strcmp(line, "ready\n")) {
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children",
+			 *home, *home);
+		fclose(f);
+		f = fopen(path, "r");
+		if (f && fscanf(f, "%d", prog) != 1)
+			*prog = 0;
+	}
+	if (f)
+		fclose(f);
+	return *prog > 0 ? 0 : -1;
+}
+
+/* Close its stdin: the program ends, lxexec with status 0. */
+static void stop_waiting(pid_t home, int in)
+{
+	int st;
+
+	close(in);
+	CHECK_EQ(waitpid(home, &st, 0), home);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "lxexec status %#x", st);
+}
+
+/*
  * The home process in a mount namespace of its own with one read-only
  * tmpfs in it, the FUSE server's capabilities only, no_new_privs; the
  * program process the same, under its seccomp filter.
@@ -232,38 +285,14 @@ static void status_of(pid_t pid, const char *key, char *val, size_t len)
 static void test_confined(void)
 {
 	char path[64], val[128], line[512];
-	const char *argv[] = { lxexec, "--rootfs", root, "--", "/bin/redirect",
-			       "wait", NULL };
-	int in[2], mounts = 0, i;
-	pid_t home, prog = 0;
+	int in, mounts = 0;
+	pid_t home, prog;
 	FILE *f;
 
-	if (!CHECK_EQ(pipe(in), 0))
+	if (!CHECK_EQ(start_waiting("0", &home, &prog, &in), 0))
 		return;
-	home = fork();
-	if (home == 0) {
-		dup2(in[0], 0);
-		close(in[1]);
-		execv(lxexec, (char *const *)argv);
-		_exit(127);
-	}
-	close(in[0]);
-	/* the program process: the home's child, once it runs the program */
-	for (i = 0; i < 100 && !prog; i++) {
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", home,
-			 home);
-		f = fopen(path, "r");
-		if (f) {
-			if (fscanf(f, "%d", &prog) != 1)
-				prog = 0;
-			fclose(f);
-		}
-		status_of(prog, "Seccomp", val, sizeof(val));
-		if (strcmp(val, "2"))
-			prog = 0;
-		usleep(20000);
-	}
-	CHECK(prog > 0, "no program process under seccomp");
+	status_of(prog, "Seccomp", val, sizeof(val));
+	CHECK(!strcmp(val, "2"), "program Seccomp: %s", val);
 	snprintf(path, sizeof(path), "/proc/%d/mountinfo", home);
 	f = fopen(path, "r");
 	while (f && fgets(line, sizeof(line), f)) {
@@ -294,9 +323,40 @@ static void test_confined(void)
 	CHECK_EQ(host_sh("for f in /proc/%d/fd/*; do "
 			 "case $(readlink $f) in */sites) exit 0;; esac; "
 			 "done; exit 1", home), 0);
-	close(in[1]);
-	CHECK_EQ(waitpid(home, &i, 0), home);
-	CHECK(WIFEXITED(i) && WEXITSTATUS(i) == 0, "lxexec status %#x", i);
+	stop_waiting(home, in);
+}
+
+/* kB of the host address space of a process (VmSize), or -1 */
+static long vm_size(pid_t pid)
+{
+	char val[64];
+
+	status_of(pid, "VmSize", val, sizeof(val));
+	return val[0] ? atol(val) : -1;
+}
+
+/*
+ * A program thread's host side is given back when it exits: 2,000
+ * threads made and joined one after the other leave the program
+ * process's address space as it was (each took a 256 KiB stack and
+ * 128 KiB of lx's stacks).
+ */
+static void test_thread_memory(void)
+{
+	long none, many;
+	pid_t home, prog;
+	int in;
+
+	if (!CHECK_EQ(start_waiting("0", &home, &prog, &in), 0))
+		return;
+	none = vm_size(prog);
+	stop_waiting(home, in);
+	if (!CHECK_EQ(start_waiting("2000", &home, &prog, &in), 0))
+		return;
+	many = vm_size(prog);
+	stop_waiting(home, in);
+	CHECK(none > 0 && many > 0 && many - none < 32 * 1024,
+	      "VmSize %ld kB after 2,000 threads, %ld kB without", many, none);
 }
 
 static void cleanup(void)
@@ -360,6 +420,9 @@ int main(void)
 	tap_run("the home process confined: own mount namespace with one "
 		"read-only tmpfs, few capabilities, no_new_privs",
 		test_confined);
+	tap_run("an exited thread's host stacks are given back (2,000 "
+		"threads: the program's address space does not grow)",
+		test_thread_memory);
 	cleanup();
 	return tap_done();
 }

@@ -15,7 +15,8 @@
  *                        numbers out of range (-1, 1000, lx's private ones)
  *   redirect bypass      (inside lx only) raw host system calls past lx:
  *                        which numbers the host's seccomp filter lets by
- *   redirect wait        wait until stdin closes
+ *   redirect wait [N]    make and join N threads (default none), say
+ *                        "ready", wait until stdin closes
  *   redirect sigfp       the sentinels around a tgkill of itself whose
  *                        handler changes vector, x87 and MXCSR state
  *
@@ -390,6 +391,11 @@ static int bypass(void)
 	return 0;
 }
 
+static void *nothing(void *arg)
+{
+	return arg;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int a, b, c, d;
@@ -404,10 +410,18 @@ int main(int argc, char **argv)
 		return bypass();
 	if (argc == 2 && !strcmp(argv[1], "sigfp"))
 		return sigfp();
-	if (argc == 2 && !strcmp(argv[1], "wait")) {
+	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "wait")) {
 		/* until stdin closes: t-redirect looks at the processes */
+		int i, n = argc == 3 ? atoi(argv[2]) : 0;
+		pthread_t th;
 		char c;
 
+		for (i = 0; i < n; i++) {
+			if (pthread_create(&th, NULL, nothing, NULL))
+				return 1;
+			pthread_join(th, NULL);
+		}
+		printf("ready\n");
 		return read(0, &c, 1) < 0;
 	}
 	fprintf(stderr, "usage: redirect regs FILE PROGRAM | redirect reach | "
