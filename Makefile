@@ -178,6 +178,15 @@ $(B)/tests/go/lxgo: tests/go/lxgo.go
 
 $(B)/tests/t-go $(B)/asan/tests/t-go: $(B)/tests/go/lxgo
 
+# Linux's own selftests from the kernel tree (futex, timers, net), built
+# statically into build/selftests for t-selftests to run inside lx and
+# natively; build.sh rebuilds only what changed.
+.PHONY: selftests
+selftests: | $(B)/liblx.a
+	$(Q)tests/selftests/build.sh
+
+$(B)/tests/t-selftests $(B)/asan/tests/t-selftests: | selftests
+
 test: $(TESTS) $(B)/lxexec images
 	$(Q)LXEXEC=$(B)/lxexec tests/run-tests.sh $(B)/tests
 
@@ -230,7 +239,8 @@ $(B)/bench/lx-bench: bench/lx-bench.c $(B)/liblx.a
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/liblx.a $(LIBS)
 
 clean:
-	rm -rf $(B)/host $(B)/tests $(B)/demo $(B)/asan $(B)/lx.o $(B)/liblx.a
+	rm -rf $(B)/host $(B)/tests $(B)/demo $(B)/asan $(B)/lx.o $(B)/liblx.a \
+		$(B)/selftests
 
 distclean:
 	rm -rf $(B)

@@ -30,10 +30,11 @@
 #include "guest.h"
 
 #define MAX_ENV 256
+#define MAX_SYSCTL 64
 
 static const char usage[] =
 	"usage: lxexec (--rootfs DIR | --image IMG) [--mem SIZE] [--env K=V]...\n"
-	"              [--cwd DIR]\n"
+	"              [--cwd DIR] [--sysctl KEY=VALUE]...\n"
 	"              [--net tap:NAME,ip=ADDR/LEN[,gw=GW]] [--cache MODE]\n"
 	"              [--no-rewrite]\n"
 	"              [--debug]\n"
@@ -51,6 +52,13 @@ static const char usage[] =
 	"  --mem SIZE     the kernel's memory (default 256M)\n"
 	"  --env K=V      an environment variable for PROG (repeatable)\n"
 	"  --cwd DIR      PROG's working directory inside the root (default /)\n"
+	"  --sysctl KEY=VALUE\n"
+	"                 set a sysctl in lx's kernel before PROG starts: VALUE\n"
+	"                 is written to /proc/sys/KEY, dots in KEY read as\n"
+	"                 slashes (net.ipv4.tcp_fastopen=3); repeatable, applied\n"
+	"                 in order after the network is up (as an OCI runtime\n"
+	"                 applies config.json's linux.sysctl); one that cannot\n"
+	"                 be set ends lxexec with status 2, naming the key\n"
 	"  --net tap:NAME,ip=ADDR/LEN[,gw=GW]\n"
 	"  --net packet:IFNAME,ip=ADDR/LEN[,gw=GW]\n"
 	"                 eth0 on an existing tap, or on AF_PACKET bound to an\n"
@@ -197,6 +205,77 @@ static void config_net(const struct net_opt *n)
 	}
 }
 
+/*
+ * --sysctl KEY=VALUE: /proc/sys/KEY, dots in KEY read as slashes (unless
+ * KEY has slashes already, as sysctl(8) reads it then), in buf.  Returns
+ * the value, or NULL if the argument is not KEY=VALUE under /proc/sys.
+ */
+static const char *sysctl_path(const char *arg, char *buf, size_t len)
+{
+	const char *eq = strchr(arg, '='), *p;
+	size_t n = strlen("/proc/sys/");
+	int slashes;
+
+	if (!eq || eq == arg || n + (eq - arg) >= len)
+		return NULL;
+	slashes = memchr(arg, '/', eq - arg) != NULL;
+	memcpy(buf, "/proc/sys/", n);
+	for (p = arg; p < eq; p++)
+		buf[n++] = !slashes && *p == '.' ? '/' : *p;
+	buf[n] = 0;
+	/* nothing outside /proc/sys: no empty, "." or ".." components */
+	for (p = buf + strlen("/proc/sys/"); *p; p += strcspn(p, "/") + 1) {
+		n = strcspn(p, "/");
+		if (!n || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return NULL;
+		if (!p[n])
+			break;
+	}
+	return eq + 1;
+}
+
+/*
+ * Write the --sysctl settings in lx's kernel, through a proc of lx's own
+ * mounted on /proc of init's boot root (the container's root may have
+ * no /proc), before init enters the container's root.
+ */
+static void apply_sysctls(char **sysctls, int n)
+{
+	char path[512];
+	const char *val;
+	long fd, r;
+	int i;
+
+	if (!n)
+		return;
+	lx_syscall2(SYS_mkdir, "/proc", 0555);
+	r = lx_syscall5(SYS_mount, "proc", "/proc", "proc", 0, 0);
+	if (r)
+		die(1, "--sysctl: cannot mount proc in lx: %s", lx_strerror(r));
+	for (i = 0; i < n; i++) {
+		val = sysctl_path(sysctls[i], path, sizeof(path));
+		fd = lx_syscall3(SYS_open, path, O_WRONLY | O_CLOEXEC, 0);
+		if (fd == -ENOENT)
+			die(2, "--sysctl %.*s: no such sysctl in lx (%s)",
+			    (int)(strchr(sysctls[i], '=') - sysctls[i]),
+			    sysctls[i], path);
+		if (fd < 0)
+			die(2, "--sysctl %.*s: cannot open %s: %s",
+			    (int)(strchr(sysctls[i], '=') - sysctls[i]),
+			    sysctls[i], path, lx_strerror(fd));
+		r = lx_syscall3(SYS_write, fd, val, strlen(val));
+		lx_syscall1(SYS_close, fd);
+		if (r >= 0 && (size_t)r != strlen(val))
+			r = -EIO;
+		if (r < 0)
+			die(2, "--sysctl %.*s: cannot set it to '%s': %s",
+			    (int)(strchr(sysctls[i], '=') - sysctls[i]),
+			    sysctls[i], val, lx_strerror(r));
+	}
+	lx_syscall2(SYS_umount2, "/proc", 0);
+}
+
 /* PROG as execvp finds it, inside lx's root. */
 static const char *find_prog(const char *prog, const char *path, char *buf,
 			     size_t len)
@@ -299,6 +378,7 @@ int main(int argc, char **argv)
 		{ "no-rewrite", no_argument, NULL, 'R' },
 		{ "cache", required_argument, NULL, 'C' },
 		{ "net", required_argument, NULL, 'n' },
+		{ "sysctl", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -306,8 +386,9 @@ int main(int argc, char **argv)
 	const char *cache = "fast";
 	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 	char *envp[MAX_ENV + 3], spec[4200], err[512], cmdline[64];
+	char *sysctls[MAX_SYSCTL], path_buf[512];
 	struct net_opt net = { "", "", "" };
-	int nenv = 0, debug = 0, c, st, i;
+	int nenv = 0, nsysctl = 0, debug = 0, c, st, i;
 	int lst = 0;
 	long r;
 	pid_t pid;
@@ -351,6 +432,15 @@ int main(int argc, char **argv)
 			if (net.spec[0])
 				die(2, "--net: one interface for now");
 			parse_net(optarg, &net);
+			break;
+		case 's':
+			if (!sysctl_path(optarg, path_buf, sizeof(path_buf)))
+				die(2, "--sysctl %s: not KEY=VALUE (a key under "
+				    "/proc/sys)", optarg);
+			if (nsysctl == MAX_SYSCTL)
+				die(2, "--sysctl: more than %d settings",
+				    MAX_SYSCTL);
+			sysctls[nsysctl++] = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -400,6 +490,7 @@ int main(int argc, char **argv)
 		config_net(&net);
 	else if ((r = lx_net_link_set("lo", 1, 0)))
 		die(1, "cannot bring up lo: %s", lx_strerror(r));
+	apply_sysctls(sysctls, nsysctl);
 	enter_root(cwd, image);
 	give_stdio();
 	fflush(NULL);
