@@ -164,7 +164,7 @@ for t in "${tests[@]}"; do
 	deps=("$c" "$src/kselftest.h" "${BASH_SOURCE[0]}")
 	[[ $group == futex/functional ]] && deps+=("$src"/futex/include/*.h)
 	if [[ $name == tcp_fastopen_backup_key ]]; then
-		extra=(-Wl,--wrap=main "$here/netstat_check.c")
+		extra=("-Wl,--wrap=main" "$here/netstat_check.c")
 		deps+=("$here/netstat_check.c")
 	fi
 	stale "$dest" "${deps[@]}" || continue
