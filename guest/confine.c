@@ -60,6 +60,9 @@ static const int plain[] = {
 	SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres),
 	/* the program's CPU time is the host's (dispatch.c) */
 	SCMP_SYS(getrusage), SCMP_SYS(times), SCMP_SYS(getitimer),
+	SCMP_SYS(timer_create), SCMP_SYS(timer_settime),
+	SCMP_SYS(timer_gettime), SCMP_SYS(timer_getoverrun),
+	SCMP_SYS(timer_delete),
 	SCMP_SYS(gettimeofday), SCMP_SYS(nanosleep),
 	SCMP_SYS(clock_nanosleep), SCMP_SYS(timerfd_settime),
 	SCMP_SYS(getrandom),

@@ -93,6 +93,8 @@ _Static_assert(offsetof(struct lx_thread, prog_fs) == LX_THREAD_PROG_FS &&
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_RIP]) == UC_RIP,
 	       "entry.S's offset of rip in ucontext_t");
 _Static_assert(LX_KICK_SIGNO == LX_KICK_SIGNAL, "entry.S's kick signal");
+_Static_assert(offsetof(siginfo_t, si_value) == SI_VALUE,
+	       "entry.S's offset of si_value in siginfo_t");
 
 /*
  * Copy to (write) or from program memory through the host: a bad
@@ -635,16 +637,41 @@ static __thread struct {
  * lx_syscall_regs(), or from user code (a fault, sig > 0) with
  * lx_user_entry().  Returns rax.
  */
-unsigned int lx_host_sigs;
+unsigned int lx_host_sigs, lx_cputimers_fired;
 
-/* What the host's CPU-time limits sent the process, lx sends (signal.c). */
+/*
+ * A program's posix timer on a CPU-time clock: a host timer on the same
+ * clock, whose host signal (LX_CPUTIMER_SIGNO, its slot as the value)
+ * lx_kick_entry notes in lx_cputimers_fired; lx holds a timer that is
+ * never armed, for the id the program knows it by.
+ */
+#define CPUTIMERS 32
+static struct cputimer {
+	int used;
+	int lx_id;
+	timer_t host;
+	int sig, tid;		/* the signal, to thread tid or (0) all */
+	uint64_t value;		/* sigev_value */
+} cputimers[CPUTIMERS];
+
+/* What the host's CPU-time limits and timers sent, lx sends (signal.c). */
 static void send_host_sigs(void)
 {
 	unsigned int m = __atomic_exchange_n(&lx_host_sigs, 0,
 					     __ATOMIC_ACQ_REL);
+	unsigned int f = __atomic_exchange_n(&lx_cputimers_fired, 0,
+					     __ATOMIC_ACQ_REL);
+	struct cputimer *c;
 
 	for (; m; m &= m - 1)
 		lx_syscall1(LX_SYS_CPU_SIGNAL, __builtin_ctz(m));
+	for (; f; f &= f - 1) {
+		c = &cputimers[__builtin_ctz(f)];
+		if (c->used && c->sig)
+			lx_syscall5(LX_SYS_CPU_TIMER, c->sig, c->lx_id,
+				    syscall(SYS_timer_getoverrun, c->host),
+				    c->value, c->tid);
+	}
 }
 
 static long enter_lx(struct pt_regs *r, int sig, int code, unsigned long addr)
@@ -654,7 +681,8 @@ static long enter_lx(struct pt_regs *r, int sig, int code, unsigned long addr)
 	__atomic_add_fetch(&inside, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&exiting, __ATOMIC_SEQ_CST))
 		leave_lx();
-	if (__atomic_load_n(&lx_host_sigs, __ATOMIC_RELAXED))
+	if (__atomic_load_n(&lx_host_sigs, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&lx_cputimers_fired, __ATOMIC_RELAXED))
 		send_host_sigs();
 	if (sys)
 		lx_syscall_regs(r);
@@ -780,8 +808,9 @@ static long guest_futex_waitv(struct lx_thread *t, struct pt_regs *r)
  * system calls, the program's code runs on host threads it never sees.
  * So the CPU-time clocks of the process and the calling thread, the user
  * and system times of getrusage and times, and the CPU-time itimers are
- * the host's, of the program process, and so is RLIMIT_CPU (also set in
- * lx, which reports it); the signals the host sends for them come back
+ * the host's, of the program process, and so are RLIMIT_CPU (also set in
+ * lx, which reports it) and posix timers on those clocks (cputimers[]);
+ * the signals the host sends for them come back
  * through lx_kick_entry and lx sends them (send_host_sigs()), but for
  * the hard limit's SIGKILL, which ends the process as it would.  The kernel's own count stays for other processes'
  * clocks and /proc/PID/stat.
@@ -806,6 +835,94 @@ static long own_cpu_clock(long id)
 		lx_pid = lx_syscall0(SYS_getpid);
 	/* the process's own, by its pid in lx: pid 0 on the host */
 	return CPUCLOCK_PID(id) == lx_pid ? (long)(~0UL << 3) | (id & 7) : -1;
+}
+
+static struct cputimer *cputimer_of(long lx_id)
+{
+	int i;
+
+	for (i = 0; i < CPUTIMERS; i++)
+		if (cputimers[i].used && cputimers[i].lx_id == lx_id)
+			return &cputimers[i];
+	return NULL;
+}
+
+/* timer_create(clock, sevp, id) on a clock of the caller's CPU time */
+static long cputimer_create(struct pt_regs *r, long clock)
+{
+	struct {
+		uint64_t value;
+		int signo, notify, tid, pad[11];
+	} ev = { .signo = SIGALRM, .notify = SIGEV_SIGNAL };
+	struct sigevent hev = { .sigev_notify = SIGEV_SIGNAL,
+				.sigev_signo = LX_CPUTIMER_SIGNO };
+	struct cputimer *c = NULL;
+	int i, lx_id;
+	long ret;
+
+	if (r->rsi && prog_copy(&ev, r->rsi, sizeof(ev), 0))
+		return -EFAULT;
+	if ((ev.notify != SIGEV_NONE && ev.notify != SIGEV_SIGNAL &&
+	     ev.notify != SIGEV_THREAD_ID) ||
+	    (ev.notify != SIGEV_NONE && (ev.signo <= 0 || ev.signo > 64)))
+		return -EINVAL;
+	if (ev.notify == SIGEV_THREAD_ID &&
+	    lx_syscall3(SYS_tgkill, lx_syscall0(SYS_getpid), ev.tid, 0))
+		return -EINVAL;
+	for (i = 0; i < CPUTIMERS && !c; i++)
+		if (!cputimers[i].used)
+			c = &cputimers[i];
+	if (!c)
+		return -EAGAIN;
+	/* lx's timer, never armed: the id */
+	ret = lx_syscall3(SYS_timer_create, CLOCK_MONOTONIC,
+			  &(struct sigevent){ .sigev_notify = SIGEV_NONE },
+			  &lx_id);
+	if (ret)
+		return ret;
+	hev.sigev_value.sival_int = c - cputimers;
+	if (syscall(SYS_timer_create, clock, &hev, &c->host)) {
+		ret = -errno;
+		lx_syscall1(SYS_timer_delete, lx_id);
+		return ret;
+	}
+	if (prog_copy(&lx_id, r->rdx, sizeof(lx_id), 1)) {
+		syscall(SYS_timer_delete, c->host);
+		lx_syscall1(SYS_timer_delete, lx_id);
+		return -EFAULT;
+	}
+	c->lx_id = lx_id;
+	c->sig = ev.notify == SIGEV_NONE ? 0 : ev.signo;
+	c->tid = ev.notify == SIGEV_THREAD_ID ? ev.tid : 0;
+	c->value = r->rsi ? ev.value : (uint64_t)lx_id;
+	__atomic_store_n(&c->used, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static long guest_cputimer(struct pt_regs *r)
+{
+	struct cputimer *c;
+	long nr = r->orig_rax, clock;
+
+	if (nr == SYS_timer_create) {
+		clock = own_cpu_clock(r->rdi);
+		return clock == -1 ? call_lx(r) : cputimer_create(r, clock);
+	}
+	c = cputimer_of(r->rdi);
+	if (!c)
+		return call_lx(r);
+	switch (nr) {
+	case SYS_timer_settime:
+		return host_ret(syscall(nr, c->host, r->rsi, r->rdx, r->r10));
+	case SYS_timer_gettime:
+		return host_ret(syscall(nr, c->host, r->rsi));
+	case SYS_timer_getoverrun:
+		return host_ret(syscall(nr, c->host));
+	}
+	/* timer_delete */
+	syscall(SYS_timer_delete, c->host);
+	__atomic_store_n(&c->used, 0, __ATOMIC_RELEASE);
+	return call_lx(r);
 }
 
 static long guest_cputime(struct pt_regs *r)
@@ -879,6 +996,9 @@ static const unsigned char host_side[1024] = {
 	[SYS_arch_prctl] = 1, [SYS_rseq] = 1, [SYS_clone] = 1,
 	[SYS_clone3] = 1, [SYS_fork] = 1, [SYS_vfork] = 1, [SYS_execve] = 1,
 	[SYS_execveat] = 1, [SYS_exit] = 1, [SYS_exit_group] = 1,
+	[SYS_timer_create] = 1, [SYS_timer_settime] = 1,
+	[SYS_timer_gettime] = 1, [SYS_timer_getoverrun] = 1,
+	[SYS_timer_delete] = 1,
 	[SYS_memfd_create] = 1,
 	/* looked at by guest_call(), with raw host calls only (no XSAVE) */
 	[SYS_ftruncate] = 2, [SYS_fcntl] = 2, [SYS_futex] = 2,
@@ -981,6 +1101,12 @@ static long guest_call(struct lx_thread *t, struct pt_regs *r)
 	case SYS_prlimit64:
 	case SYS_setrlimit:
 		return guest_cputime(r);
+	case SYS_timer_create:
+	case SYS_timer_settime:
+	case SYS_timer_gettime:
+	case SYS_timer_getoverrun:
+	case SYS_timer_delete:
+		return guest_cputimer(r);
 	case SYS_clone:
 		return guest_clone(t, r);
 	case SYS_clone3:
@@ -1287,7 +1413,8 @@ int lx_guest_thread_init(struct lx_thread *t)
 	};
 	static const int faults[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL,
 				      SIGTRAP };
-	static const int cpu_sigs[] = { SIGVTALRM, SIGPROF, SIGXCPU };
+	static const int cpu_sigs[] = { SIGVTALRM, SIGPROF, SIGXCPU,
+					LX_CPUTIMER_SIGNO };
 	unsigned int i;
 	stack_t ss;
 	uint64_t fs;

@@ -239,7 +239,14 @@ lx_kick_entry:
 	/* a CPU-time signal of the host: for lx to send (lx_host_sigs) */
 	cmp $LX_KICK_SIGNO, %edi
 	je 0f
+	cmp $LX_CPUTIMER_SIGNO, %edi
+	je 9f
 	lock btsl %edi, lx_host_sigs(%rip)
+	jmp 0f
+	/* a CPU-clock timer's: its slot is the signal's value */
+9:	mov SI_VALUE(%rsi), %eax
+	and $31, %eax
+	lock btsl %eax, lx_cputimers_fired(%rip)
 0:	movb $1, %gs:LX_THREAD_KICK	/* the fast path's way out checks */
 	FROM_PROGRAM_OR lx_guest_kick, 1f
 	ret

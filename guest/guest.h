@@ -20,6 +20,10 @@
 #define UC_RIP 168
 /* LX_KICK_SIGNAL (lx.h), for entry.S */
 #define LX_KICK_SIGNO 23
+/* the host signal of the program's CPU-clock timers (SIGRTMAX) */
+#define LX_CPUTIMER_SIGNO 64
+/* si_value in a siginfo_t of a timer */
+#define SI_VALUE 24
 
 #ifndef __ASSEMBLY__
 #include <stddef.h>
@@ -65,6 +69,8 @@ long lx_wait_call(const long call[7]);
  * that lx has not been told of yet: a bit per signal (entry.S sets them).
  */
 extern unsigned int lx_host_sigs;
+/* the CPU-clock timers (a bit per slot) that fired since lx was told */
+extern unsigned int lx_cputimers_fired;
 
 /* The registers a new thread starts with (offsets used by entry.S). */
 struct lx_start {

@@ -176,6 +176,14 @@ struct lx_host_ops {
  * have.  CPU time is the host's: only it sees the time of user code.
  */
 #define LX_SYS_CPU_SIGNAL (LX_SYS_BASE + 10)
+/*
+ * LX_SYS_CPU_TIMER(sig, timer id, overrun, value, tid): a program's posix
+ * timer on a CPU-time clock (a host timer) expired: lx sends sig as the
+ * kernel's timer would (SI_TIMER with the timer's id, overrun and
+ * sigev_value), to thread tid of the calling process or, tid 0, to the
+ * process.
+ */
+#define LX_SYS_CPU_TIMER (LX_SYS_BASE + 11)
 
 
 /* LX_SYS_UMAP(op, ...): a program process's mappings, as lx shows them */

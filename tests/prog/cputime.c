@@ -2,8 +2,9 @@
 /*
  * cputime.c - CPU time of code that makes no system calls: the process's
  * and a thread's CPU-time clocks, getrusage and times see it; the
- * CPU-time itimers (ITIMER_VIRTUAL, ITIMER_PROF) fire while a thread
- * spins and not while it sleeps; RLIMIT_CPU's soft limit sends SIGXCPU.
+ * CPU-time itimers (ITIMER_VIRTUAL, ITIMER_PROF) and posix timers on
+ * the CPU-time clocks fire while a thread spins and not while it sleeps;
+ * RLIMIT_CPU's soft limit sends SIGXCPU.
  * Inside lx all of it is the host's count of the program process
  * (guest/dispatch.c), since lx's kernel runs only in system calls.
  */
@@ -144,6 +145,53 @@ static void itimers(void)
 	       prog_yes(left.it_value.tv_sec || left.it_value.tv_usec));
 }
 
+static volatile int got_code, got_value;
+
+static void on_timer(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	got_code = si->si_code;
+	got_value = si->si_value.sival_int;
+	flag = 1;
+}
+
+static void posix_timer(clockid_t clock, const char *name)
+{
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL,
+			       .sigev_signo = SIGUSR1 };
+	struct itimerspec its = { { 0, 0 }, { 0, 50000000 } }, left;
+	struct sigaction sa;
+	timer_t id;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_timer;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	TRYSYS(sigaction(SIGUSR1, &sa, NULL));
+	ev.sigev_value.sival_int = 42;
+	TRYSYS(timer_create(clock, &ev, &id));
+	flag = 0;
+	got_code = got_value = 0;
+	TRYSYS(timer_settime(id, 0, &its, NULL));
+	TRYSYS(timer_gettime(id, &left));
+	printf("%s timer armed: %s\n", name,
+	       prog_yes(!left.it_value.tv_sec && left.it_value.tv_nsec > 0 &&
+			left.it_value.tv_nsec <= 60000000));
+	spin(5000);
+	printf("%s timer fired while spinning: %s, SI_TIMER: %s, value 42: "
+	       "%s\n", name, prog_yes(flag), prog_yes(got_code == SI_TIMER),
+	       prog_yes(got_value == 42));
+	flag = 0;
+	TRYSYS(timer_settime(id, 0, &its, NULL));
+	prog_msleep(300);
+	printf("%s timer while asleep for 300 ms: %s\n", name,
+	       flag ? "fired" : "quiet");
+	TRYSYS(timer_delete(id));
+	printf("%s timer deleted; again: %s\n", name,
+	       timer_delete(id) ? prog_errname(errno) : "0");
+}
+
 static void rlimit_cpu(void)
 {
 	struct rlimit rl;
@@ -170,6 +218,8 @@ int main(void)
 {
 	clocks();
 	itimers();
+	posix_timer(CLOCK_PROCESS_CPUTIME_ID, "process CPU-time");
+	posix_timer(CLOCK_THREAD_CPUTIME_ID, "thread CPU-time");
 	rlimit_cpu();
 	return prog_done();
 }

@@ -401,3 +401,29 @@ long lx_sys_cpu_signal(int sig)
 		return -EINVAL;
 	return kill_pid_info(sig, SEND_SIG_PRIV, task_tgid(current));
 }
+
+/* LX_SYS_CPU_TIMER: a program's CPU-clock posix timer, on the host, fired */
+long lx_sys_cpu_timer(int sig, int timerid, int overrun, unsigned long value,
+		      pid_t tid)
+{
+	struct kernel_siginfo info;
+	struct task_struct *t;
+	long ret = -ESRCH;
+
+	if (sig <= 0 || !valid_signal(sig))
+		return -EINVAL;
+	clear_siginfo(&info);
+	info.si_signo = sig;
+	info.si_code = SI_TIMER;
+	info.si_tid = timerid;
+	info.si_overrun = overrun;
+	info.si_value.sival_ptr = (void __user *)value;
+	if (!tid)
+		return kill_pid_info(sig, &info, task_tgid(current));
+	rcu_read_lock();
+	t = find_task_by_vpid(tid);
+	if (t && same_thread_group(t, current))
+		ret = send_sig_info(sig, &info, t);
+	rcu_read_unlock();
+	return ret;
+}

@@ -122,6 +122,9 @@ again:
 		regs->ax = lx_sys_futex_intr(regs, __NR_futex_waitv);
 	else if (nr == LX_SYS_CPU_SIGNAL)
 		regs->ax = lx_sys_cpu_signal(regs->di);
+	else if (nr == LX_SYS_CPU_TIMER)
+		regs->ax = lx_sys_cpu_timer(regs->di, regs->si, regs->dx,
+					    regs->r10, regs->r8);
 	else if (nr == LX_SYS_UMAP)
 		regs->ax = lx_sys_umap(regs->di, regs->si, regs->dx, regs->r10,
 				       regs->r8, regs->r9);

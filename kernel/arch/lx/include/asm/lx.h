@@ -60,6 +60,8 @@ long lx_sys_kickable(int host_pid, int host_tid);
 struct pt_regs;
 long lx_sys_futex_intr(struct pt_regs *regs, long nr);
 long lx_sys_cpu_signal(int sig);
+long lx_sys_cpu_timer(int sig, int timerid, int overrun, unsigned long value,
+		      pid_t tid);
 void lx_kick_self(void);
 void lx_sigs_deferred(void);
 void arch_signal_kick(struct task_struct *t);
