@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/shm.h>
 #include <sys/time.h>
 #include <sys/times.h>
 #include <sys/stat.h>
@@ -357,6 +358,184 @@ static long guest_mmap_file(uint64_t addr, uint64_t len, int prot, int flags,
 		return -errno;
 	}
 	return (long)p;
+}
+
+/*
+ * SysV shared memory: its kernel pages mapped directly (DESIGN.md
+ * decision 2).  lx's shmat() attaches a segment where its pages are -
+ * nommu maps it in place, in kernel RAM, which lx refuses as a user
+ * pointer - and the program gets the same pages mapped again at an
+ * address of its own, as a shared ramfs file's are (guest_mmap_ramfs).
+ * nommu keeps one mapping per address in an address space, and every
+ * attachment of a segment is at the same kernel address, so a process
+ * has one lx attachment per segment (made with write access when it
+ * may, for later attachments that ask for it), which keeps the segment
+ * (IPC_RMID's deferred removal) until the process's last shmdt() of it
+ * or its exit.  Limits: shm_nattch counts processes, not attachments; a
+ * later attachment is checked against the access the first one got; a
+ * munmap() of an attachment keeps lx's until shmdt() or exit.
+ */
+struct shm_seg {
+	long id;
+	uint64_t kaddr, len;
+	int prot;		/* what lx's attachment allows */
+	unsigned int refs;	/* the program's attachments */
+};
+
+struct shm_att {
+	uint64_t uaddr;
+	struct shm_seg *seg;
+};
+
+static struct shm_att *shm_atts;
+static size_t shm_natts, shm_max;
+static pthread_mutex_t shm_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The program's attachment i is gone: lx's too with the last one. */
+static long shm_att_drop(size_t i)
+{
+	struct shm_seg *seg = shm_atts[i].seg;
+	long r = 0;
+
+	shm_atts[i] = shm_atts[--shm_natts];
+	if (!--seg->refs) {
+		r = lx_syscall1(SYS_shmdt, seg->kaddr);
+		free(seg);
+	}
+	return r;
+}
+
+/* lx's attachment of segment id (of len bytes), made or found. */
+static struct shm_seg *shm_seg_get(long id, uint64_t len, int prot,
+				   long *err)
+{
+	struct shm_seg *seg;
+	long kaddr;
+	size_t i;
+
+	for (i = 0; i < shm_natts; i++) {
+		seg = shm_atts[i].seg;
+		if (seg->id != id)
+			continue;
+		if (prot & ~seg->prot) {
+			*err = -EACCES;
+			return NULL;
+		}
+		return seg;
+	}
+	seg = malloc(sizeof(*seg));
+	if (!seg) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	/* write access if the caller has it, for later attachments */
+	kaddr = lx_syscall3(SYS_shmat, id, 0, prot & PROT_EXEC ? SHM_EXEC : 0);
+	if (kaddr == -EACCES && !(prot & PROT_WRITE)) {
+		prot &= ~PROT_WRITE;
+		kaddr = lx_syscall3(SYS_shmat, id, 0, SHM_RDONLY |
+				    (prot & PROT_EXEC ? SHM_EXEC : 0));
+	} else {
+		prot |= PROT_WRITE;
+	}
+	if (kaddr < 0) {
+		free(seg);
+		*err = kaddr;
+		return NULL;
+	}
+	*seg = (struct shm_seg){ id, kaddr, len, prot | PROT_READ, 0 };
+	return seg;
+}
+
+static long guest_shmat(long id, uint64_t addr, long flg)
+{
+	int prot = flg & SHM_RDONLY ? PROT_READ : PROT_READ | PROT_WRITE;
+	int mflags = MAP_PRIVATE | MAP_ANONYMOUS;
+	struct shm_seg *seg;
+	struct shmid_ds ds;
+	long r = 0;
+	size_t i;
+	void *p;
+
+	if (flg & SHM_EXEC)
+		prot |= PROT_EXEC;
+	if (addr) {
+		/* SHMLBA is the page size on x86-64 */
+		if (addr & 4095) {
+			if (!(flg & SHM_RND) || !(addr & ~4095UL))
+				return -EINVAL;
+			addr &= ~4095UL;
+		}
+		mflags |= flg & SHM_REMAP ? MAP_FIXED : MAP_FIXED_NOREPLACE;
+	} else if (flg & SHM_REMAP) {
+		return -EINVAL;
+	}
+	/* the segment exists and may be read (as attaching needs): its size */
+	r = lx_syscall3(SYS_shmctl, id, IPC_STAT, &ds);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&shm_lock);
+	if (shm_natts == shm_max) {
+		struct shm_att *more = realloc(shm_atts, (shm_max * 2 + 8) *
+							 sizeof(*more));
+
+		if (!more) {
+			r = -ENOMEM;
+			goto out;
+		}
+		shm_atts = more;
+		shm_max = shm_max * 2 + 8;
+	}
+	seg = shm_seg_get(id, (ds.shm_segsz + 4095) & ~4095UL, prot, &r);
+	if (!seg)
+		goto out;
+	p = mmap((void *)addr, seg->len, PROT_NONE, mflags, -1, 0);
+	if (p == MAP_FAILED) {
+		r = errno == EEXIST ? -EINVAL : -errno;
+	} else if (mremap((void *)seg->kaddr, 0, seg->len,
+			  MREMAP_MAYMOVE | MREMAP_FIXED, p) == MAP_FAILED ||
+		   mprotect(p, seg->len, prot)) {
+		r = -errno;
+		munmap(p, seg->len);
+	} else {
+		/* attachments it mapped over (SHM_REMAP) are gone */
+		for (i = shm_natts; i-- > 0;)
+			if (shm_atts[i].uaddr >= (uint64_t)p &&
+			    shm_atts[i].uaddr + shm_atts[i].seg->len <=
+				    (uint64_t)p + seg->len)
+				shm_att_drop(i);
+		seg->refs++;
+		shm_atts[shm_natts++] = (struct shm_att){ (uint64_t)p, seg };
+		lx_guest_umap(LX_UMAP_MAP, (uint64_t)p, seg->len,
+			      prot | LX_UMAP_SHARED, -1, 0);
+		r = (long)p;
+	}
+	if (!seg->refs) {
+		lx_syscall1(SYS_shmdt, seg->kaddr);
+		free(seg);
+	}
+out:
+	pthread_mutex_unlock(&shm_lock);
+	return r;
+}
+
+static long guest_shmdt(uint64_t addr)
+{
+	long r = -EINVAL;	/* no attachment starts there */
+	uint64_t len;
+	size_t i;
+
+	pthread_mutex_lock(&shm_lock);
+	for (i = 0; i < shm_natts; i++) {
+		if (shm_atts[i].uaddr != addr)
+			continue;
+		len = shm_atts[i].seg->len;
+		munmap((void *)addr, len);
+		lx_guest_umap(LX_UMAP_UNMAP, addr, len, 0, -1, 0);
+		r = shm_att_drop(i);
+		break;
+	}
+	pthread_mutex_unlock(&shm_lock);
+	return r;
 }
 
 static long guest_arch_prctl(struct lx_thread *t, long code, uint64_t addr)
@@ -789,6 +968,20 @@ static long guest_futex(struct lx_thread *t, struct pt_regs *r)
 	case FUTEX_WAKE_OP:
 		return host_ret(syscall(SYS_futex, r->rdi, op, r->rdx, r->r10,
 					r->r8, r->r9));
+	case FUTEX_CMP_REQUEUE_PI: {
+		/*
+		 * Its waiters (FUTEX_WAIT_REQUEUE_PI) wait in lx, but plain
+		 * waiters on the word wait on the host, out of lx's sight,
+		 * and Linux refuses to requeue those (-EINVAL).  The host
+		 * has no requeue-PI waiters, so its own call moves nothing:
+		 * -EINVAL for a plain waiter, 0 for none (or the argument
+		 * errors lx would give too); then lx's.
+		 */
+		long ret = host_ret(syscall(SYS_futex, r->rdi, op, r->rdx,
+					    r->r10, r->r8, r->r9));
+
+		return ret ? ret : call_lx(r);
+	}
 	default:
 		return call_lx(r);
 	}
@@ -999,7 +1192,7 @@ static const unsigned char host_side[1024] = {
 	[SYS_timer_create] = 1, [SYS_timer_settime] = 1,
 	[SYS_timer_gettime] = 1, [SYS_timer_getoverrun] = 1,
 	[SYS_timer_delete] = 1,
-	[SYS_memfd_create] = 1,
+	[SYS_memfd_create] = 1, [SYS_shmat] = 1, [SYS_shmdt] = 1,
 	/* looked at by guest_call(), with raw host calls only (no XSAVE) */
 	[SYS_ftruncate] = 2, [SYS_fcntl] = 2, [SYS_futex] = 2,
 	[SYS_futex_waitv] = 2, [SYS_clock_gettime] = 2,
@@ -1079,6 +1272,10 @@ static long guest_call(struct lx_thread *t, struct pt_regs *r)
 		return -ENOSYS;
 	case SYS_memfd_create:
 		return guest_memfd_create((const char *)r->rdi, r->rsi);
+	case SYS_shmat:
+		return guest_shmat(r->rdi, r->rsi, r->rdx);
+	case SYS_shmdt:
+		return guest_shmdt(r->rdi);
 	case SYS_fcntl:
 		if (r->rsi != F_ADD_SEALS && r->rsi != F_GET_SEALS)
 			return call_lx(r);

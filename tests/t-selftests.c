@@ -210,12 +210,6 @@ struct limit {
 };
 
 static const struct limit limits[] = {
-	{ "timers/posix_timers", NULL, SPINS,
-	  "CPU-clock posix timers: ITIMER_VIRTUAL/PROF are the host's since "
-	  "05d2744, but a timer_create() timer on CLOCK_PROCESS_CPUTIME_ID "
-	  "counts lx's time only (system calls), so the test's user-mode "
-	  "loop never sees it fire (ARCHITECTURE.md, known limits); and "
-	  "ITIMER_PROF fired 0.5-0.9 s late in the two runs made" },
 	{ "net/ipv6_flowlabel_mgr", NULL, FAILS,
 	  "needs fork (lx limit): the test forks children to check flow "
 	  "label sharing between processes; programs cannot fork in lx yet" },
@@ -225,19 +219,7 @@ static const struct limit limits[] = {
 	  "a thread on an idle machine, several ms on a busy one), where "
 	  "Linux returns at once; the test gives 10 new waiters 10 ms to "
 	  "block, and under load the last ones are not waiting yet "
-	  "(/tmp/selftest-fixes/03-clone-latency.txt)" },
-	/* found by these tests; each fix is waiting to be applied */
-	{ "futex/functional/futex_requeue_pi_mismatched_ops", NULL, FAILS,
-	  "pending fix /tmp/selftest-fixes/01: FUTEX_CMP_REQUEUE_PI goes to "
-	  "lx, which does not see the plain waiter waiting on the host, so "
-	  "it finds no waiter instead of refusing (EINVAL), and the test "
-	  "hangs" },
-	{ "futex/functional/futex_wait", NULL, FAILS,
-	  "pending fix /tmp/selftest-fixes/02: SysV shmat() fails (nommu "
-	  "takes a segment for a file it cannot map shared: ENODEV)" },
-	{ "futex/functional/futex_waitv", NULL, FAILS,
-	  "pending fix /tmp/selftest-fixes/02: SysV shmat() fails (nommu "
-	  "takes a segment for a file it cannot map shared: ENODEV)" },
+	  "(ARCHITECTURE.md, known limits: threads made from the anchor)" },
 };
 
 /* A latency test's occasional miss inside lx (latency_spikes()). */
