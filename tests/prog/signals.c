@@ -4,7 +4,9 @@
  * call to take them at): one sent by another thread, one from an interval
  * timer, 1,000 sent one after the other to a spinning thread, each taken
  * before the next; and a timer's signal interrupting a blocking read,
- * which SA_RESTART makes go on and its absence ends with EINTR.
+ * which SA_RESTART makes go on and its absence ends with EINTR, and
+ * nanosleep and epoll_wait, which end with EINTR either way (nanosleep
+ * saying how much time was left).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -12,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -107,6 +110,39 @@ static void blocking_read(int restart)
 	close(pipefd[1]);
 }
 
+/* nanosleep and epoll_wait: EINTR even under SA_RESTART, as on Linux */
+static void other_waits(void)
+{
+	struct timespec ts = { 2, 0 }, left = { 0, 0 };
+	struct epoll_event ev;
+	int ep, n, e;
+
+	handle(SIGALRM, on_sig, SA_RESTART);
+	flag = 0;
+	arm_timer(50000);
+	n = nanosleep(&ts, &left);
+	e = errno;
+	printf("nanosleep 2 s, SIGALRM at 50 ms: %s, handler ran: %s, "
+	       "more than 1.5 s left: %s\n", n ? prog_errname(e) : "0",
+	       prog_yes(flag), prog_yes(left.tv_sec >= 1 &&
+					(left.tv_sec > 1 ||
+					 left.tv_nsec >= 500000000)));
+	ep = TRYSYS(epoll_create1(0));
+	TRYSYS(pipe(pipefd));
+	ev.events = EPOLLIN;
+	ev.data.fd = pipefd[0];
+	TRYSYS(epoll_ctl(ep, EPOLL_CTL_ADD, pipefd[0], &ev));
+	flag = 0;
+	arm_timer(50000);
+	n = epoll_wait(ep, &ev, 1, 2000);
+	e = errno;
+	printf("epoll_wait 2 s, SIGALRM at 50 ms: %s, handler ran: %s\n",
+	       n < 0 ? prog_errname(e) : "no EINTR", prog_yes(flag));
+	close(ep);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
 int main(void)
 {
 	pthread_t t;
@@ -146,5 +182,6 @@ int main(void)
 
 	blocking_read(1);
 	blocking_read(0);
+	other_waits();
 	return prog_done();
 }
