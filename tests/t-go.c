@@ -28,6 +28,7 @@
 
 #include "tap.h"
 #include "util.h"
+#include "scratch.h"
 
 /* a run that hangs (a lost wake-up, a lost preemption) ends here */
 #define RUN_TIMEOUT_S	20
@@ -59,63 +60,9 @@ static const struct gocase cases[] = {
 static const struct gocase *cur_case;
 
 /* The temp dir: root/ (the container's root) and the output files. */
-static char top[64], root[96], out_native[96], out_lx[96];
+static char root[96], out_native[96], out_lx[96];
 static char err_native[96], err_lx[96];
 static char lxexec[512], lxgo[512];
-static volatile pid_t running;
-
-static void cleanup(void)
-{
-	if (top[0])
-		host_sh("rm -rf %s", top);
-}
-
-/* Killed (run-tests.sh's timeout): end the program running, clean up. */
-static void on_signal(int sig)
-{
-	static char rm[] = "rm", rf[] = "-rf";
-	char *const argv[] = { rm, rf, top, NULL };
-	pid_t pid;
-
-	if (running > 0)
-		kill(running, SIGKILL);
-	pid = fork();
-	if (pid == 0) {
-		execv("/bin/rm", argv);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static __printf(1, 2) void setup_fail(const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	cleanup();
-	tap_bail("%s", msg);
-}
-
-/* The path rel from this program's directory, in buf; 0 if it exists. */
-static int beside_self(const char *rel, char *buf, size_t len)
-{
-	char self[256];
-	ssize_t n;
-
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
-		return -1;
-	self[n] = 0;
-	*strrchr(self, '/') = 0;
-	snprintf(buf, len, "%s/%s", self, rel);
-	return access(buf, F_OK);
-}
 
 static void setup(void)
 {

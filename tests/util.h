@@ -256,4 +256,19 @@ static int child_fail __attribute__((unused));
 		}							\
 	} while (0)
 
+/* The path rel from this program's directory, in buf; 0 if it exists. */
+static inline int beside_self(const char *rel, char *buf, size_t len)
+{
+	char self[256];
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return -1;
+	self[n] = 0;
+	*strrchr(self, '/') = 0;
+	snprintf(buf, len, "%s/%s", self, rel);
+	return access(buf, F_OK);
+}
+
 #endif /* _LX_TESTS_UTIL_H */

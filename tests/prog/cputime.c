@@ -31,16 +31,6 @@ static void on_sig(int sig)
 	flag = 1;
 }
 
-static void handle(int sig)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sig;
-	sigemptyset(&sa.sa_mask);
-	TRYSYS(sigaction(sig, &sa, NULL));
-}
-
 static long ns(clockid_t id)
 {
 	struct timespec ts;
@@ -117,8 +107,8 @@ static void itimers(void)
 {
 	struct itimerval it = { { 0, 0 }, { 0, 50000 } }, left;
 
-	handle(SIGPROF);
-	handle(SIGVTALRM);
+	prog_handle(SIGPROF, on_sig, 0);
+	prog_handle(SIGVTALRM, on_sig, 0);
 	flag = 0;
 	TRYSYS(setitimer(ITIMER_PROF, &it, NULL));
 	TRYSYS(getitimer(ITIMER_PROF, &left));
@@ -199,7 +189,7 @@ static void rlimit_cpu(void)
 	long now;
 
 	/* the soft limit one CPU second past what the process has used */
-	handle(SIGXCPU);
+	prog_handle(SIGXCPU, on_sig, 0);
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	now = ts.tv_sec + 1;
 	rl.rlim_cur = now + 1;

@@ -72,24 +72,6 @@ static void on_sig(int sig)
 	flag = 1;
 }
 
-static void handle(int sig, int flags)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sig;
-	sa.sa_flags = flags;
-	sigemptyset(&sa.sa_mask);
-	TRYSYS(sigaction(sig, &sa, NULL));
-}
-
-static void arm_timer(long usec)
-{
-	struct itimerval it = { { 0, 0 }, { usec / 1000000, usec % 1000000 } };
-
-	TRYSYS(setitimer(ITIMER_REAL, &it, NULL));
-}
-
 static void timeouts(void)
 {
 	struct timespec rel = { 0, 50000000 }, at, bad = { 0, 2000000000 };
@@ -352,19 +334,19 @@ static void interrupted(void)
 	long r;
 
 	/* no SA_RESTART: the wait ends with EINTR */
-	handle(SIGALRM, 0);
+	prog_handle(SIGALRM, on_sig, 0);
 	word = 0;
 	flag = 0;
-	arm_timer(50000);
+	prog_arm_timer(50000);
 	r = futex(&word, WAIT | PRIVATE, 0, NULL, NULL, 0);
 	printf("wait, SIGALRM without SA_RESTART: %s, handler ran: %s\n",
 	       res(r), prog_yes(flag));
 
 	/* SA_RESTART: the wait goes on, until the word is woken */
-	handle(SIGALRM, SA_RESTART);
+	prog_handle(SIGALRM, on_sig, SA_RESTART);
 	flag = 0;
 	TRY0(pthread_create(&t, NULL, late_waker, NULL));
-	arm_timer(50000);
+	prog_arm_timer(50000);
 	r = futex(&word, WAIT | PRIVATE, 0, NULL, NULL, 0);
 	printf("wait, SIGALRM with SA_RESTART: %s, handler ran: %s\n",
 	       res(r), prog_yes(flag));
@@ -373,13 +355,13 @@ static void interrupted(void)
 	/* a timed wait is not restarted when a handler ran */
 	word = 0;
 	flag = 0;
-	arm_timer(50000);
+	prog_arm_timer(50000);
 	r = futex(&word, WAIT | PRIVATE, 0, &rel, NULL, 0);
 	printf("timed wait, SIGALRM with SA_RESTART: %s, handler ran: %s\n",
 	       res(r), prog_yes(flag));
 
 	/* a signal for another thread, waiting */
-	handle(SIGUSR1, 0);
+	prog_handle(SIGUSR1, on_sig, 0);
 	flag = 0;
 	TRY0(pthread_create(&t, NULL, blocked, NULL));
 	usleep(100000);

@@ -13,8 +13,10 @@
 #define _LX_PROG_H
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 
 static int prog_failures;
@@ -152,6 +154,26 @@ static inline const char *prog_errname(int e)
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	default: return strerror(e);
 	}
+}
+
+/* fn handles sig, with sa_flags flags and nothing more blocked */
+static inline void prog_handle(int sig, void (*fn)(int), int flags)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sa.sa_flags = flags;
+	sigemptyset(&sa.sa_mask);
+	TRYSYS(sigaction(sig, &sa, NULL));
+}
+
+/* SIGALRM in usec microseconds (ITIMER_REAL, once) */
+static inline void prog_arm_timer(long usec)
+{
+	struct itimerval it = { { 0, 0 }, { usec / 1000000, usec % 1000000 } };
+
+	TRYSYS(setitimer(ITIMER_REAL, &it, NULL));
 }
 
 #endif /* _LX_PROG_H */

@@ -58,24 +58,6 @@ static void *counter(void *arg)
 	return NULL;
 }
 
-static void handle(int sig, void (*fn)(int), int flags)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = fn;
-	sa.sa_flags = flags;
-	sigemptyset(&sa.sa_mask);
-	TRYSYS(sigaction(sig, &sa, NULL));
-}
-
-static void arm_timer(long usec)
-{
-	struct itimerval it = { { 0, 0 }, { usec / 1000000, usec % 1000000 } };
-
-	TRYSYS(setitimer(ITIMER_REAL, &it, NULL));
-}
-
 static int pipefd[2];
 
 static void *late_writer(void *arg)
@@ -95,11 +77,11 @@ static void blocking_read(int restart)
 	ssize_t n;
 	int e;
 
-	handle(SIGALRM, on_sig, restart ? SA_RESTART : 0);
+	prog_handle(SIGALRM, on_sig, restart ? SA_RESTART : 0);
 	TRYSYS(pipe(pipefd));
 	TRY0(pthread_create(&t, NULL, late_writer, NULL));
 	flag = 0;
-	arm_timer(50000);
+	prog_arm_timer(50000);
 	n = read(pipefd[0], &c, 1);
 	e = errno;
 	printf("read with%s SA_RESTART, SIGALRM at 50 ms: %s, handler ran: "
@@ -117,9 +99,9 @@ static void other_waits(void)
 	struct epoll_event ev;
 	int ep, n, e;
 
-	handle(SIGALRM, on_sig, SA_RESTART);
+	prog_handle(SIGALRM, on_sig, SA_RESTART);
 	flag = 0;
-	arm_timer(50000);
+	prog_arm_timer(50000);
 	n = nanosleep(&ts, &left);
 	e = errno;
 	printf("nanosleep 2 s, SIGALRM at 50 ms: %s, handler ran: %s, "
@@ -133,7 +115,7 @@ static void other_waits(void)
 	ev.data.fd = pipefd[0];
 	TRYSYS(epoll_ctl(ep, EPOLL_CTL_ADD, pipefd[0], &ev));
 	flag = 0;
-	arm_timer(50000);
+	prog_arm_timer(50000);
 	n = epoll_wait(ep, &ev, 1, 2000);
 	e = errno;
 	printf("epoll_wait 2 s, SIGALRM at 50 ms: %s, handler ran: %s\n",
@@ -149,7 +131,7 @@ int main(void)
 	void *r;
 	int i, lost = 0;
 
-	handle(SIGUSR1, on_sig, 0);
+	prog_handle(SIGUSR1, on_sig, 0);
 	TRY0(pthread_create(&t, NULL, spinner, NULL));
 	prog_msleep(100);
 	TRY0(pthread_kill(t, SIGUSR1));
@@ -158,8 +140,8 @@ int main(void)
 	       prog_yes(r != NULL));
 
 	flag = 0;
-	handle(SIGALRM, on_sig, 0);
-	arm_timer(50000);
+	prog_handle(SIGALRM, on_sig, 0);
+	prog_arm_timer(50000);
 	printf("SIGALRM while the main thread spins: %s\n",
 	       prog_yes(spin_for_flag()));
 
