@@ -137,109 +137,14 @@ static void setup(void)
 		setup_fail("cannot copy the C libraries into %s", root);
 }
 
-/*
- * Run argv with stdout to out, stderr to err and stdin from /dev/null:
- * natively, in a chroot of root in a mount namespace of its own; under
- * lxexec otherwise.  Its status, 128+N if signal N ended it, -1 if it
- * could not run or ran out of time.
- */
+/* A run of the current case and build, natively or in lx (scratch.h). */
 static int run(int native, const char *const *argv, const char *out,
 	       const char *err)
 {
-	static char path[] =
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	char *const env[] = { path, NULL };
-	char mnt[3][128];
-	const char *args[16];
-	int n = 0, i, st, fd;
-	pid_t pid, w;
-	time_t end;
-
-	if (native) {
-		for (i = 0; argv[i]; i++)
-			args[n++] = argv[i];
-	} else {
-		args[n++] = lxexec;
-		if (cur_case->lxopt)
-			args[n++] = cur_case->lxopt;
-		args[n++] = "--rootfs";
-		args[n++] = root;
-		args[n++] = "--";
-		for (i = 0; argv[i]; i++)
-			args[n++] = argv[i];
-	}
-	args[n] = NULL;
-	snprintf(mnt[0], sizeof(mnt[0]), "%s/proc", root);
-	snprintf(mnt[1], sizeof(mnt[1]), "%s/tmp", root);
-	snprintf(mnt[2], sizeof(mnt[2]), "%s/dev", root);
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		fd = open("/dev/null", O_RDONLY);
-		if (fd < 0 || dup2(fd, 0) < 0)
-			_exit(126);
-		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd < 0 || dup2(fd, 1) < 0)
-			_exit(126);
-		fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd < 0 || dup2(fd, 2) < 0)
-			_exit(126);
-		if (!native) {
-			execv(lxexec, (char *const *)args);
-			_exit(127);
-		}
-		/* the mounts go with the namespace when the program ends */
-		if (unshare(CLONE_NEWNS) ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-		    mount("proc", mnt[0], "proc", 0, NULL) ||
-		    mount("tmpfs", mnt[1], "tmpfs", 0, "mode=1777") ||
-		    mount("/dev", mnt[2], NULL, MS_BIND | MS_REC, NULL) ||
-		    chroot(root) || chdir("/")) {
-			dprintf(2, "native run: %s\n", strerror(errno));
-			_exit(126);
-		}
-		execve(args[0], (char *const *)args, env);
-		_exit(127);
-	}
-	running = pid;
-	end = time(NULL) + RUN_TIMEOUT_S;
-	while ((w = waitpid(pid, &st, WNOHANG)) == 0 && time(NULL) < end)
-		host_msleep(5);
-	if (w == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-		running = 0;
-		tap_diag("%s: %s did not end in %d s", argv[0],
-			 native ? "the native run" : "lxexec", RUN_TIMEOUT_S);
-		return -1;
-	}
-	running = 0;
-	if (w < 0)
-		return -1;
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	return scratch_run(native, lxexec, cur_case->lxopt, root, argv, out,
+			   err, RUN_TIMEOUT_S);
 }
 
-/* Print a file's first lines as TAP comments, each after a prefix. */
-static void show(const char *what, const char *path, int max)
-{
-	char line[512];
-	FILE *f = fopen(path, "r");
-	int n = 0;
-
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = 0;
-		if (n++ == max) {
-			tap_diag("  %s: ...", what);
-			break;
-		}
-		tap_diag("  %s: %s", what, line);
-	}
-	fclose(f);
-}
 
 static int same_file(const char *a, const char *b)
 {
