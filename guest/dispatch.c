@@ -497,13 +497,16 @@ static long guest_shmat(long id, uint64_t addr, long flg)
 		r = -errno;
 		munmap(p, seg->len);
 	} else {
-		/* attachments it mapped over (SHM_REMAP) are gone */
+		/*
+		 * attachments it mapped over (SHM_REMAP) are gone - after
+		 * this one counts, so that lx's attachment they share stays
+		 */
+		seg->refs++;
 		for (i = shm_natts; i-- > 0;)
 			if (shm_atts[i].uaddr >= (uint64_t)p &&
 			    shm_atts[i].uaddr + shm_atts[i].seg->len <=
 				    (uint64_t)p + seg->len)
 				shm_att_drop(i);
-		seg->refs++;
 		shm_atts[shm_natts++] = (struct shm_att){ (uint64_t)p, seg };
 		lx_guest_umap(LX_UMAP_MAP, (uint64_t)p, seg->len,
 			      prot | LX_UMAP_SHARED, -1, 0);
@@ -640,6 +643,12 @@ static void *thread_main(void *arg)
 	long tid;
 
 	tid = lx_syscall0(SYS_gettid);
+	/*
+	 * A program thread from now on (LX_SYS_KICKABLE): a signal lx's own
+	 * calls below meet waits for its code, and kicks reach it
+	 */
+	if (tid > 0 && (!t || lx_guest_thread_init(t)))
+		tid = -EAGAIN;
 	/* the creator's mask, as clone() gives it (libcs block all first) */
 	if (tid > 0)
 		lx_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, &c->mask, NULL, 8);
@@ -661,8 +670,6 @@ static void *thread_main(void *arg)
 		lx_syscall1(SYS_set_tid_address, c->ctid);
 	if (tid > 0 && (c->flags & CLONE_CHILD_SETTID))
 		put_tid(c->ctid, tid);
-	if (tid > 0 && (!t || lx_guest_thread_init(t)))
-		tid = -EAGAIN;
 	if (t)
 		t->prog_fs = c->fs;
 	c->tid = tid;
@@ -693,6 +700,8 @@ static long spawn_thread(struct lx_thread *t, struct pt_regs *r,
 {
 	struct clone_req *c;
 	pthread_attr_t attr;
+	sigset_t all, was;
+	int r_create;
 	pthread_t th;
 	long tid;
 
@@ -716,7 +725,17 @@ static long spawn_thread(struct lx_thread *t, struct pt_regs *r,
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 << 10);
-	if (pthread_create(&th, &attr, thread_main, c)) {
+	/*
+	 * The new thread starts with this one's GS (its block) until
+	 * lx_guest_thread_init(): no host signal may reach it before, or
+	 * lx's handlers would take this thread's block for its own.  It
+	 * inherits the mask, and thread_main() clears it.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &was);
+	r_create = pthread_create(&th, &attr, thread_main, c);
+	pthread_sigmask(SIG_SETMASK, &was, NULL);
+	if (r_create) {
 		pthread_attr_destroy(&attr);
 		free(c);
 		return -EAGAIN;
@@ -832,6 +851,10 @@ static struct cputimer {
 	int sig, tid;		/* the signal, to thread tid or (0) all */
 	uint64_t value;		/* sigev_value */
 } cputimers[CPUTIMERS];
+static pthread_mutex_t cputimers_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* RLIMIT_CPU's hard limit, in seconds (guest_cputime()) */
+static uint64_t cpu_hard = RLIM_INFINITY;
 
 /* What the host's CPU-time limits and timers sent, lx sends (signal.c). */
 static void send_host_sigs(void)
@@ -841,7 +864,13 @@ static void send_host_sigs(void)
 	unsigned int f = __atomic_exchange_n(&lx_cputimers_fired, 0,
 					     __ATOMIC_ACQ_REL);
 	struct cputimer *c;
+	struct timespec ts;
 
+	/* past RLIMIT_CPU's hard limit: SIGKILL, as Linux sends then */
+	if ((m & (1U << SIGXCPU)) && cpu_hard != RLIM_INFINITY &&
+	    !syscall(SYS_clock_gettime, CLOCK_PROCESS_CPUTIME_ID, &ts) &&
+	    (uint64_t)ts.tv_sec >= cpu_hard)
+		m = 1U << SIGKILL;
 	for (; m; m &= m - 1)
 		lx_syscall1(LX_SYS_CPU_SIGNAL, __builtin_ctz(m));
 	for (; f; f &= f - 1) {
@@ -906,19 +935,28 @@ static long kickable_wait(struct lx_thread *t, struct pt_regs *r,
 	const uint64_t kick = 1UL << (LX_KICK_SIGNAL - 1);
 	long ret, nr = r->orig_rax;
 
+	uint64_t rip = r->rip, rsp = r->rsp;
+
 	for (;;) {
 		/* the trapped path blocks kicks in its handler: not here */
 		if (t->trapped)
 			syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &kick, NULL, 8);
 		ret = lx_wait_call(call);
-		if (t->trapped)
+		if (t->trapped) {
 			syscall(SYS_rt_sigprocmask, SIG_BLOCK, &kick, NULL, 8);
+			/* a kick that came after the call: taken here */
+			if (ret != -EINTR && t->kick)
+				ret = -EINTR;
+		}
 		if (ret != -EINTR)
 			return ret;
 		/*
 		 * lx delivers what kicked it: the call becomes the program's,
 		 * interrupted (orig_rax), and lx sets rax and rip (a handler,
-		 * a restart); or it finds nothing to take.
+		 * a restart); or it finds nothing to take - but for a signal
+		 * that came meanwhile, whose handler lx set up all the same
+		 * (rip, rsp): the wait then ends as woken, which a futex
+		 * wait may.
 		 */
 		t->kick = 0;
 		r->orig_rax = intr;
@@ -926,6 +964,8 @@ static long kickable_wait(struct lx_thread *t, struct pt_regs *r,
 		if (r->orig_rax != (uint64_t)intr)
 			return r->rax;
 		r->orig_rax = nr;
+		if (r->rip != rip || r->rsp != rsp)
+			return r->rax;
 		/* nothing to take (another thread took it): wait on */
 	}
 }
@@ -1098,8 +1138,16 @@ static long guest_cputimer(struct pt_regs *r)
 	long nr = r->orig_rax, clock;
 
 	if (nr == SYS_timer_create) {
+		long ret;
+
 		clock = own_cpu_clock(r->rdi);
-		return clock == -1 ? call_lx(r) : cputimer_create(r, clock);
+		if (clock == -1)
+			return call_lx(r);
+		/* two threads' creations must not take one slot */
+		pthread_mutex_lock(&cputimers_lock);
+		ret = cputimer_create(r, clock);
+		pthread_mutex_unlock(&cputimers_lock);
+		return ret;
 	}
 	c = cputimer_of(r->rdi);
 	if (!c)
@@ -1156,13 +1204,24 @@ static long guest_cputime(struct pt_regs *r)
 		uint64_t lim = pl ? r->rdx : r->rsi;
 		struct rlimit rl;
 
+		struct rlimit host;
+
 		ret = call_lx(r);
 		if (ret || res != RLIMIT_CPU || !lim || (pl && r->rdi &&
 		    (long)r->rdi != lx_syscall0(SYS_getpid)) ||
-		    prog_copy(&rl, lim, sizeof(rl), 0))
+		    prog_copy(&rl, lim, sizeof(rl), 0) ||
+		    syscall(SYS_prlimit64, 0, RLIMIT_CPU, NULL, &host))
 			return ret;
-		/* the host counts the time: its SIGXCPU, its SIGKILL */
-		syscall(SYS_prlimit64, 0, RLIMIT_CPU, &rl, NULL);
+		/*
+		 * The host counts the time and sends SIGXCPU from the soft
+		 * limit on, each second; the hard limit is lx's to enforce
+		 * (send_host_sigs()): the host's SIGKILL could end the process
+		 * while it is inside lx.
+		 */
+		cpu_hard = rl.rlim_max;
+		host.rlim_cur = rl.rlim_cur < host.rlim_max ? rl.rlim_cur :
+							      host.rlim_max;
+		syscall(SYS_prlimit64, 0, RLIMIT_CPU, &host, NULL);
 		return ret;
 	}
 	case SYS_times: {

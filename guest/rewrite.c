@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -683,6 +684,8 @@ int lx_rewrite_sweep_host(int fd, uint64_t file_off, uint64_t len,
 {
 	struct sites s = { 0 };
 	struct rec key = { 0 };
+	uint64_t in_file;
+	struct stat st;
 	void *text;
 	int r;
 
@@ -697,12 +700,22 @@ int lx_rewrite_sweep_host(int fd, uint64_t file_off, uint64_t len,
 		free(s.v);
 		return 0;
 	}
-	/* only the executable sections' bytes, all in the file, are read */
-	text = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, file_off);
+	/*
+	 * Only the file's bytes are mapped (a page past its end would be
+	 * SIGBUS here, and a program chose the range): the sweep reads only
+	 * executable sections wholly inside them.
+	 */
+	if (fstat(fd, &st))
+		return -errno;
+	if ((uint64_t)st.st_size <= file_off)
+		return -EINVAL;
+	in_file = (uint64_t)st.st_size - file_off < len ?
+			  (uint64_t)st.st_size - file_off : len;
+	text = mmap(NULL, in_file, PROT_READ, MAP_PRIVATE, fd, file_off);
 	if (text == MAP_FAILED)
 		return -errno;
-	r = find_sites(host_read, fd, file_off, text, len, name, &s);
-	munmap(text, len);
+	r = find_sites(host_read, fd, file_off, text, in_file, name, &s);
+	munmap(text, in_file);
 	if (!r && !s.v)
 		r = -ENOEXEC;
 	if (!r)

@@ -78,6 +78,7 @@ static const struct pcase cases[] = {
 	{ { "futex" }, 0, "--no-rewrite" },
 	{ { "cputime" }, 0, NULL },
 	{ { "cputime" }, 0, "--no-rewrite" },
+	{ { "cputime", "hard" }, 128 + SIGKILL, NULL },
 };
 
 static const struct pcase *cur_case;

@@ -172,8 +172,8 @@ struct lx_host_ops {
 /*
  * LX_SYS_CPU_SIGNAL(sig): the host's CPU-time limit for the calling
  * process fired (SIGVTALRM, SIGPROF of its itimers, SIGXCPU of
- * RLIMIT_CPU): lx sends the signal to the process as its own timer would
- * have.  CPU time is the host's: only it sees the time of user code.
+ * RLIMIT_CPU, SIGKILL past its hard limit): lx sends the signal to the
+ * process as its own timer would have.  CPU time is the host's: only it sees the time of user code.
  */
 #define LX_SYS_CPU_SIGNAL (LX_SYS_BASE + 10)
 /*

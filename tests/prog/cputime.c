@@ -4,7 +4,8 @@
  * and a thread's CPU-time clocks, getrusage and times see it; the
  * CPU-time itimers (ITIMER_VIRTUAL, ITIMER_PROF) and posix timers on
  * the CPU-time clocks fire while a thread spins and not while it sleeps;
- * RLIMIT_CPU's soft limit sends SIGXCPU.
+ * RLIMIT_CPU's soft limit sends SIGXCPU, and its hard limit ends the
+ * process ("cputime hard").
  * Inside lx all of it is the host's count of the program process
  * (guest/dispatch.c), since lx's kernel runs only in system calls.
  */
@@ -204,8 +205,27 @@ static void rlimit_cpu(void)
 	printf("SIGXCPU at the soft limit: %s\n", prog_yes(flag));
 }
 
-int main(void)
+/* past RLIMIT_CPU's hard limit: killed (SIGKILL), a handler or not */
+static void hard_limit(void)
 {
+	struct rlimit rl;
+	struct timespec ts;
+
+	prog_handle(SIGXCPU, on_sig, 0);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	rl.rlim_cur = ts.tv_sec + 1;
+	rl.rlim_max = ts.tv_sec + 2;
+	TRYSYS(setrlimit(RLIMIT_CPU, &rl));
+	for (;;) {
+		flag = 0;
+		spin(20000);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "hard"))
+		hard_limit();
 	clocks();
 	itimers();
 	posix_timer(CLOCK_PROCESS_CPUTIME_ID, "process CPU-time");

@@ -48,6 +48,8 @@ long lx_sys_kickable(int host_pid, int host_tid)
 	k->task = current;
 	k->host_pid = host_pid;
 	k->host_tid = host_tid;
+	/* a program's thread: signals wait for its code (signal.c) */
+	current->thread.flags |= LX_THREAD_USER;
 	spin_lock_irqsave(&kick_lock, flags);
 	old = find(current);
 	if (old)

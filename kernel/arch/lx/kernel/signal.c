@@ -397,7 +397,8 @@ void lx_sigs_deferred(void)
  */
 long lx_sys_cpu_signal(int sig)
 {
-	if (sig != SIGVTALRM && sig != SIGPROF && sig != SIGXCPU)
+	if (sig != SIGVTALRM && sig != SIGPROF && sig != SIGXCPU &&
+	    sig != SIGKILL)	/* RLIMIT_CPU's hard limit */
 		return -EINVAL;
 	return kill_pid_info(sig, SEND_SIG_PRIV, task_tgid(current));
 }
