@@ -79,6 +79,7 @@ static const struct pcase cases[] = {
 	{ { "cputime" }, 0, NULL },
 	{ { "cputime" }, 0, "--no-rewrite" },
 	{ { "cputime", "hard" }, 128 + SIGKILL, NULL },
+	{ { "filter" }, 0, NULL },
 };
 
 static const struct pcase *cur_case;

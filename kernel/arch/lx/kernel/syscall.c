@@ -105,7 +105,17 @@ static long syscall_body(void *uregs)
 					 ~LX_THREAD_PLAIN) | LX_THREAD_USER;
 again:
 	regs->ax = -ENOSYS;
-	nr = syscall_enter_from_user_mode(regs, regs->orig_ax);
+	if ((unsigned long)regs->orig_ax - LX_SYS_BASE < 0x10000) {
+		/*
+		 * lx's own numbers (guest/ and host/ calling in) are not the
+		 * program's calls: no seccomp filter or tracer of its sees
+		 * them (a filter would take them for x32 calls)
+		 */
+		syscall_enter_from_user_mode_prepare(regs);
+		nr = regs->orig_ax;
+	} else {
+		nr = syscall_enter_from_user_mode(regs, regs->orig_ax);
+	}
 	if (likely((unsigned long)nr < NR_syscalls))
 		regs->ax = sys_call_table[nr](regs->di, regs->si, regs->dx,
 					      regs->r10, regs->r8, regs->r9);
