@@ -1051,7 +1051,10 @@ static long guest_futex_waitv(struct lx_thread *t, struct pt_regs *r)
 #define CPUCLOCK_PID(c) ((int)~((c) >> 3))
 #define CPUCLOCK_PERTHREAD(c) ((c) & 4)
 
-/* A clock id of the caller's own CPU time, as the host names it, or -1. */
+/*
+ * A clock id of the caller's own CPU time, as the host names it, or -1.
+ * (A clockid_t is an int: the caller passes the register's low half.)
+ */
 static long own_cpu_clock(long id)
 {
 	static long lx_pid;
@@ -1140,7 +1143,7 @@ static long guest_cputimer(struct pt_regs *r)
 	if (nr == SYS_timer_create) {
 		long ret;
 
-		clock = own_cpu_clock(r->rdi);
+		clock = own_cpu_clock((int)r->rdi);
 		if (clock == -1)
 			return call_lx(r);
 		/* two threads' creations must not take one slot */
@@ -1173,7 +1176,7 @@ static long guest_cputime(struct pt_regs *r)
 	switch (nr) {
 	case SYS_clock_gettime:
 	case SYS_clock_getres:
-		id = own_cpu_clock(r->rdi);
+		id = own_cpu_clock((int)r->rdi);
 		if (id == -1)
 			return call_lx(r);
 		return host_ret(syscall(nr, id, r->rsi));
@@ -1671,6 +1674,7 @@ int lx_guest_thread_init(struct lx_thread *t)
 				      SIGTRAP };
 	static const int cpu_sigs[] = { SIGVTALRM, SIGPROF, SIGXCPU,
 					LX_CPUTIMER_SIGNO };
+	unsigned long long park_mask;
 	unsigned int i;
 	stack_t ss;
 	uint64_t fs;
@@ -1723,10 +1727,18 @@ int lx_guest_thread_init(struct lx_thread *t)
 	sa.flags &= ~SA_NODEFER;
 	if (syscall(SYS_rt_sigaction, LX_KICK_SIGNAL, &sa, NULL, 8))
 		return -errno;
-	/* the host's CPU-time limits of the process (guest_cputime()) */
-	for (i = 0; i < sizeof(cpu_sigs) / sizeof(cpu_sigs[0]); i++)
+	/*
+	 * the host's CPU-time limits of the process (guest_cputime()): sent
+	 * to the process, they must reach a thread that runs, not one asleep
+	 * in lx, which would only note them
+	 */
+	park_mask = 0;
+	for (i = 0; i < sizeof(cpu_sigs) / sizeof(cpu_sigs[0]); i++) {
 		if (syscall(SYS_rt_sigaction, cpu_sigs[i], &sa, NULL, 8))
 			return -errno;
+		park_mask |= 1ULL << (cpu_sigs[i] - 1);
+	}
+	lx_park_block_signals(park_mask);
 	if (lx_kick_me())
 		return -EIO;
 	if (prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,

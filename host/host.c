@@ -300,6 +300,25 @@ static void host_futex_wait(unsigned int *word, unsigned int val)
 	syscall(SYS_futex, word, FUTEX_WAIT, val, NULL, NULL, 0);
 }
 
+/* lx_park_block_signals(): the calling thread's, or 0 */
+static __thread uint64_t park_blocked;
+
+void lx_park_block_signals(unsigned long long mask)
+{
+	park_blocked = mask;
+}
+
+static void host_park_wait(unsigned int *word, unsigned int val)
+{
+	uint64_t mask = park_blocked, was;
+
+	if (mask)
+		syscall(SYS_rt_sigprocmask, SIG_BLOCK, &mask, &was, 8);
+	syscall(SYS_futex, word, FUTEX_WAIT, val, NULL, NULL, 0);
+	if (mask)
+		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &was, NULL, 8);
+}
+
 static void host_futex_wake(unsigned int *word, int n)
 {
 	syscall(SYS_futex, word, FUTEX_WAKE, n, NULL, NULL, 0);
@@ -461,6 +480,7 @@ static struct lx_host_ops ops = {
 	.host_pid = host_pid,
 	.futex_wait = host_futex_wait,
 	.futex_wake = host_futex_wake,
+	.park_wait = host_park_wait,
 	.user_futex_wake = host_user_futex_wake,
 	.anchor = &process_anchor,
 	.task_create_lock = guarded_host_task_create_lock,

@@ -5,7 +5,7 @@
 # Usage: tests/run-tests.sh [BUILD_DIR]
 # BUILD_DIR defaults to build/tests of the source tree holding this script.
 #
-# Each program runs under "timeout 120".  Its "ok" and "not ok" lines are
+# Each program runs under "timeout 300".  Its "ok" and "not ok" lines are
 # counted ("ok ... # SKIP" as skipped); a program that crashes, times out,
 # exits non-zero or breaks its plan without a "not ok" line counts as one
 # failure.  The output of failing programs is printed in full.  The last
@@ -16,7 +16,7 @@ set -u
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dir=${1:-$root/build/tests}
-timeout_s=120
+timeout_s=300
 passed=0
 failed=0
 skipped=0

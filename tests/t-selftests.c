@@ -40,7 +40,7 @@
  * the machine was busy, which the case reports as a skip with the load.
  *
  * The runs take time (set-timer-lat alone runs 80 s; run-tests.sh gives a
- * program 120 s), so they go in four lanes at once: set-timer-lat
+ * program 300 s), so they go in four lanes at once: set-timer-lat
  * natively, set-timer-lat in lx (both at a higher priority), the other
  * timer tests one after another (the busy ones never beside each other;
  * inconsistency-check at the lowest priority), and futex and net.  Timing

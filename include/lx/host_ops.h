@@ -43,6 +43,13 @@ struct lx_host_ops {
 	/* Wake up to n waiters on word. */
 	void (*futex_wake)(unsigned int *word, int n);
 	/*
+	 * futex_wait() for a task's host thread parked until the task runs
+	 * again: a program thread keeps the host's process-directed signals
+	 * for the process's CPU time from itself meanwhile, so that the host
+	 * gives them to a thread that runs (lx_park_block_signals()).
+	 */
+	void (*park_wait)(unsigned int *word, unsigned int val);
+	/*
 	 * Wake up to n of the host futex waiters on a program's word whose
 	 * bitset meets bitset, private and shared (a nommu kernel does not
 	 * tell them apart): programs wait with the host's futex (guest/),

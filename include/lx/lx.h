@@ -117,6 +117,13 @@ long lx_user_entry(struct pt_regs *regs, int sig, int code,
 int lx_kick_me(void);
 
 /*
+ * Host signals (a mask, bit N-1 for signal N) the calling host thread
+ * blocks while its task sleeps in lx: process-directed ones then go to a
+ * thread that runs.  0: none (the default).
+ */
+void lx_park_block_signals(unsigned long long mask);
+
+/*
  * Lazy saving of a caller's vector state.  The kernel and lx's host code
  * are built with general registers only; host libc (memcpy, printf,
  * pthread_create) is not.  A caller that promised its own caller that

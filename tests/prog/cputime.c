@@ -205,6 +205,50 @@ static void rlimit_cpu(void)
 	printf("SIGXCPU at the soft limit: %s\n", prog_yes(flag));
 }
 
+static int wake_pipe[2];
+
+/* spins in its own code, no system call, until flag (or ~10 s of loops) */
+static void *spin_then_write(void *arg)
+{
+	unsigned long i;
+
+	(void)arg;
+	for (i = 0; i < 20000000000UL && !flag; i++)
+		__asm__ volatile("pause");
+	if (write(wake_pipe[1], "x", 1) != 1)
+		prog_failures++;
+	return NULL;
+}
+
+/*
+ * A process CPU-time timer's signal goes to the process (its main thread
+ * first): with the main thread asleep in read() and another one
+ * spinning, it must still arrive (the spinner sees the handler's flag).
+ */
+static void timer_while_asleep(void)
+{
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL,
+			       .sigev_signo = SIGUSR2 };
+	struct itimerspec its = { { 0, 0 }, { 0, 50000000 } };
+	pthread_t t;
+	timer_t id;
+	char c;
+
+	prog_handle(SIGUSR2, on_sig, SA_RESTART);
+	TRYSYS(pipe(wake_pipe));
+	TRYSYS(timer_create(CLOCK_PROCESS_CPUTIME_ID, &ev, &id));
+	flag = 0;
+	TRYSYS(timer_settime(id, 0, &its, NULL));
+	TRY0(pthread_create(&t, NULL, spin_then_write, NULL));
+	TRYSYS(read(wake_pipe[0], &c, 1));
+	TRY0(pthread_join(t, NULL));
+	printf("a process CPU-time timer, the main thread asleep in read(), "
+	       "another spinning: it fired: %s\n", prog_yes(flag));
+	TRYSYS(timer_delete(id));
+	close(wake_pipe[0]);
+	close(wake_pipe[1]);
+}
+
 /* past RLIMIT_CPU's hard limit: killed (SIGKILL), a handler or not */
 static void hard_limit(void)
 {
@@ -224,12 +268,14 @@ static void hard_limit(void)
 
 int main(int argc, char **argv)
 {
+	setvbuf(stdout, NULL, _IOLBF, 0);	/* a line at a time, if it hangs */
 	if (argc == 2 && !strcmp(argv[1], "hard"))
 		hard_limit();
 	clocks();
 	itimers();
 	posix_timer(CLOCK_PROCESS_CPUTIME_ID, "process CPU-time");
 	posix_timer(CLOCK_THREAD_CPUTIME_ID, "thread CPU-time");
+	timer_while_asleep();
 	rlimit_cpu();
 	return prog_done();
 }

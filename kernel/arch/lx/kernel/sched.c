@@ -163,7 +163,7 @@ struct task_struct *lx_task_park(struct task_struct *t)
 			lx_orphan_parked();
 		while (__atomic_exchange_n(&t->thread.run, 0,
 					   __ATOMIC_ACQUIRE) == 0)
-			lx_host->futex_wait(&t->thread.run, 0);
+			lx_host->park_wait(&t->thread.run, 0);
 	}
 	WRITE_ONCE(t->thread.parked, 0);
 	if (unlikely(t->thread.flags & LX_THREAD_UNBORN)) {
