@@ -210,13 +210,6 @@ struct limit {
 };
 
 static const struct limit limits[] = {
-	{ "timers/posix_timers", NULL, SPINS,
-	  "not run by make test: in one CI run under full load (four lanes "
-	  "on two CPUs) its per-process CPU-clock timer check did not end "
-	  "within 30 s inside lx, on both tries; it passes run alone and "
-	  "under a local load (all five checks), and lx's own C suite "
-	  "(tests/prog/cputime.c) tests the same timers; the cause is not "
-	  "found yet (LX_SELFTESTS_RUN_ALL=1 runs it)" },
 	{ "net/ipv6_flowlabel_mgr", NULL, FAILS,
 	  "needs fork (lx limit): the test forks children to check flow "
 	  "label sharing between processes; programs cannot fork in lx yet" },
