@@ -18,6 +18,10 @@
 
 static char top[64];
 static volatile pid_t running;
+/* in top: root/ (the container's root) and the runs' output files */
+static char root[96], out_native[96], out_lx[96];
+static char err_native[96], err_lx[96];
+static char lxexec[512];
 
 static void cleanup(void)
 {
@@ -59,15 +63,15 @@ static __printf(1, 2) void setup_fail(const char *fmt, ...)
 
 /*
  * Run argv with stdout to out, stderr to err and stdin from /dev/null:
- * natively, in a chroot of root in a mount namespace of its own (proc,
+ * natively, in a chroot of root/ in a mount namespace of its own (proc,
  * a tmpfs on /tmp and the host's /dev, as lxexec gives them); under
  * lxexec (with option lxopt, if not NULL) otherwise, for at most
  * timeout_s seconds.  Its status, 128+N if signal N ended it, -1 if it
  * could not run or ran out of time.
  */
-static int scratch_run(int native, const char *lxexec, const char *lxopt,
-		       const char *root, const char *const *argv,
-		       const char *out, const char *err, int timeout_s)
+static int scratch_run(int native, const char *lxopt,
+		       const char *const *argv, const char *out,
+		       const char *err, int timeout_s)
 {
 	static char path[] =
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -163,6 +167,64 @@ static void show(const char *what, const char *path, int max)
 		tap_diag("  %s: %s", what, line);
 	}
 	fclose(f);
+}
+
+/*
+ * The scratch directory /tmp/PREFIX-XXXXXX and its file names, lxexec
+ * found ($LXEXEC, as make test sets it, or build/tests/../lxexec), and
+ * the clean-up on a kill.  Bails out (TAP) if it cannot.
+ */
+static void scratch_setup(const char *prefix)
+{
+	char t[64];
+
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGHUP, on_signal);
+	if (getenv("LXEXEC"))
+		snprintf(lxexec, sizeof(lxexec), "%s", getenv("LXEXEC"));
+	else
+		beside_self("../lxexec", lxexec, sizeof(lxexec));
+	if (access(lxexec, X_OK))
+		tap_bail("%s is missing", lxexec);
+	snprintf(t, sizeof(t), "/tmp/%s-XXXXXX", prefix);
+	if (!mkdtemp(t))
+		tap_bail("mkdtemp: %s", strerror(errno));
+	snprintf(top, sizeof(top), "%s", t);
+	snprintf(root, sizeof(root), "%s/root", top);
+	snprintf(out_native, sizeof(out_native), "%s/out.native", top);
+	snprintf(out_lx, sizeof(out_lx), "%s/out.lx", top);
+	snprintf(err_native, sizeof(err_native), "%s/err.native", top);
+	snprintf(err_lx, sizeof(err_lx), "%s/err.lx", top);
+}
+
+/*
+ * argv run natively and under lxexec (with lxopt, if not NULL), each for
+ * at most timeout_s seconds: the native run must end with status want,
+ * the lx run the same way, with the same stdout.  TAP checks, with what
+ * differs as comments.
+ */
+static void scratch_compare(const char *lxopt, const char *const *argv,
+			    int want, int timeout_s)
+{
+	int nat, lx;
+
+	nat = scratch_run(1, lxopt, argv, out_native, err_native, timeout_s);
+	lx = scratch_run(0, lxopt, argv, out_lx, err_lx, timeout_s);
+	if (!CHECK(nat == want, "natively: status %d, want %d", nat, want)) {
+		show("native", out_native, 40);
+		show("native stderr", err_native, 10);
+	}
+	CHECK(lx == nat, "status %d in lx, %d natively", lx, nat);
+	if (!CHECK(!host_sh("cmp -s %s %s", out_native, out_lx),
+		   "stdout differs")) {
+		tap_diag("  diff native lx:");
+		fflush(stdout);
+		host_sh("diff %s %s | head -40 | sed 's/^/#   /'", out_native,
+			out_lx);
+	}
+	if (__atomic_load_n(&tap.cur_failed, __ATOMIC_SEQ_CST))
+		show("lx stderr", err_lx, 10);
 }
 
 #endif

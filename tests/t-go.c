@@ -59,38 +59,16 @@ static const struct gocase cases[] = {
 
 static const struct gocase *cur_case;
 
-/* The temp dir: root/ (the container's root) and the output files. */
-static char root[96], out_native[96], out_lx[96];
-static char err_native[96], err_lx[96];
-static char lxexec[512], lxgo[512];
+static char lxgo[512];
 
 static void setup(void)
 {
-	char t[] = "/tmp/lx-go-XXXXXX";
-
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
-	signal(SIGHUP, on_signal);
-	/* $LXEXEC (make test sets it), or build/tests/../lxexec */
-	if (getenv("LXEXEC"))
-		snprintf(lxexec, sizeof(lxexec), "%s", getenv("LXEXEC"));
-	else
-		beside_self("../lxexec", lxexec, sizeof(lxexec));
-	if (access(lxexec, X_OK))
-		tap_bail("%s is missing", lxexec);
 	/* build/tests/go/lxgo, or from build/asan/tests the same */
 	if (beside_self("go/lxgo", lxgo, sizeof(lxgo)) &&
 	    beside_self("../../tests/go/lxgo", lxgo, sizeof(lxgo)))
 		tap_bail("the Go program is missing: make test builds it with "
 			 "go (golang-go: make deps installs it)");
-	if (!mkdtemp(t))
-		tap_bail("mkdtemp: %s", strerror(errno));
-	snprintf(top, sizeof(top), "%s", t);
-	snprintf(root, sizeof(root), "%s/root", top);
-	snprintf(out_native, sizeof(out_native), "%s/out.native", top);
-	snprintf(out_lx, sizeof(out_lx), "%s/out.lx", top);
-	snprintf(err_native, sizeof(err_native), "%s/err.native", top);
-	snprintf(err_lx, sizeof(err_lx), "%s/err.lx", top);
+	scratch_setup("lx-go");
 	/* lxgo's "files" check reads /etc/lxgo.txt, "net" /etc/hosts */
 	if (host_sh("mkdir -p %s/proc %s/dev %s/tmp %s/etc && "
 		    "cp %s %s/lxgo && printf 'lx go test\\n' > %s/etc/lxgo.txt &&"
@@ -99,41 +77,11 @@ static void setup(void)
 		setup_fail("cannot make the root %s", root);
 }
 
-/* A run of lxgo, natively or in lx (scratch.h). */
-static int run(int native, const char *const *argv, const char *out,
-	       const char *err)
-{
-	return scratch_run(native, lxexec, NULL, root, argv, out, err,
-			   RUN_TIMEOUT_S);
-}
-
-
-static int same_file(const char *a, const char *b)
-{
-	return host_sh("cmp -s %s %s", a, b) == 0;
-}
-
 static void test_one(void)
 {
 	const char *argv[] = { "/lxgo", cur_case->check, NULL };
-	int nat, lx;
 
-	nat = run(1, argv, out_native, err_native);
-	lx = run(0, argv, out_lx, err_lx);
-	if (!CHECK(nat == cur_case->status,
-		   "natively: status %d, want %d", nat, cur_case->status)) {
-		show("native", out_native, 40);
-		show("native stderr", err_native, 10);
-	}
-	CHECK(lx == nat, "status %d in lx, %d natively", lx, nat);
-	if (!CHECK(same_file(out_native, out_lx), "stdout differs")) {
-		tap_diag("  diff native lx:");
-		fflush(stdout);
-		host_sh("diff %s %s | head -40 | sed 's/^/#   /'", out_native,
-			out_lx);
-	}
-	if (__atomic_load_n(&tap.cur_failed, __ATOMIC_SEQ_CST))
-		show("lx stderr", err_lx, 10);
+	scratch_compare(NULL, argv, cur_case->status, RUN_TIMEOUT_S);
 }
 
 int main(void)

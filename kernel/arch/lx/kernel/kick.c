@@ -60,19 +60,12 @@ long lx_sys_kickable(int host_pid, int host_tid)
 	return 0;
 }
 
-/* kernel/signal.c: t was sent a signal and is not asleep in lx */
-void arch_signal_kick(struct task_struct *t)
+/* Send t's host thread the kick, if it has said it wants one. */
+static void kick(struct task_struct *t)
 {
 	struct kickable *k;
 	unsigned long flags;
 
-	/*
-	 * On its own host thread, t is in lx: it takes the signal on its way
-	 * out.  (current says nothing: a host thread that handles an
-	 * interrupt may run as the task that last held the CPU.)
-	 */
-	if (lx_host->task_get() == t)
-		return;
 	spin_lock_irqsave(&kick_lock, flags);
 	k = find(t);
 	if (k)
@@ -80,17 +73,25 @@ void arch_signal_kick(struct task_struct *t)
 	spin_unlock_irqrestore(&kick_lock, flags);
 }
 
-/* The calling thread will take its signals before it runs user code. */
+/* kernel/signal.c: t was sent a signal and is not asleep in lx */
+void arch_signal_kick(struct task_struct *t)
+{
+	/*
+	 * On its own host thread, t is in lx: it takes the signal on its way
+	 * out.  (current says nothing: a host thread that handles an
+	 * interrupt may run as the task that last held the CPU.)
+	 */
+	if (lx_host->task_get() != t)
+		kick(t);
+}
+
+/*
+ * The calling thread will take its signals before it runs user code:
+ * lx's own call it is in cannot (signal.c, lx_sigs_deferred()).
+ */
 void lx_kick_self(void)
 {
-	struct kickable *k;
-	unsigned long flags;
-
-	spin_lock_irqsave(&kick_lock, flags);
-	k = find(current);
-	if (k)
-		lx_host->kick(k->host_pid, k->host_tid);
-	spin_unlock_irqrestore(&kick_lock, flags);
+	kick(current);
 }
 
 /* The task is going (exit_thread()). */
