@@ -62,6 +62,70 @@ static void test_mem32(void)
 	CHECK_EQ(lx_halt(), 0);
 }
 
+static unsigned long free_mib(void)
+{
+	struct sysinfo si = { 0 };
+
+	if (lx_syscall1(SYS_sysinfo, &si))
+		return 0;
+	return (unsigned long)si.freeram * si.mem_unit >> 20;
+}
+
+/*
+ * The boot initialises the memmap of its first 32 MiB only; the rest of
+ * RAM comes in when the page allocator needs it (CONFIG_ARCH_LATE_MEMMAP):
+ * 160 MiB written to a ramfs file at once must fit, read back intact, and
+ * be free again after the unlink.
+ */
+static void test_late_memory(void)
+{
+	static char buf[1 << 20];
+	struct sysinfo si = { 0 };
+	unsigned long total;
+	long fd, i, bad = 0;
+
+	if (!CHECK_EQ(lx_start_kernel("mem=256M"), 0))
+		return;
+	if (CHECK_EQ(lx_syscall1(SYS_sysinfo, &si), 0)) {
+		total = si.totalram * si.mem_unit;
+		CHECK(total > (240UL << 20) && total <= (256UL << 20),
+		      "totalram %lu bytes with mem=256M", total);
+	}
+	fd = lx_syscall3(SYS_open, "/big", O_CREAT | O_RDWR, 0600);
+	CHECK(fd >= 0, "open /big: %ld", fd);
+	for (i = 0; i < 160; i++) {
+		fill_pattern(buf, sizeof(buf), i);
+		if (!CHECK_EQ(write_all(fd, buf, sizeof(buf)),
+			      (long)sizeof(buf)))
+			break;
+	}
+	CHECK_EQ(lx_syscall3(SYS_lseek, fd, 0, SEEK_SET), 0);
+	for (i = 0; i < 160 && !bad; i++) {
+		if (!CHECK_EQ(read_all(fd, buf, sizeof(buf)),
+			      (long)sizeof(buf)))
+			break;
+		bad = check_pattern(buf, sizeof(buf), i) >= 0;
+		CHECK(!bad, "MiB %ld of /big differs", i);
+	}
+	close_fd(fd);
+	CHECK_OK(lx_syscall1(SYS_unlink, "/big"));
+	CHECK(free_mib() > 200, "%lu MiB free after the unlink", free_mib());
+	CHECK_EQ(lx_halt(), 0);
+}
+
+/* With nothing asking, the rest of RAM comes in a while after boot. */
+static void test_late_memory_background(void)
+{
+	int i;
+
+	if (!CHECK_EQ(lx_start_kernel("mem=256M"), 0))
+		return;
+	for (i = 0; i < 100 && free_mib() < 200; i++)
+		host_msleep(100);
+	CHECK(free_mib() >= 200, "%lu MiB free 10 s after boot", free_mib());
+	CHECK_EQ(lx_halt(), 0);
+}
+
 static void test_default_cmdline(void)
 {
 	if (!CHECK_EQ(lx_start_kernel(NULL), 0))
@@ -120,6 +184,10 @@ int main(void)
 		       test_second_start);
 	tap_run_forked("boot with mem=32M: getpid is 1, RAM at most 32 MiB",
 		       test_mem32);
+	tap_run_forked("mem=256M: RAM the boot left out comes in on demand",
+		       test_late_memory);
+	tap_run_forked("mem=256M: and by itself a while after boot",
+		       test_late_memory_background);
 	tap_run_forked("boot with the default (NULL) command line",
 		       test_default_cmdline);
 	tap_run_forked("syscalls return -ENODEV before boot and after halt",
