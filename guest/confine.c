@@ -6,10 +6,10 @@
  * A program's own system calls go to lx; the host sees only lx's code
  * in the program process, and that code needs few calls: memory, futex,
  * threads, signals, time, and I/O on descriptors it already holds (hostfd
- * files, the site cache).  Nothing that names a host path is allowed:
- * files are the home process's business.  Everything else fails with
- * ENOSYS, without running - also for a program that bypasses the
- * redirection on purpose (by jumping into lx's gate, or by switching
+ * files, the socket to its home process).  Nothing that names a host path
+ * is allowed: files are the home process's business.  Everything else
+ * fails with ENOSYS, without running - also for a program that bypasses
+ * the redirection on purpose (by jumping into lx's gate, or by switching
  * Syscall User Dispatch off through lx's thread block, which is in its
  * address space), and for the x32 and i386 (int $0x80) entries.
  *
@@ -66,7 +66,7 @@ static const int plain[] = {
 	SCMP_SYS(gettimeofday), SCMP_SYS(nanosleep),
 	SCMP_SYS(clock_nanosleep), SCMP_SYS(timerfd_settime),
 	SCMP_SYS(getrandom),
-	/* I/O on descriptors held: hostfd files, the site cache, stderr */
+	/* I/O on descriptors held: hostfd files, the home's socket, stderr */
 	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
 	SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(preadv),
 	SCMP_SYS(pwritev), SCMP_SYS(lseek), SCMP_SYS(fstat),

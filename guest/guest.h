@@ -101,24 +101,28 @@ void lx_homefd_forked(int in_program);
  */
 int lx_homefd_fs(long lx_fd, int flags, int shared);
 /*
- * Have the home process find and cache the syscall sites of len bytes
- * from off of the ELF file behind lx fd lx_fd (on virtio-fs): 0 or -errno.
+ * The syscall sites of len bytes from off of the ELF file behind lx fd
+ * lx_fd (on virtio-fs), from the home process's cache or its sweep of the
+ * host file (rewrite.c's reply, at most max bytes, in reply): its size,
+ * or -errno.  name is for --debug.
  */
-int lx_homefd_sweep(long lx_fd, uint64_t off, uint64_t len,
-		    const char *name);
+long lx_homefd_sites(long lx_fd, uint64_t off, uint64_t len,
+		     const char *name, void *reply, size_t max);
+/* the most a reply holds: a seqpacket message well within a socket's buffer */
+#define LX_HOMEFD_REPLY_MAX (60 << 10)
 
 /* confine.c */
 int lx_guest_confine(void);
 
 /* rewrite.c */
-extern int lx_rewrite_cache_fd;	/* the site cache, read (lxexec opens it) */
-extern int lx_rewrite_cache_wfd;	/* and appended to: the home process's */
+/* the site cache, O_RDWR | O_APPEND: the home process's (lxexec opens it) */
+extern int lx_rewrite_cache_fd;
 extern int lx_rewrite_debug;	/* say which path each site takes */
 extern int lx_rewrite_enabled;	/* 0: every site stays trapped */
 void lx_rewrite(long fd, uint64_t file_off, void *text, size_t len,
 		const char *name);
-int lx_rewrite_sweep_host(int fd, uint64_t file_off, uint64_t len,
-			  const char *name);
+long lx_rewrite_sites_host(int fd, uint64_t file_off, uint64_t len,
+			   const char *name, void *reply, size_t max);
 
 /* loader.c */
 struct lx_image {

@@ -14,10 +14,12 @@
  * asked for), so a program can get no more than it could read or write
  * through lx anyway.
  *
- * The same way, a program process asks the home process to sweep a range
- * of an ELF file for syscall sites (rewrite.c): the home sweeps the host
- * file itself and writes what it found to the site cache, which program
- * processes only read.
+ * The same way, a program process asks the home process for the syscall
+ * sites of a range of an ELF file it maps (rewrite.c): the home looks
+ * them up in the site cache by the identity of the host file it opened,
+ * or sweeps that file and caches what it found, and sends the sites back.
+ * Program processes never see the cache, which all containers of the
+ * host user share.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,14 +34,14 @@
 #include <lx/lx.h>
 #include "guest.h"
 
-enum { HOMEFD_OPEN, HOMEFD_SWEEP };
+enum { HOMEFD_OPEN, HOMEFD_SITES };
 
 struct fd_req {
 	struct lx_fuse_ref ref;
 	int op;
 	int flags;		/* OPEN: O_RDONLY or O_RDWR */
-	uint64_t off, len;	/* SWEEP: the file range a mapping has */
-	char name[64];		/* SWEEP: the file's name, for --debug */
+	uint64_t off, len;	/* SITES: the file range a mapping has */
+	char name[64];		/* SITES: the file's name, for --debug */
 };
 
 static int home_sock = -1;	/* the home's end, served by a thread */
@@ -70,8 +72,22 @@ static int send_fd(int sock, int ret, int fd)
 	return sendmsg(sock, &m, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
+/* Send ret (0), then the n bytes of reply; -EMSGSIZE if they do not go. */
+static void send_reply(int sock, const void *reply, long n)
+{
+	int ret = 0;
+	struct iovec iov[2] = { { &ret, sizeof(ret) },
+				{ (void *)reply, n } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+
+	if (n < 0 || sendmsg(sock, &m, MSG_NOSIGNAL) < 0)
+		/* the program process waits for an answer: it gets one */
+		send_fd(sock, n < 0 ? (int)n : -EMSGSIZE, -1);
+}
+
 static void *serve(void *arg)
 {
+	static char reply[LX_HOMEFD_REPLY_MAX];
 	struct fd_req req;
 	ssize_t n;
 	int fd;
@@ -89,15 +105,15 @@ static void *serve(void *arg)
 			continue;
 		}
 		req.name[sizeof(req.name) - 1] = 0;
-		fd = lx_fs_host_fd_ref(&req.ref, (req.op == HOMEFD_SWEEP ?
+		fd = lx_fs_host_fd_ref(&req.ref, (req.op == HOMEFD_SITES ?
 						  O_RDONLY : req.flags) |
 						 O_CLOEXEC);
-		if (req.op == HOMEFD_SWEEP)
-			send_fd(home_sock,
-				fd < 0 ? fd : lx_rewrite_sweep_host(fd, req.off,
-								   req.len,
-								   req.name),
-				-1);
+		if (req.op == HOMEFD_SITES)
+			send_reply(home_sock, reply,
+				   fd < 0 ? fd :
+				   lx_rewrite_sites_host(fd, req.off, req.len,
+							 req.name, reply,
+							 sizeof(reply)));
 		else
 			send_fd(home_sock, fd < 0 ? fd : 0, fd);
 		if (fd >= 0)
@@ -147,17 +163,19 @@ void lx_homefd_forked(int in_program)
 /*
  * Ask the home process (req: op and its arguments; the file named by lx
  * fd lx_fd, with LX_SYS_FUSE_REF's flags ref_flags).  Returns its answer,
- * and the fd it sent in *fd if fd is not NULL.
+ * and the fd it sent in *fd if fd is not NULL, and what followed the
+ * answer in reply (max bytes; *got says how many) if reply is not NULL.
  */
-static int ask_home(long lx_fd, int ref_flags, struct fd_req *req, int *fd)
+static int ask_home(long lx_fd, int ref_flags, struct fd_req *req, int *fd,
+		    void *reply, size_t max, size_t *got_bytes)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} c;
 	int ret = -EIO;
-	struct iovec iov = { &ret, sizeof(ret) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+	struct iovec iov[2] = { { &ret, sizeof(ret) }, { reply, max } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = reply ? 2 : 1,
 			    .msg_control = c.buf,
 			    .msg_controllen = sizeof(c.buf) };
 	struct cmsghdr *cm;
@@ -185,8 +203,11 @@ static int ask_home(long lx_fd, int ref_flags, struct fd_req *req, int *fd)
 		do
 			n = recvmsg(prog_sock, &m, MSG_CMSG_CLOEXEC);
 		while (n < 0 && errno == EINTR);
-		if (n != sizeof(ret))
+		if (n < (ssize_t)sizeof(ret) || (m.msg_flags & MSG_TRUNC) ||
+		    (!reply && n != sizeof(ret)))
 			ret = -EIO;
+		else if (got_bytes)
+			*got_bytes = n - sizeof(ret);
 	}
 	pthread_mutex_unlock(&prog_lock);
 	cm = CMSG_FIRSTHDR(&m);
@@ -208,14 +229,19 @@ int lx_homefd_fs(long lx_fd, int flags, int shared)
 	struct fd_req req = { .op = HOMEFD_OPEN, .flags = flags };
 	int fd = -1, ret;
 
-	ret = ask_home(lx_fd, shared ? LX_FUSE_REF_SHARED : 0, &req, &fd);
+	ret = ask_home(lx_fd, shared ? LX_FUSE_REF_SHARED : 0, &req, &fd,
+		       NULL, 0, NULL);
 	return ret ? ret : fd;
 }
 
-int lx_homefd_sweep(long lx_fd, uint64_t off, uint64_t len, const char *name)
+long lx_homefd_sites(long lx_fd, uint64_t off, uint64_t len, const char *name,
+		     void *reply, size_t max)
 {
-	struct fd_req req = { .op = HOMEFD_SWEEP, .off = off, .len = len };
+	struct fd_req req = { .op = HOMEFD_SITES, .off = off, .len = len };
+	size_t got = 0;
+	int ret;
 
 	snprintf(req.name, sizeof(req.name), "%s", name);
-	return ask_home(lx_fd, 0, &req, NULL);
+	ret = ask_home(lx_fd, 0, &req, NULL, reply, max, &got);
+	return ret ? ret : (long)got;
 }

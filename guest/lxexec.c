@@ -72,7 +72,7 @@ static const char usage[] =
 	"  --debug        the kernel log on stderr, and which sites were\n"
 	"                 rewritten and which stay trapped, and why\n"
 	"\n"
-	"Verified sites are cached per build-id in $LX_CACHE/sites (default\n"
+	"Verified sites are cached per host file in $LX_CACHE/sites (default\n"
 	"~/.cache/lx/sites).\n";
 
 static void die(int status, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
@@ -299,10 +299,10 @@ static const char *find_prog(const char *prog, const char *path, char *buf,
 static pid_t home_pid;
 
 /*
- * The rewriter's cache of verified sites ($LX_CACHE/sites), opened here
- * for the program process (which opens no host paths), to read, and for
- * the home process, which alone writes it.  Without it the sites are
- * found again at every start.
+ * The rewriter's cache of verified sites ($LX_CACHE/sites), for the home
+ * process, which alone reads and writes it: it answers the program
+ * process's questions (guest/homefd.c), which therefore holds no fd of
+ * it.  Without it the sites are found again at every start.
  */
 static void open_site_cache(void)
 {
@@ -324,10 +324,8 @@ static void open_site_cache(void)
 	}
 	mkdir(path, 0755);
 	strncat(path, "/sites", sizeof(path) - strlen(path) - 1);
-	lx_rewrite_cache_wfd = open(path, O_WRONLY | O_APPEND | O_CREAT |
-				    O_CLOEXEC, 0644);
-	if (lx_rewrite_cache_wfd >= 0)
-		lx_rewrite_cache_fd = open(path, O_RDONLY | O_CLOEXEC);
+	lx_rewrite_cache_fd = open(path, O_RDWR | O_APPEND | O_CREAT |
+				   O_CLOEXEC, 0644);
 	if (lx_rewrite_cache_fd < 0 && lx_rewrite_debug)
 		fprintf(stderr, "lxexec: %s: %s (no site cache)\n", path,
 			strerror(errno));
@@ -502,10 +500,10 @@ int main(int argc, char **argv)
 	if (pid < 0)
 		die(1, "fork: %s", lx_strerror(pid));
 	lx_homefd_forked(pid == 0);
-	if (!pid && lx_rewrite_cache_wfd >= 0) {
-		/* the program process only reads the site cache */
-		close(lx_rewrite_cache_wfd);
-		lx_rewrite_cache_wfd = -1;
+	if (!pid && lx_rewrite_cache_fd >= 0) {
+		/* the program process asks the home for sites (homefd.c) */
+		close(lx_rewrite_cache_fd);
+		lx_rewrite_cache_fd = -1;
 	}
 	if (pid == 0)
 		run_program(argv + optind, envp, path);

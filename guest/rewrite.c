@@ -26,12 +26,16 @@
  * stays trapped.
  *
  * The sweep takes ~80 ms for glibc: the sites found are kept in a cache
- * file per build-id, and a cached site is used only if the bytes in
- * memory are what was verified.  The cache is shared by the user's
- * containers, so only the home process writes it, from a sweep of its own
- * over the host file (lx_rewrite_sweep_host(), asked for through
- * homefd.c): a program process, which a program may have taken over, only
- * reads it.  Files the home process cannot reach (not on virtio-fs) are
+ * file shared by the user's containers, and a cached site is used only if
+ * the bytes in memory are what was verified.  A program process, which a
+ * program may have taken over, never touches the cache: it asks its home
+ * process (homefd.c, one round trip per executable mapping), which opens
+ * the host file behind the mapping, looks the sites up by that file's
+ * identity (device, inode, size, mtime, ctime: its own fstat()) and range,
+ * or sweeps that same file and appends the record, and sends the sites
+ * back (lx_rewrite_sites_host()).  Nothing a container writes can name a
+ * file of another container, as a copied build-id once could.  Files the
+ * home process cannot reach (not on virtio-fs: an ext4 image, ramfs) are
  * swept by the program process for itself, uncached.
  */
 #define _GNU_SOURCE
@@ -56,7 +60,6 @@
 #define RANGE (1L << 31)	/* what a rel32 reaches */
 
 int lx_rewrite_cache_fd = -1;
-int lx_rewrite_cache_wfd = -1;
 int lx_rewrite_debug;
 int lx_rewrite_enabled = 1;
 
@@ -380,138 +383,198 @@ out:
 }
 
 /*
- * The GNU build-id of the ELF file behind fd, from its PT_NOTE segments:
- * its length, or 0.
- */
-static int build_id(file_read rd, long fd, uint8_t *id, int max)
-{
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph[64];
-	uint8_t note[256];
-	int i;
-
-	if (rd(fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
-	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64 ||
-	    rd(fd, ph, eh.e_phnum * sizeof(ph[0]), eh.e_phoff) !=
-		    (long)(eh.e_phnum * sizeof(ph[0])))
-		return 0;
-	for (i = 0; i < eh.e_phnum; i++) {
-		size_t n, at = 0;
-
-		if (ph[i].p_type != PT_NOTE)
-			continue;
-		n = ph[i].p_filesz < sizeof(note) ? ph[i].p_filesz :
-						    sizeof(note);
-		if (rd(fd, note, n, ph[i].p_offset) != (long)n)
-			continue;
-		while (at + sizeof(Elf64_Nhdr) <= n) {
-			Elf64_Nhdr *nh = (Elf64_Nhdr *)(note + at);
-			size_t name = (nh->n_namesz + 3) & ~3U;
-			size_t desc = (nh->n_descsz + 3) & ~3U;
-			size_t d = at + sizeof(*nh) + name;
-
-			if (d + nh->n_descsz > n)
-				break;
-			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
-			    !memcmp(note + at + sizeof(*nh), "GNU", 4) &&
-			    nh->n_descsz && (int)nh->n_descsz <= max) {
-				memcpy(id, note + d, nh->n_descsz);
-				return nh->n_descsz;
-			}
-			at = d + desc;
-		}
-	}
-	return 0;
-}
-
-/*
  * The cache: records appended to one file, each
  *	struct rec, then n struct site
- * keyed by build-id and the mapping's file range.  A record is written
- * with one write() on an O_APPEND fd (the home process's,
- * lx_rewrite_cache_wfd); a torn or stale one is skipped.
+ * keyed by the identity of the host file a home process swept (struct
+ * file_key: what its own fstat() of the fd it swept says) and the
+ * mapping's range.  A key names bytes, not a claim a file makes about
+ * itself: a build-id is any file's to copy, so a file planted in one
+ * container could lend its sites to another container's library (the
+ * LXS2 records were keyed so).  Only home processes read and write the
+ * file, each through one O_RDWR | O_APPEND fd (lx_rewrite_cache_fd); a
+ * record is one write(), which the host kernel does not interleave with
+ * another home's.  A home keeps the whole records it has read in memory
+ * and reads only what was appended since.
  */
-#define REC_MAGIC 0x3253584cU	/* "LXS2" */
+#define REC_MAGIC 0x3353584cU	/* "LXS3" */
 #define CACHE_MAX (8 << 20)
+#define REC_SITES_MAX (1 << 20)
+
+/*
+ * A host file: written (contents or size) since, it has another mtime
+ * and ctime; an inode number used again for another file comes with
+ * another ctime, which no one sets but the host kernel, to the time.
+ */
+struct file_key {
+	uint64_t dev, ino, size;
+	uint64_t mtime_ns, ctime_ns;
+	uint64_t file_off, len;		/* the mapping's range */
+};
 
 struct rec {
 	uint32_t magic;
 	uint32_t n;		/* sites */
 	uint32_t found;		/* syscalls seen */
-	uint8_t idlen, pad[3];
-	uint8_t id[32];
-	uint64_t file_off, len;
-	uint32_t sum;		/* over the sites */
-	uint32_t pad2;
+	uint32_t sum;		/* over the record, this field 0 */
+	struct file_key key;
 };
 
-static uint32_t sum_sites(const struct site *v, size_t n)
-{
-	uint32_t s = 0x9e3779b9;
-	size_t i;
+/* What the home process answers a program process (homefd.c carries it). */
+struct sites_reply {
+	uint64_t file_off, len;	/* the request's: the answer is to it */
+	uint32_t n, found;	/* n struct site follow */
+	uint32_t cached, pad;
+};
 
-	for (i = 0; i < n; i++)
-		s = (s ^ v[i].off ^ ((uint32_t)v[i].len << 24)) * 0x01000193;
+static void file_key(const struct stat *st, uint64_t file_off, uint64_t len,
+		     struct file_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->dev = st->st_dev;
+	k->ino = st->st_ino;
+	k->size = st->st_size;
+	k->mtime_ns = st->st_mtim.tv_sec * 1000000000ULL + st->st_mtim.tv_nsec;
+	k->ctime_ns = st->st_ctim.tv_sec * 1000000000ULL + st->st_ctim.tv_nsec;
+	k->file_off = file_off;
+	k->len = len;
+}
+
+/* FNV-1a: against torn and stray bytes (only home processes write) */
+static uint64_t fnv(uint64_t s, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n--)
+		s = (s ^ *b++) * 0x100000001b3ULL;
 	return s;
 }
 
-static int cache_lookup(const struct rec *key, struct sites *out)
+static uint32_t rec_sum(const struct rec *r)
 {
-	struct rec r;
-	off_t at = 0, size;
+	struct rec h = *r;
+	uint64_t s;
 
-	if (lx_rewrite_cache_fd < 0)
-		return 0;
-	size = lseek(lx_rewrite_cache_fd, 0, SEEK_END);
-	while (at + (off_t)sizeof(r) <= size) {
-		if (pread(lx_rewrite_cache_fd, &r, sizeof(r), at) != sizeof(r) ||
-		    r.magic != REC_MAGIC || r.n > (1 << 20))
-			return 0;	/* torn: the rest is not trusted */
-		at += sizeof(r);
-		if (r.idlen == key->idlen && !memcmp(r.id, key->id, r.idlen) &&
-		    r.file_off == key->file_off && r.len == key->len) {
-			out->v = malloc((r.n + 1) * sizeof(*out->v));
-			if (!out->v)
-				return 0;
-			if (pread(lx_rewrite_cache_fd, out->v,
-				  r.n * sizeof(*out->v), at) !=
-				    (ssize_t)(r.n * sizeof(*out->v)) ||
-			    sum_sites(out->v, r.n) != r.sum) {
-				free(out->v);
-				out->v = NULL;
-				return 0;
-			}
-			out->n = r.n;
-			out->found = r.found;
-			return 1;
-		}
-		at += r.n * sizeof(struct site);
-	}
-	return 0;
+	h.sum = 0;
+	s = fnv(0xcbf29ce484222325ULL, &h, sizeof(h));
+	s = fnv(s, r + 1, (size_t)r->n * sizeof(struct site));
+	return (uint32_t)(s ^ (s >> 32));
 }
 
-static void cache_store(struct rec *key, const struct sites *s)
-{
-	size_t bytes = sizeof(*key) + s->n * sizeof(*s->v);
+/* The home's copy of the file's first len bytes: whole, checked records. */
+static struct {
 	uint8_t *buf;
+	size_t len, cap;
+} mem;
 
-	if (lx_rewrite_cache_wfd < 0)
+/* Forget the file's records, here and in the file (for every home). */
+static void cache_empty(void)
+{
+	mem.len = 0;
+	if (ftruncate(lx_rewrite_cache_fd, 0))
+		say("lx: cannot empty the site cache\n");
+}
+
+/*
+ * Read what was appended to the file since the last time.  A record being
+ * written is read the next time.  A file now shorter than what was read
+ * was emptied by another home; one that does not parse where the last read
+ * ended may have been emptied and written again: both are read again from
+ * the start.  A record that does not parse there (another format's, a
+ * torn write of a full disk, garbage) ends the file's use: it is emptied.
+ */
+static void cache_sync(void)
+{
+	size_t start, end, at, need = 0;
+	struct stat st;
+	int again = 1;
+	ssize_t got;
+	struct rec *r;
+
+	if (fstat(lx_rewrite_cache_fd, &st))
 		return;
-	if (lseek(lx_rewrite_cache_wfd, 0, SEEK_END) > CACHE_MAX &&
-	    ftruncate(lx_rewrite_cache_wfd, 0))
+	if (st.st_size > CACHE_MAX) {
+		cache_empty();
 		return;
-	buf = malloc(bytes);
-	if (!buf)
+	}
+	if ((size_t)st.st_size < mem.len)
+		mem.len = 0;
+retry:
+	start = mem.len;
+	end = st.st_size;
+	if (end <= start)
 		return;
-	key->magic = REC_MAGIC;
-	key->n = s->n;
-	key->found = s->found;
-	key->sum = sum_sites(s->v, s->n);
-	memcpy(buf, key, sizeof(*key));
-	memcpy(buf + sizeof(*key), s->v, s->n * sizeof(*s->v));
-	if (write(lx_rewrite_cache_wfd, buf, bytes) != (ssize_t)bytes)
+	if (end > mem.cap) {
+		size_t cap = (end + 0xffff) & ~0xffffUL;
+		uint8_t *b = realloc(mem.buf, cap);
+
+		if (!b)
+			return;
+		mem.buf = b;
+		mem.cap = cap;
+	}
+	got = pread(lx_rewrite_cache_fd, mem.buf + start, end - start, start);
+	if (got <= 0)
+		return;
+	end = start + got;
+	for (at = start; at + sizeof(*r) <= end; at += need) {
+		r = (struct rec *)(mem.buf + at);
+		if (r->magic != REC_MAGIC || r->n > REC_SITES_MAX)
+			goto bad;
+		need = sizeof(*r) + (size_t)r->n * sizeof(struct site);
+		if (at + need > end)
+			break;
+		if (rec_sum(r) != r->sum)
+			goto bad;
+	}
+	mem.len = at;
+	return;
+bad:
+	if (start && again) {
+		again = 0;
+		mem.len = 0;
+		goto retry;
+	}
+	say("lx: the site cache holds records lx cannot use: emptied\n");
+	cache_empty();
+}
+
+static const struct rec *cache_find(const struct file_key *key)
+{
+	const struct rec *r;
+	size_t at;
+
+	for (at = 0; at < mem.len;
+	     at += sizeof(*r) + (size_t)r->n * sizeof(struct site)) {
+		r = (const struct rec *)(mem.buf + at);
+		if (!memcmp(&r->key, key, sizeof(*key)))
+			return r;
+	}
+	return NULL;
+}
+
+static void cache_store(const struct file_key *key, const struct sites *s)
+{
+	size_t bytes = sizeof(struct rec) + s->n * sizeof(*s->v);
+	struct stat st;
+	struct rec *r;
+
+	if (s->n > REC_SITES_MAX)
+		return;
+	if (!fstat(lx_rewrite_cache_fd, &st) &&
+	    (size_t)st.st_size + bytes > CACHE_MAX)
+		cache_empty();
+	r = malloc(bytes);
+	if (!r)
+		return;
+	*r = (struct rec){ .magic = REC_MAGIC, .n = s->n, .found = s->found,
+			   .key = *key };
+	if (s->n)
+		memcpy(r + 1, s->v, s->n * sizeof(*s->v));
+	r->sum = rec_sum(r);
+	/* a short write (full disk) is a torn record: the next sync empties */
+	if (write(lx_rewrite_cache_fd, r, bytes) != (ssize_t)bytes)
 		say("lx: cannot write the rewrite cache\n");
-	free(buf);
+	free(r);
 }
 
 /* A stub area of size bytes within a rel32 of [lo, hi). */
@@ -625,6 +688,34 @@ static size_t patch(uint8_t *text, size_t len, const struct sites *s)
 }
 
 /*
+ * The sites of a mapping, from the home process, which looks them up in
+ * the cache by the host file's identity or sweeps the host file: 0, or
+ * -errno if it cannot reach the file (not on virtio-fs) or answered
+ * nothing usable.  *how says which, for --debug.
+ */
+static int home_sites(long fd, uint64_t file_off, uint64_t len,
+		      const char *name, struct sites *out, const char **how)
+{
+	struct sites_reply *h = malloc(LX_HOMEFD_REPLY_MAX);
+	long n;
+
+	if (!h)
+		return -ENOMEM;
+	n = lx_homefd_sites(fd, file_off, len, name, h, LX_HOMEFD_REPLY_MAX);
+	if (n < (long)sizeof(*h) || h->file_off != file_off || h->len != len ||
+	    (size_t)n != sizeof(*h) + (size_t)h->n * sizeof(struct site)) {
+		free(h);
+		return n < 0 ? (int)n : -EIO;
+	}
+	out->n = h->n;
+	out->found = h->found;
+	*how = h->cached ? " (cached)" : " (verified by the home process)";
+	memmove(h, h + 1, out->n * sizeof(struct site));
+	out->v = (struct site *)h;
+	return 0;
+}
+
+/*
  * Rewrite the syscall sites of an executable mapping of the ELF file
  * behind lx fd (len bytes from file_off, at text, still writable); name
  * is for --debug (NULL: the fd's path).
@@ -633,14 +724,13 @@ void lx_rewrite(long fd, uint64_t file_off, void *text, size_t len,
 		const char *name)
 {
 	struct sites s = { 0 };
-	struct rec key = { 0 };
 	char path[256];
 	const char *how = "";
 	size_t done;
 
 	if (!lx_rewrite_enabled || !memmem(text, len, "\x0f\x05", 2))
 		return;	/* no syscall instruction can be in there */
-	if (!name) {
+	if (!name && lx_rewrite_debug) {
 		/* the file's path in lx, for what --debug says */
 		char link[64];
 		long n;
@@ -652,17 +742,12 @@ void lx_rewrite(long fd, uint64_t file_off, void *text, size_t len,
 		else
 			snprintf(path, sizeof(path), "fd %ld", fd);
 		name = path;
+	} else if (!name) {
+		name = "";
 	}
-	key.idlen = build_id(lx_read, fd, key.id, sizeof(key.id));
-	key.file_off = file_off;
-	key.len = len;
-	if (key.idlen && cache_lookup(&key, &s)) {
-		how = " (cached)";
-	} else if (key.idlen && !lx_homefd_sweep(fd, file_off, len, name) &&
-		   cache_lookup(&key, &s)) {
-		how = " (verified by the home process)";
-	} else {
+	if (home_sites(fd, file_off, len, name, &s, &how)) {
 		/* the home process cannot reach the file: for us alone */
+		how = "";
 		if (find_sites(lx_read, fd, file_off, text, len, name, &s) ||
 		    !s.v)
 			return;
@@ -675,51 +760,91 @@ void lx_rewrite(long fd, uint64_t file_off, void *text, size_t len,
 }
 
 /*
- * In the home process: find the sites of the len bytes from file_off of
- * the ELF file behind host fd (a program process maps them) and cache
- * them, unless they are.  name is for --debug.  0 or -errno.
+ * Find the sites of [file_off, file_off + len) of the ELF file behind
+ * host fd, whose size is size.  Not an ELF file with section headers:
+ * none (s->v stays NULL).
  */
-int lx_rewrite_sweep_host(int fd, uint64_t file_off, uint64_t len,
-			  const char *name)
+static int sweep_host(int fd, uint64_t size, uint64_t file_off, uint64_t len,
+		      const char *name, struct sites *s)
 {
-	struct sites s = { 0 };
-	struct rec key = { 0 };
 	uint64_t in_file;
-	struct stat st;
 	void *text;
 	int r;
 
-	if (lx_rewrite_cache_wfd < 0 || !len || len > (1UL << 31))
-		return -EINVAL;
-	key.idlen = build_id(host_read, fd, key.id, sizeof(key.id));
-	if (!key.idlen)
-		return -ENOENT;		/* no build-id: nothing to key it by */
-	key.file_off = file_off;
-	key.len = len;
-	if (cache_lookup(&key, &s)) {
-		free(s.v);
-		return 0;
-	}
 	/*
 	 * Only the file's bytes are mapped (a page past its end would be
 	 * SIGBUS here, and a program chose the range): the sweep reads only
 	 * executable sections wholly inside them.
 	 */
-	if (fstat(fd, &st))
-		return -errno;
-	if ((uint64_t)st.st_size <= file_off)
-		return -EINVAL;
-	in_file = (uint64_t)st.st_size - file_off < len ?
-			  (uint64_t)st.st_size - file_off : len;
+	in_file = size - file_off < len ? size - file_off : len;
 	text = mmap(NULL, in_file, PROT_READ, MAP_PRIVATE, fd, file_off);
 	if (text == MAP_FAILED)
 		return -errno;
-	r = find_sites(host_read, fd, file_off, text, in_file, name, &s);
+	r = find_sites(host_read, fd, file_off, text, in_file, name, s);
 	munmap(text, in_file);
-	if (!r && !s.v)
-		r = -ENOEXEC;
-	if (!r)
-		cache_store(&key, &s);
-	free(s.v);
 	return r;
+}
+
+/*
+ * In the home process: the sites of the len bytes from file_off of the
+ * ELF file behind host fd (a program process maps them), into reply (at
+ * most max bytes: struct sites_reply, then the sites), from the cache or
+ * found now and cached.  The key and the sweep both come from this fd: a
+ * program that names another file or range than it maps learns only the
+ * true sites of a file it can read, and patches only where the bytes it
+ * has are the ones verified (patch()).  name is for --debug.  The reply's
+ * size, or -errno.
+ */
+long lx_rewrite_sites_host(int fd, uint64_t file_off, uint64_t len,
+			   const char *name, void *reply, size_t max)
+{
+	struct sites_reply *h = reply;
+	struct sites s = { 0 };
+	struct file_key key, now;
+	const struct site *v;
+	const struct rec *rec = NULL;
+	struct stat st;
+	size_t n, room;
+	int r;
+
+	if (!len || len > RANGE || max < sizeof(*h))
+		return -EINVAL;
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size <= file_off)
+		return -EINVAL;
+	file_key(&st, file_off, len, &key);
+	if (lx_rewrite_cache_fd >= 0) {
+		cache_sync();
+		rec = cache_find(&key);
+	}
+	if (rec) {
+		v = (const struct site *)(rec + 1);
+		n = rec->n;
+		*h = (struct sites_reply){ .found = rec->found, .cached = 1 };
+	} else {
+		r = sweep_host(fd, st.st_size, file_off, len, name, &s);
+		if (r) {
+			free(s.v);
+			return r;
+		}
+		/* a file written under the sweep is not cached */
+		if (lx_rewrite_cache_fd >= 0 && !fstat(fd, &st)) {
+			file_key(&st, file_off, len, &now);
+			if (!memcmp(&key, &now, sizeof(key)))
+				cache_store(&key, &s);
+		}
+		v = s.v;
+		n = s.n;
+		*h = (struct sites_reply){ .found = s.found };
+	}
+	/* a reply holds so many; the rest stay trapped */
+	room = (max - sizeof(*h)) / sizeof(*v);
+	h->n = n < room ? n : room;
+	h->file_off = file_off;
+	h->len = len;
+	if (h->n)
+		memcpy(h + 1, v, h->n * sizeof(*v));
+	free(s.v);
+	return sizeof(*h) + h->n * sizeof(*v);
 }

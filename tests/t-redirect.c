@@ -6,16 +6,19 @@
  * at run time stays trapped, numbers out of range (lx's private ones
  * included) are ENOSYS, and register state - vector, general, x87 control
  * word and MXCSR - survives a call on the rewritten and on the trapped
- * path.  The site cache keyed by build-id is used and survives garbage.
- * A program that switches the redirection off on purpose reaches only the
- * host system calls of the program process's seccomp filter; the home
- * process is confined too.
+ * path.  The site cache is used and survives garbage; it is keyed by the
+ * host file, so a planted file with a real program's build-id lends it no
+ * sites, and only the home process holds it.  A program that switches
+ * the redirection off on purpose reaches only the host system calls of
+ * the program process's seccomp filter; the home process is confined too.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,7 +131,8 @@ static void test_dlopen(void)
 
 /*
  * --debug says what was rewritten; the first start has the home process
- * find the sites (it alone writes the cache), the second uses the cache
+ * find the sites (it alone reads and writes the cache), the second uses
+ * the cache
  */
 static void test_debug_and_cache(void)
 {
@@ -153,6 +157,91 @@ static void test_debug_and_cache(void)
 			 "/bin/redirect regs /file /bin/redirect > %s 2>&1",
 			 lxexec, root, out), 0);
 	CHECK_EQ(out_count(": ok (no error) site=rewritten"), 4);
+}
+
+/*
+ * A copy of the program src at dst whose "redirect inside" site (see
+ * tests/guest/redirect.c) lx may rewrite: its jnz lands at the site's
+ * first byte instead of inside it.  Only that byte differs, so the copy
+ * keeps src's build-id and layout.  0, or -1.
+ */
+static int plant_copy(const char *src, const char *dst)
+{
+	static const uint8_t pat[] = { 0x48, 0x85, 0xff, 0x75, 0x05, 0xb8,
+				       0x25, 0, 0, 0, 0xff, 0xc0, 0xff, 0xc0,
+				       0x0f, 0x05 };
+	static uint8_t buf[4 << 20];
+	uint8_t *at;
+	size_t n;
+	FILE *f;
+
+	f = fopen(src, "r");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	at = memmem(buf, n, pat, sizeof(pat));
+	if (n == sizeof(buf) || !at ||
+	    memmem(at + 1, buf + n - at - 1, pat, sizeof(pat)))
+		return -1;
+	at[4] = 0;
+	f = fopen(dst, "w");
+	if (!f)
+		return -1;
+	if (fwrite(buf, 1, n, f) != n) {
+		fclose(f);
+		return -1;
+	}
+	return fclose(f) || chmod(dst, 0755) ? -1 : 0;
+}
+
+/*
+ * The site cache is shared by containers: a file planted in one, which
+ * carries a real program's build-id and its layout but other text, must
+ * not give its verified sites to the real program run in another.  The
+ * copy's site is rewritten, the real one's must stay trapped (its branch
+ * into the site's bytes would land in the jump); each gets a record.
+ */
+static void test_planted_build_id(void)
+{
+	char other[80], real[300], copy[100];
+
+	snprintf(other, sizeof(other), "%s.other", root);
+	snprintf(real, sizeof(real), "%s/redirect", progs);
+	snprintf(copy, sizeof(copy), "%s/bin/redirect", other);
+	host_sh("rm -rf %s %s/sites && mkdir -p %s/bin %s/proc %s/dev %s/tmp",
+		other, cache, other, other, other, other);
+	if (!CHECK_EQ(plant_copy(real, copy), 0))
+		goto out;
+	CHECK_EQ(host_sh("a=$(readelf -n %s | grep 'Build ID'); "
+			 "[ -n \"$a\" ] && "
+			 "[ \"$a\" = \"$(readelf -n %s | grep 'Build ID')\" ] && "
+			 "! cmp -s %s %s", real, copy, real, copy), 0);
+	/* the copy, in its own root: its home sweeps it */
+	CHECK_EQ(host_sh("LX_CACHE=%s %s --debug --rootfs %s -- /bin/redirect "
+			 "inside > %s 2>&1 </dev/null", cache, lxexec, other,
+			 out), 0);
+	if (!CHECK(out_has("^inside getpid same site=rewritten$"), "the copy"))
+		show_out();
+	/* the real one, from the other root: its own sweep, not the copy's */
+	CHECK_EQ(lx("--debug", "/bin/redirect inside"), 0);
+	if (!CHECK(out_has("^inside getpid same site=original$"), "the real") ||
+	    !CHECK(!out_has("^lx: /bin/redirect: .*(cached)"),
+		   "the copy's record is not the real program's"))
+		show_out();
+	/* both are cached now, each with its own sites */
+	CHECK_EQ(lx("--debug", "/bin/redirect inside"), 0);
+	if (!CHECK(out_has("^inside getpid same site=original$") &&
+		   out_has("^lx: /bin/redirect: .*(cached)"), "the real, cached"))
+		show_out();
+	CHECK_EQ(host_sh("LX_CACHE=%s %s --debug --rootfs %s -- /bin/redirect "
+			 "inside > %s 2>&1 </dev/null", cache, lxexec, other,
+			 out), 0);
+	if (!CHECK(out_has("^inside getpid same site=rewritten$") &&
+		   out_has("^lx: /bin/redirect: .*(cached)"), "the copy, cached"))
+		show_out();
+out:
+	host_sh("rm -rf %s", other);
 }
 
 /*
@@ -313,16 +402,20 @@ static void test_confined(void)
 	CHECK(!strcmp(val, "00000000880000df"), "home CapBnd: %s", val);
 	status_of(prog, "NoNewPrivs", val, sizeof(val));
 	CHECK(!strcmp(val, "1"), "program NoNewPrivs: %s", val);
-	/* the site cache, shared by containers: the program reads it only */
+	/*
+	 * the site cache, shared by containers: the home alone holds it
+	 * (once, to read and append); the program process asks the home
+	 */
+	CHECK_EQ(host_sh("for f in /proc/%d/fd/*; do "
+			 "case $(readlink $f) in */sites) exit 1;; esac; "
+			 "done; exit 0", prog), 0);
 	CHECK_EQ(host_sh("n=0; for f in /proc/%d/fd/*; do "
 			 "case $(readlink $f) in */sites) ;; *) continue;; esac; "
 			 "n=$((n + 1)); "
 			 "fl=$(awk '/^flags:/ { print $2 }' /proc/%d/fdinfo/${f##*/}); "
-			 "[ $(( 0$fl & 3 )) -eq 0 ] || exit 1; done; "
-			 "[ $n -eq 1 ]", prog, prog), 0);
-	CHECK_EQ(host_sh("for f in /proc/%d/fd/*; do "
-			 "case $(readlink $f) in */sites) exit 0;; esac; "
-			 "done; exit 1", home), 0);
+			 "[ $(( 0$fl & 03 )) -eq 2 ] && "
+			 "[ $(( 0$fl & 02000 )) -ne 0 ] || exit 1; done; "
+			 "[ $n -eq 1 ]", home, home), 0);
 	stop_waiting(home, in);
 }
 
@@ -361,7 +454,7 @@ static void test_thread_memory(void)
 
 static void cleanup(void)
 {
-	host_sh("rm -rf %s %s %s.native", root, out, out);
+	host_sh("rm -rf %s %s %s.native %s.other", root, out, out, root);
 }
 
 int main(void)
@@ -413,12 +506,16 @@ int main(void)
 	tap_run("JIT code trapped and served; -1, 1000, lx's own numbers, x32: "
 		"ENOSYS as natively", test_reach);
 	tap_run("a dlopen()ed library's site is rewritten", test_dlopen);
-	tap_run("--debug tells; the build-id cache is used, garbage in it is "
+	tap_run("--debug tells; the site cache is used, garbage in it is "
 		"not", test_debug_and_cache);
+	tap_run("a planted file with a real program's build-id and other "
+		"text does not lend its sites to the real one in another root",
+		test_planted_build_id);
 	tap_run("past the redirection, raw calls 0..1023, x32, int $0x80 "
 		"reach only the host calls lx allows", test_bypass);
 	tap_run("the home process confined: own mount namespace with one "
-		"read-only tmpfs, few capabilities, no_new_privs",
+		"read-only tmpfs, few capabilities, no_new_privs; the site "
+		"cache held by the home only",
 		test_confined);
 	tap_run("an exited thread's host stacks are given back (2,000 "
 		"threads: the program's address space does not grow)",

@@ -19,6 +19,8 @@
  *                        "ready", wait until stdin closes
  *   redirect sigfp       the sentinels around a tgkill of itself whose
  *                        handler changes vector, x87 and MXCSR state
+ *   redirect inside      getpid through a site a branch lands inside of
+ *                        (lx must leave it trapped), the branch taken
  *
  * Each system call is "mov $NR, %eax; syscall" in one asm block, the
  * pattern lx rewrites; the program says whether its site was rewritten
@@ -391,6 +393,42 @@ static int bypass(void)
 	return 0;
 }
 
+/*
+ * getpid through "mov $37, %eax; 1: inc %eax; inc %eax; syscall", whose
+ * jnz (taken if the argument is not 0) lands at the first inc, inside the
+ * bytes a rewrite would replace: the site must stay trapped.  t-redirect
+ * makes a copy of this program whose jnz lands at the mov instead (the
+ * bytes 75 05 become 75 00), which leaves its build-id as it was, and
+ * checks that lx never takes that copy's verified site for this one.
+ */
+long inside_call(long jump);
+extern const uint8_t inside_site[];
+__asm__(".text\n"
+	".globl inside_call\n"
+	".type inside_call, @function\n"
+	"inside_call:\n\t"
+	"mov $37, %eax\n\t"
+	"test %rdi, %rdi\n\t"
+	"jnz 1f\n"
+	".globl inside_site\n"
+	"inside_site:\n\t"
+	"mov $37, %eax\n"
+	"1:\tinc %eax\n\t"
+	"inc %eax\n\t"
+	"syscall\n\t"
+	"ret\n"
+	".size inside_call, .-inside_call\n");
+
+static int inside(void)
+{
+	long a = inside_call(0), b = inside_call(1);
+
+	printf("inside getpid %s site=%s\n",
+	       a == getpid() && b == a ? "same" : "differs",
+	       inside_site[0] == 0xe9 ? "rewritten" : "original");
+	return 0;
+}
+
 static void *nothing(void *arg)
 {
 	return arg;
@@ -410,6 +448,8 @@ int main(int argc, char **argv)
 		return bypass();
 	if (argc == 2 && !strcmp(argv[1], "sigfp"))
 		return sigfp();
+	if (argc == 2 && !strcmp(argv[1], "inside"))
+		return inside();
 	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "wait")) {
 		/* until stdin closes: t-redirect looks at the processes */
 		int i, n = argc == 3 ? atoi(argv[2]) : 0;
