@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lx/lx.h>
@@ -69,11 +70,31 @@ static const char usage[] =
 	"  --no-rewrite   leave every system call site trapped (Syscall User\n"
 	"                 Dispatch); by default the sites in a program's and\n"
 	"                 its libraries' text become direct calls into lx\n"
-	"  --debug        the kernel log on stderr, and which sites were\n"
-	"                 rewritten and which stay trapped, and why\n"
+	"  --debug        the kernel log on stderr, which sites were rewritten\n"
+	"                 and which stay trapped, and why, and how long each\n"
+	"                 step of the launch took\n"
 	"\n"
 	"Verified sites are cached per host file in $LX_CACHE/sites (default\n"
 	"~/.cache/lx/sites).\n";
+
+static int debug;
+
+/* --debug: how long each step of the launch took, on stderr */
+static void step(const char *what)
+{
+	static struct timespec last;
+	struct timespec now;
+	long us;
+
+	/* integers only: guest/ is built without SSE */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (now.tv_sec - last.tv_sec) * 1000000 +
+	     (now.tv_nsec - last.tv_nsec) / 1000;
+	if (debug && last.tv_sec)
+		fprintf(stderr, "lxexec: %-26s %4ld.%03ld ms\n", what,
+			us / 1000, us % 1000);
+	last = now;
+}
 
 static void die(int status, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 static void die(int status, const char *fmt, ...)
@@ -350,6 +371,7 @@ static void __attribute__((noreturn)) run_program(char **argv, char **envp,
 	r = lx_guest_load(prog, argv, envp, &img, err, sizeof(err));
 	if (r)
 		die(r == -ENOENT ? 127 : 126, "%s", err);
+	step("load the program");
 	lx_guest_set_brk(img.brk);
 	/* lx raises the program's own SIGPIPE; the host's must not kill it */
 	signal(SIGPIPE, SIG_IGN);
@@ -361,6 +383,9 @@ static void __attribute__((noreturn)) run_program(char **argv, char **envp,
 	if (r)
 		die(126, "cannot confine the program process (seccomp): %s",
 		    strerror(-r));
+	step("trap and confine");
+	if (debug)
+		fflush(stderr);
 	lx_guest_jump(img.entry, img.sp);
 }
 
@@ -386,11 +411,12 @@ int main(int argc, char **argv)
 	char *envp[MAX_ENV + 3], spec[4200], err[512], cmdline[64];
 	char *sysctls[MAX_SYSCTL], path_buf[512];
 	struct net_opt net = { "", "", "" };
-	int nenv = 0, nsysctl = 0, debug = 0, c, st, i;
+	int nenv = 0, nsysctl = 0, c, st, i;
 	int lst = 0;
 	long r;
 	pid_t pid;
 
+	step(NULL);
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
@@ -476,14 +502,17 @@ int main(int argc, char **argv)
 		die(1, "%s", err);
 	if (net.spec[0] && lx_device_add(net.spec, err, sizeof(err)))
 		die(2, "--net: %s", err);
+	step("declare devices");
 	/* the site cache is the last host path lxexec opens */
 	if (lx_rewrite_enabled)
 		open_site_cache();
 	if (lx_home_sandbox(err, sizeof(err)))
 		die(1, "cannot confine the home process: %s", err);
+	step("site cache, sandbox");
 	snprintf(cmdline, sizeof(cmdline), "mem=%s", mem);
 	if (lx_start_kernel(cmdline))
 		die(1, "the kernel did not boot (--mem %s?)", mem);
+	step("boot the kernel");
 	if (net.spec[0])
 		config_net(&net);
 	else if ((r = lx_net_link_set("lo", 1, 0)))
@@ -491,6 +520,7 @@ int main(int argc, char **argv)
 	apply_sysctls(sysctls, nsysctl);
 	enter_root(cwd, image);
 	give_stdio();
+	step("net, sysctls, root, stdio");
 	fflush(NULL);
 	r = lx_homefd_start();
 	if (r)
@@ -500,6 +530,7 @@ int main(int argc, char **argv)
 	if (pid < 0)
 		die(1, "fork: %s", lx_strerror(pid));
 	lx_homefd_forked(pid == 0);
+	step(pid ? "fork (home)" : "fork (program)");
 	if (!pid && lx_rewrite_cache_fd >= 0) {
 		/* the program process asks the home for sites (homefd.c) */
 		close(lx_rewrite_cache_fd);
@@ -519,7 +550,9 @@ int main(int argc, char **argv)
 	if (lx_syscall4(SYS_wait4, -1, &lst, 0, NULL) > 0 && WIFEXITED(st) &&
 	    !(WIFSIGNALED(lst) && WTERMSIG(lst) == SIGKILL))
 		st = lst;
+	step("program ran");
 	lx_halt();
+	step("halt");
 	if (WIFSIGNALED(st))
 		return 128 + WTERMSIG(st);
 	return WEXITSTATUS(st);
