@@ -69,7 +69,8 @@ static const int plain[] = {
 	/* I/O on descriptors held: hostfd files, the home's socket, stderr */
 	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
 	SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(preadv),
-	SCMP_SYS(pwritev), SCMP_SYS(lseek), SCMP_SYS(fstat),
+	SCMP_SYS(pwritev), SCMP_SYS(preadv2), SCMP_SYS(lseek),
+	SCMP_SYS(fstat),
 	SCMP_SYS(fcntl), SCMP_SYS(close), SCMP_SYS(poll), SCMP_SYS(ppoll),
 	SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(ftruncate),
 	/* arming a hostfd on the home process's poller (a shared epoll) */

@@ -147,6 +147,8 @@ int lx_homefd_start(void)
 	return 0;
 }
 
+static int read_open(const struct lx_fuse_ref *ref);
+
 void lx_homefd_forked(int in_program)
 {
 	if (in_program) {
@@ -154,6 +156,7 @@ void lx_homefd_forked(int in_program)
 		if (home_sock >= 0)
 			close(home_sock);
 		home_sock = -1;
+		lx_fs_read_open = read_open;
 	} else if (prog_sock >= 0) {
 		close(prog_sock);
 		prog_sock = -1;
@@ -161,13 +164,15 @@ void lx_homefd_forked(int in_program)
 }
 
 /*
- * Ask the home process (req: op and its arguments; the file named by lx
- * fd lx_fd, with LX_SYS_FUSE_REF's flags ref_flags).  Returns its answer,
- * and the fd it sent in *fd if fd is not NULL, and what followed the
- * answer in reply (max bytes; *got says how many) if reply is not NULL.
+ * Ask the home process (req: op, its arguments and the file, named by
+ * req->ref).  Returns its answer, and the fd it sent in *fd if fd is not
+ * NULL, and what followed the answer in reply (max bytes; *got says how
+ * many) if reply is not NULL.  Makes no call into lx, so lx may call it
+ * (lx_fs_read_open), and the lock is never held by a thread waiting for
+ * lx's CPU.
  */
-static int ask_home(long lx_fd, int ref_flags, struct fd_req *req, int *fd,
-		    void *reply, size_t max, size_t *got_bytes)
+static int ask_home_ref(struct fd_req *req, int *fd, void *reply, size_t max,
+			size_t *got_bytes)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -180,14 +185,10 @@ static int ask_home(long lx_fd, int ref_flags, struct fd_req *req, int *fd,
 			    .msg_controllen = sizeof(c.buf) };
 	struct cmsghdr *cm;
 	ssize_t n;
-	long r;
 	int got;
 
 	if (prog_sock < 0)
 		return -ENODEV;
-	r = lx_syscall3(LX_SYS_FUSE_REF, lx_fd, &req->ref, ref_flags);
-	if (r)
-		return r;
 	pthread_mutex_lock(&prog_lock);
 	/* sendmsg and recvmsg: the calls the program process may make */
 	do
@@ -222,6 +223,26 @@ static int ask_home(long lx_fd, int ref_flags, struct fd_req *req, int *fd,
 	else
 		close(got);
 	return ret;
+}
+
+/* The same for the file behind lx fd lx_fd (LX_SYS_FUSE_REF's flags). */
+static int ask_home(long lx_fd, int ref_flags, struct fd_req *req, int *fd,
+		    void *reply, size_t max, size_t *got_bytes)
+{
+	long r = lx_syscall3(LX_SYS_FUSE_REF, lx_fd, &req->ref, ref_flags);
+
+	return r ? r : ask_home_ref(req, fd, reply, max, got_bytes);
+}
+
+/* lx reads a virtio-fs file from the host file (lx_fs_read_open) */
+static int read_open(const struct lx_fuse_ref *ref)
+{
+	struct fd_req req = { .ref = *ref, .op = HOMEFD_OPEN,
+			      .flags = O_RDONLY };
+	int fd = -1, ret;
+
+	ret = ask_home_ref(&req, &fd, NULL, 0, NULL);
+	return ret ? ret : fd;
 }
 
 int lx_homefd_fs(long lx_fd, int flags, int shared)

@@ -469,6 +469,9 @@ GUARDED(int, lx_hostfd_fd_stat, (int fd, void *st), (fd, st))
 GUARDED(void, lx_hostfd_fd_close, (int fd), (fd))
 GUARDED(long long, lx_hostfd_fd_seek, (int fd, long long off, int whence),
 	(fd, off, whence))
+GUARDED(long, lx_fs_fuse_read,
+	(const struct lx_fuse_ref *ref, void *iov, int cnt, long long pos),
+	(ref, iov, cnt, pos))
 
 static struct lx_host_ops ops = {
 	.print = guarded_host_print,
@@ -500,6 +503,7 @@ static struct lx_host_ops ops = {
 	.fd_stat = guarded_lx_hostfd_fd_stat,
 	.fd_close = guarded_lx_hostfd_fd_close,
 	.fd_seek = guarded_lx_hostfd_fd_seek,
+	.fuse_read = guarded_lx_fs_fuse_read,
 	.fpu_sync = host_fpu_sync,
 	.kick = host_kick,
 };
@@ -831,6 +835,7 @@ pid_t lx_fork(void)
 		lx_device_fds_close();
 		lx_console_forget();
 		lx_hostfd_forget_proc();
+		lx_fs_read_forget();
 		my_pid = getpid();
 		lx_kernel_fork_child(anchor, main_task, my_pid);
 		pthread_mutex_init(&task_create_mutex, NULL);

@@ -6,11 +6,14 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/virtio_fs.h>
 #include <linux/virtio_ids.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <lx/fuse_server.h>
 #include <lx/host_ops.h>
@@ -50,6 +53,93 @@ int lx_fs_host_fd_ref(const struct lx_fuse_ref *ref, int flags)
 			return lx_fuse_server_host_fd(shares[i].server,
 						      ref->nodeid, ref->fh, flags);
 	return -ENODEV;
+}
+
+/*
+ * The host fds this process reads virtio-fs files through (lx's read():
+ * arch/lx/kernel/fuseref.c), a few, by share and node (node ids are never
+ * reused).  Used with lx's CPU held, so by one thread at a time.  A miss
+ * opens the file read-only through lx_fs_read_open: the share's server in
+ * the process that declared it, the home process from a program process.
+ */
+#define READ_FDS 32
+
+static struct read_fd {
+	char tag[40];
+	uint64_t nodeid;
+	int fd;			/* -1: a free entry */
+	int nowait;		/* 0: the host file system lacks RWF_NOWAIT */
+	unsigned long used;
+} read_fds[READ_FDS];
+static unsigned long read_clock;
+
+static int home_read_open(const struct lx_fuse_ref *ref)
+{
+	return lx_fs_host_fd_ref(ref, O_RDONLY | O_CLOEXEC);
+}
+
+int (*lx_fs_read_open)(const struct lx_fuse_ref *ref) = home_read_open;
+
+static struct read_fd *read_fd(const struct lx_fuse_ref *ref)
+{
+	struct read_fd *e, *lru = read_fds;
+	int fd;
+
+	for (e = read_fds; e < read_fds + READ_FDS; e++) {
+		if (e->used && e->nodeid == ref->nodeid &&
+		    !strncmp(e->tag, ref->tag, sizeof(e->tag)))
+			goto found;
+		if (e->used < lru->used)
+			lru = e;
+	}
+	fd = lx_fs_read_open(ref);
+	if (fd < 0)
+		return NULL;
+	e = lru;
+	if (e->used)
+		close(e->fd);
+	memcpy(e->tag, ref->tag, sizeof(e->tag));
+	e->tag[sizeof(e->tag) - 1] = 0;
+	e->nodeid = ref->nodeid;
+	e->fd = fd;
+	e->nowait = 1;
+found:
+	e->used = ++read_clock;
+	return e;
+}
+
+long lx_fs_fuse_read(const struct lx_fuse_ref *ref, void *iov, int cnt,
+		     long long pos)
+{
+	struct read_fd *e = lx_fs_read_open ? read_fd(ref) : NULL;
+	ssize_t n;
+
+	if (!e)
+		return -EBADF;
+	if (!e->nowait)
+		return -EOPNOTSUPP;
+	/* only what the host has in memory: a disk read waits the FUSE way */
+	n = preadv2(e->fd, iov, cnt, pos, RWF_NOWAIT);
+	if (n < 0 && errno == EOPNOTSUPP)
+		e->nowait = 0;
+	return n < 0 ? -errno : n;
+}
+
+/*
+ * A new process forgets its parent's fds (lx_fork), and has no server of
+ * its own to open others: guest/ tells it whom to ask.
+ */
+void lx_fs_read_forget(void)
+{
+	struct read_fd *e;
+
+	lx_fs_read_open = NULL;
+
+	for (e = read_fds; e < read_fds + READ_FDS; e++) {
+		if (e->used)
+			close(e->fd);
+		e->used = 0;
+	}
 }
 
 static void fs_queue_work(struct lx_vdev *dev, struct lx_vq *vq)

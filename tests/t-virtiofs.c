@@ -538,6 +538,73 @@ static void test_host_fd_mapping(void)
 	close_fd(fd);
 }
 
+/*
+ * read() of a virtio-fs file comes from the host file (arch/lx fuseref.c):
+ * any size and offset, readv, at and across the end; a change the host
+ * makes is seen at once even in the fast share, where lx's page cache
+ * holds the old bytes; and with the host's page cache dropped, the FUSE
+ * way gives the same bytes.
+ */
+static void test_host_reads(void)
+{
+	static const size_t sizes[] = { 1, 100, 4095, 4096, 4097, 65537,
+					1 << 20, 3 << 20 };
+	const size_t len = (3 << 20) + 123;
+	const size_t offs[] = { 0, 1, 4095, (1 << 20) + 3, len - 10 };
+	unsigned char *want = malloc(len), *buf = malloc(len + 4096);
+	struct iovec iov[3];
+	size_t i, j, n;
+	long fd, r;
+	int hfd;
+
+	if (!CHECK(want && buf, "malloc"))
+		goto out;
+	fill_pattern(want, len, 7);
+	hfd = open(host("big"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (!CHECK(hfd >= 0 && write(hfd, want, len) == (ssize_t)len,
+		   "host file: %s", strerror(errno)))
+		goto out;
+	fd = lx_open("/mnt/big", O_RDONLY, 0);
+	CHECK_OK(fd);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		for (j = 0; j < sizeof(offs) / sizeof(offs[0]); j++) {
+			n = sizes[i] < len - offs[j] ? sizes[i] : len - offs[j];
+			r = lx_syscall4(SYS_pread64, fd, buf, sizes[i], offs[j]);
+			CHECK(r == (long)n && !memcmp(buf, want + offs[j], n),
+			      "pread %zu at %zu: %ld", sizes[i], offs[j], r);
+		}
+	/* readv from the file position, segments of odd sizes */
+	CHECK_EQ(lx_syscall3(SYS_lseek, fd, 12345, SEEK_SET), 12345);
+	iov[0] = (struct iovec){ buf, 7 };
+	iov[1] = (struct iovec){ buf + 7, 5000 };
+	iov[2] = (struct iovec){ buf + 5007, 70000 };
+	CHECK_EQ(lx_syscall3(SYS_readv, fd, iov, 3), 75007);
+	CHECK(!memcmp(buf, want + 12345, 75007), "readv bytes");
+	CHECK_EQ(lx_syscall3(SYS_lseek, fd, 0, SEEK_CUR), 12345 + 75007);
+	CHECK_EQ(lx_syscall4(SYS_pread64, fd, buf, 10, len), 0);
+	/* read() to the end, 1 MiB at a time */
+	CHECK_EQ(lx_syscall3(SYS_lseek, fd, 0, SEEK_SET), 0);
+	for (n = 0; (r = lx_syscall3(SYS_read, fd, buf + n, 1 << 20)) > 0;)
+		n += r;
+	CHECK(n == len && !memcmp(buf, want, len), "read all: %zu", n);
+	/* changed on the host: seen at once, though lx cached the old */
+	CHECK_EQ(pwrite(hfd, "CHANGED", 7, 100), 7);
+	memcpy(want + 100, "CHANGED", 7);
+	CHECK_EQ(lx_syscall4(SYS_pread64, fd, buf, 4096, 0), 4096);
+	CHECK(!memcmp(buf, want, 4096), "host's change: '%.7s'", buf + 100);
+	/* not in the host's page cache: the FUSE way, the same bytes */
+	CHECK_OK(fsync(hfd));
+	CHECK_OK(posix_fadvise(hfd, 0, 0, POSIX_FADV_DONTNEED));
+	CHECK_EQ(lx_syscall4(SYS_pread64, fd, buf, len, 0), (long)len);
+	CHECK(!memcmp(buf, want, len), "bytes after the host dropped them");
+	close_fd(fd);
+	close(hfd);
+	unlink(host("big"));
+out:
+	free(want);
+	free(buf);
+}
+
 static void test_umount(void)
 {
 	CHECK_OK(lx_syscall2(SYS_umount2, "/mnt", 0));
@@ -574,6 +641,8 @@ int main(void)
 	tap_run("read-only share; single-file share", test_ro_single);
 	tap_run("the host fd behind an lx file maps it, coherent with write()",
 		test_host_fd_mapping);
+	tap_run("read() from the host file: sizes, offsets, readv, the end, "
+		"host changes, an uncached file", test_host_reads);
 	tap_run("umount", test_umount);
 	halt_kernel();
 	host_sh("rm -rf %s", top);

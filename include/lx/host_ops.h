@@ -15,6 +15,8 @@
 #ifndef _LX_HOST_OPS_H
 #define _LX_HOST_OPS_H
 
+struct lx_fuse_ref;
+
 struct lx_host_ops {
 	/* Write kernel log text (not NUL-terminated). */
 	void (*print)(const char *str, int len);
@@ -115,6 +117,16 @@ struct lx_host_ops {
 	void (*fd_close)(int fd);
 	/* lseek(): the new offset or -errno */
 	long long (*fd_seek)(int fd, long long off, int whence);
+
+	/*
+	 * read() of a virtio-fs file from the host file itself
+	 * (arch/lx/kernel/fuseref.c): preadv of the open file ref names, at
+	 * pos, of what the host has in memory; the bytes read (0 at the end
+	 * of the file), -EAGAIN if part of it is on the disk, or -errno.
+	 * Does not block.
+	 */
+	long (*fuse_read)(const struct lx_fuse_ref *ref, void *iov, int cnt,
+			  long long pos);
 
 	/*
 	 * The kernel is about to read or replace the calling thread's vector

@@ -197,6 +197,14 @@ struct lx_fuse_ref;
 int lx_fs_host_fd_ref(const struct lx_fuse_ref *ref, int flags);
 
 /*
+ * How this process opens a virtio-fs file that lx reads from the host
+ * file (read() of a virtio-fs file): a new read-only host fd of the file
+ * ref names, or -errno.  By default lx_fs_host_fd_ref(); a program
+ * process asks its home process instead (guest/homefd.c).
+ */
+extern int (*lx_fs_read_open)(const struct lx_fuse_ref *ref);
+
+/*
  * Confine the home process (DESIGN.md decision 8), after its devices are
  * declared and before lx_start_kernel(): a mount namespace of its own with
  * an empty read-only root (the old one detached: the devices' fds are all
