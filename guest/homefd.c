@@ -39,7 +39,7 @@ enum { HOMEFD_OPEN, HOMEFD_SITES };
 struct fd_req {
 	struct lx_fuse_ref ref;
 	int op;
-	int flags;		/* OPEN: O_RDONLY or O_RDWR */
+	int flags;		/* OPEN: O_RDONLY, O_WRONLY or O_RDWR */
 	uint64_t off, len;	/* SITES: the file range a mapping has */
 	char name[64];		/* SITES: the file's name, for --debug */
 };
@@ -147,7 +147,7 @@ int lx_homefd_start(void)
 	return 0;
 }
 
-static int read_open(const struct lx_fuse_ref *ref);
+static int file_open(const struct lx_fuse_ref *ref, int acc);
 
 void lx_homefd_forked(int in_program)
 {
@@ -156,7 +156,7 @@ void lx_homefd_forked(int in_program)
 		if (home_sock >= 0)
 			close(home_sock);
 		home_sock = -1;
-		lx_fs_read_open = read_open;
+		lx_fs_file_open = file_open;
 	} else if (prog_sock >= 0) {
 		close(prog_sock);
 		prog_sock = -1;
@@ -168,7 +168,7 @@ void lx_homefd_forked(int in_program)
  * req->ref).  Returns its answer, and the fd it sent in *fd if fd is not
  * NULL, and what followed the answer in reply (max bytes; *got says how
  * many) if reply is not NULL.  Makes no call into lx, so lx may call it
- * (lx_fs_read_open), and the lock is never held by a thread waiting for
+ * (lx_fs_file_open), and the lock is never held by a thread waiting for
  * lx's CPU.
  */
 static int ask_home_ref(struct fd_req *req, int *fd, void *reply, size_t max,
@@ -234,11 +234,10 @@ static int ask_home(long lx_fd, int ref_flags, struct fd_req *req, int *fd,
 	return r ? r : ask_home_ref(req, fd, reply, max, got_bytes);
 }
 
-/* lx reads a virtio-fs file from the host file (lx_fs_read_open) */
-static int read_open(const struct lx_fuse_ref *ref)
+/* lx reads or writes a virtio-fs file through the host file */
+static int file_open(const struct lx_fuse_ref *ref, int acc)
 {
-	struct fd_req req = { .ref = *ref, .op = HOMEFD_OPEN,
-			      .flags = O_RDONLY };
+	struct fd_req req = { .ref = *ref, .op = HOMEFD_OPEN, .flags = acc };
 	int fd = -1, ret;
 
 	ret = ask_home_ref(&req, &fd, NULL, 0, NULL);

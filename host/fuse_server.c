@@ -3169,19 +3169,19 @@ int lx_fuse_server_host_fd(struct lx_fuse_server *s, uint64_t nodeid,
 	int acc = flags & O_ACCMODE, ret;
 	struct lx_file *f;
 
-	if (!s || (flags & ~(O_ACCMODE | O_CLOEXEC)) ||
-	    (acc != O_RDONLY && acc != O_RDWR))
+	if (!s || (flags & ~(O_ACCMODE | O_CLOEXEC)) || acc == O_ACCMODE)
 		return -EINVAL;
-	if (acc == O_RDWR && s->readonly)
+	if (acc != O_RDONLY && s->readonly)
 		return -EROFS;
 	ret = file_get(s, fh, &f);
 	if (ret)
 		return ret;
 	if (f->is_dir || f->ino->nodeid != nodeid)
 		ret = -EBADF;
-	else if (f->accmode == O_WRONLY ||
-		 (acc == O_RDWR && f->accmode != O_RDWR))
-		ret = -EACCES;
+	else if (acc != O_WRONLY && f->accmode == O_WRONLY)
+		ret = -EACCES;	/* no reading through a write-only handle */
+	else if (acc != O_RDONLY && f->accmode == O_RDONLY)
+		ret = -EACCES;	/* nor writing through a read-only one */
 	else
 		ret = ino_open(s, f->ino, acc);
 	file_put(s, f);

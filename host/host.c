@@ -472,6 +472,10 @@ GUARDED(long long, lx_hostfd_fd_seek, (int fd, long long off, int whence),
 GUARDED(long, lx_fs_fuse_read,
 	(const struct lx_fuse_ref *ref, void *iov, int cnt, long long pos),
 	(ref, iov, cnt, pos))
+GUARDED(long, lx_fs_fuse_write,
+	(const struct lx_fuse_ref *ref, const void *iov, int cnt,
+	 long long pos),
+	(ref, iov, cnt, pos))
 
 static struct lx_host_ops ops = {
 	.print = guarded_host_print,
@@ -504,6 +508,7 @@ static struct lx_host_ops ops = {
 	.fd_close = guarded_lx_hostfd_fd_close,
 	.fd_seek = guarded_lx_hostfd_fd_seek,
 	.fuse_read = guarded_lx_fs_fuse_read,
+	.fuse_write = guarded_lx_fs_fuse_write,
 	.fpu_sync = host_fpu_sync,
 	.kick = host_kick,
 };
@@ -863,7 +868,7 @@ pid_t lx_fork(void)
 		lx_device_fds_close();
 		lx_console_forget();
 		lx_hostfd_forget_proc();
-		lx_fs_read_forget();
+		lx_fs_files_forget();
 		my_pid = getpid();
 		lx_kernel_fork_child(anchor, main_task, my_pid);
 		pthread_mutex_init(&task_create_mutex, NULL);

@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <linux/virtio_fs.h>
 #include <linux/virtio_ids.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,90 +58,167 @@ int lx_fs_host_fd_ref(const struct lx_fuse_ref *ref, int flags)
 }
 
 /*
- * The host fds this process reads virtio-fs files through (lx's read():
- * arch/lx/kernel/fuseref.c), a few, by share and node (node ids are never
- * reused).  Used with lx's CPU held, so by one thread at a time.  A miss
- * opens the file read-only through lx_fs_read_open: the share's server in
+ * The host fds this process reads and writes virtio-fs files through (lx's
+ * read() and write(): arch/lx/kernel/fuseref.c), a few, by share and node
+ * (node ids are never reused), one read-only and one write-only fd each.
+ * A miss opens the file through lx_fs_file_open: the share's server in
  * the process that declared it, the home process from a program process.
+ * Writes run without lx's CPU, so the table has a lock, and an entry in
+ * use is pinned: its fds are not closed under a call.
  */
-#define READ_FDS 32
+#define FILE_FDS 32
 
-static struct read_fd {
+static struct file_fds {
 	char tag[40];
 	uint64_t nodeid;
-	int fd;			/* -1: a free entry */
+	int fd[2];		/* read-only, write-only; -1: not open yet */
 	int nowait;		/* 0: the host file system lacks RWF_NOWAIT */
-	unsigned long used;
-} read_fds[READ_FDS];
-static unsigned long read_clock;
+	int pins;
+	unsigned long used;	/* 0: a free entry */
+} file_fds[FILE_FDS];
+static unsigned long file_clock;
+static pthread_mutex_t file_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int home_read_open(const struct lx_fuse_ref *ref)
+static int home_file_open(const struct lx_fuse_ref *ref, int acc)
 {
-	return lx_fs_host_fd_ref(ref, O_RDONLY | O_CLOEXEC);
+	return lx_fs_host_fd_ref(ref, acc | O_CLOEXEC);
 }
 
-int (*lx_fs_read_open)(const struct lx_fuse_ref *ref) = home_read_open;
+int (*lx_fs_file_open)(const struct lx_fuse_ref *ref, int acc) =
+	home_file_open;
 
-static struct read_fd *read_fd(const struct lx_fuse_ref *ref)
+static bool same_file(const struct file_fds *e, const struct lx_fuse_ref *ref)
 {
-	struct read_fd *e, *lru = read_fds;
-	int fd;
+	return e->used && e->nodeid == ref->nodeid &&
+	       !strncmp(e->tag, ref->tag, sizeof(e->tag));
+}
 
-	for (e = read_fds; e < read_fds + READ_FDS; e++) {
-		if (e->used && e->nodeid == ref->nodeid &&
-		    !strncmp(e->tag, ref->tag, sizeof(e->tag)))
+static void file_fds_close(struct file_fds *e)
+{
+	if (e->fd[0] >= 0)
+		close(e->fd[0]);
+	if (e->fd[1] >= 0)
+		close(e->fd[1]);
+	e->used = 0;
+}
+
+/*
+ * The entry of ref, pinned, with its fd for access w (0 read, 1 write)
+ * open, or NULL (*fd: -errno).  Unpin with file_unpin().
+ */
+static struct file_fds *file_pin(const struct lx_fuse_ref *ref, int w,
+				 int *fd)
+{
+	struct file_fds *e, *lru = NULL;
+	int nfd;
+
+	pthread_mutex_lock(&file_lock);
+	for (e = file_fds; e < file_fds + FILE_FDS; e++)
+		if (same_file(e, ref) && e->fd[w] >= 0)
 			goto found;
-		if (e->used < lru->used)
+	pthread_mutex_unlock(&file_lock);
+	/* the open may ask the home process: not under the lock */
+	nfd = lx_fs_file_open ? lx_fs_file_open(ref, w ? O_WRONLY : O_RDONLY)
+			      : -EOPNOTSUPP;
+	if (nfd < 0) {
+		*fd = nfd;
+		return NULL;
+	}
+	pthread_mutex_lock(&file_lock);
+	for (e = file_fds; e < file_fds + FILE_FDS; e++) {
+		if (same_file(e, ref))
+			break;
+		if (!e->pins && (!lru || e->used < lru->used))
 			lru = e;
 	}
-	fd = lx_fs_read_open(ref);
-	if (fd < 0)
-		return NULL;
-	e = lru;
-	if (e->used)
-		close(e->fd);
-	memcpy(e->tag, ref->tag, sizeof(e->tag));
-	e->tag[sizeof(e->tag) - 1] = 0;
-	e->nodeid = ref->nodeid;
-	e->fd = fd;
-	e->nowait = 1;
+	if (e == file_fds + FILE_FDS) {
+		if (!lru) {		/* every entry in use: unlikely */
+			pthread_mutex_unlock(&file_lock);
+			close(nfd);
+			*fd = -EBUSY;
+			return NULL;
+		}
+		e = lru;
+		if (e->used)
+			file_fds_close(e);
+		memcpy(e->tag, ref->tag, sizeof(e->tag));
+		e->tag[sizeof(e->tag) - 1] = 0;
+		e->nodeid = ref->nodeid;
+		e->fd[0] = e->fd[1] = -1;
+		e->nowait = 1;
+		e->pins = 0;
+	}
+	if (e->fd[w] < 0)
+		e->fd[w] = nfd;
+	else
+		close(nfd);	/* another thread was quicker */
 found:
-	e->used = ++read_clock;
+	e->used = ++file_clock;
+	e->pins++;
+	*fd = e->fd[w];
+	pthread_mutex_unlock(&file_lock);
 	return e;
+}
+
+static void file_unpin(struct file_fds *e)
+{
+	pthread_mutex_lock(&file_lock);
+	e->pins--;
+	pthread_mutex_unlock(&file_lock);
 }
 
 long lx_fs_fuse_read(const struct lx_fuse_ref *ref, void *iov, int cnt,
 		     long long pos)
 {
-	struct read_fd *e = lx_fs_read_open ? read_fd(ref) : NULL;
+	struct file_fds *e;
 	ssize_t n;
+	int fd;
 
+	e = file_pin(ref, 0, &fd);
 	if (!e)
-		return -EBADF;
-	if (!e->nowait)
 		return -EOPNOTSUPP;
+	if (!e->nowait) {
+		file_unpin(e);
+		return -EOPNOTSUPP;
+	}
 	/* only what the host has in memory: a disk read waits the FUSE way */
-	n = preadv2(e->fd, iov, cnt, pos, RWF_NOWAIT);
+	n = preadv2(fd, iov, cnt, pos, RWF_NOWAIT);
 	if (n < 0 && errno == EOPNOTSUPP)
 		e->nowait = 0;
-	return n < 0 ? -errno : n;
+	n = n < 0 ? -errno : n;
+	file_unpin(e);
+	return n;
+}
+
+long lx_fs_fuse_write(const struct lx_fuse_ref *ref, const void *iov, int cnt,
+		      long long pos)
+{
+	struct file_fds *e;
+	ssize_t n;
+	int fd;
+
+	e = file_pin(ref, 1, &fd);
+	if (!e)
+		return -EOPNOTSUPP;	/* lx writes the FUSE way then */
+	n = pwritev(fd, iov, cnt, pos);
+	n = n < 0 ? -errno : n;
+	file_unpin(e);
+	return n;
 }
 
 /*
  * A new process forgets its parent's fds (lx_fork), and has no server of
  * its own to open others: guest/ tells it whom to ask.
  */
-void lx_fs_read_forget(void)
+void lx_fs_files_forget(void)
 {
-	struct read_fd *e;
+	struct file_fds *e;
 
-	lx_fs_read_open = NULL;
-
-	for (e = read_fds; e < read_fds + READ_FDS; e++) {
+	lx_fs_file_open = NULL;
+	pthread_mutex_init(&file_lock, NULL);
+	for (e = file_fds; e < file_fds + FILE_FDS; e++)
 		if (e->used)
-			close(e->fd);
-		e->used = 0;
-	}
+			file_fds_close(e);
 }
 
 static void fs_queue_work(struct lx_vdev *dev, struct lx_vq *vq)

@@ -160,11 +160,13 @@ int lx_blk_add(const char *opts, char *err, size_t errlen);
 int lx_console_add(const char *opts, char *err, size_t errlen);
 int lx_net_add(const char *opts, char *err, size_t errlen);
 int lx_fs_add(const char *opts, char *err, size_t errlen);
-/* read() of virtio-fs files from the host file (host_ops.h fuse_read) */
+/* read() and write() of virtio-fs files through the host file (host_ops.h) */
 struct lx_fuse_ref;
 long lx_fs_fuse_read(const struct lx_fuse_ref *ref, void *iov, int cnt,
 		     long long pos);
-void lx_fs_read_forget(void);
+long lx_fs_fuse_write(const struct lx_fuse_ref *ref, const void *iov, int cnt,
+		      long long pos);
+void lx_fs_files_forget(void);
 
 /* The virtio-console's host fd (the boot console writes there), or -1. */
 int lx_console_fd(void);

@@ -24,19 +24,47 @@ if [ ! -f "$src/Makefile" ]; then
 	: > "$src.tmp/.lx-patches"
 	mv "$src.tmp" "$src"
 fi
-# kernel/patches, each once, in order; a tree extracted before a patch was
-# added gets it too (.lx-patches lists what was applied)
-# (trees extracted before the list existed have the first patch only)
+# kernel/patches, in order.  .lx-patches lists what was applied and
+# .lx-applied/ keeps a copy of each, so a patch changed since (or removed)
+# is taken back out - with every later one - and the new series goes in:
+# the tree follows kernel/patches without a new extraction.
+# (trees from before the copies were kept: the listed ones are taken as
+# they are now; trees from before the list: the first patch only)
+applied=$src/.lx-applied
 [ -f "$src/.lx-patches" ] || ls "$here"/patches/ | head -1 > "$src/.lx-patches"
-for p in "$here"/patches/*.patch; do
-	[ -e "$p" ] || continue
-	grep -qxF "$(basename "$p")" "$src/.lx-patches" && continue
-	echo "  PATCH   $(basename "$p")"
-	if ! patch -s -N -d "$src" -p1 <"$p"; then
-		echo "kbuild: $(basename "$p") does not apply to $src" >&2
+if [ ! -d "$applied" ]; then
+	mkdir -p "$applied"
+	while read -r name; do
+		[ -f "$here/patches/$name" ] && cp "$here/patches/$name" "$applied/"
+	done < "$src/.lx-patches"
+fi
+mapfile -t have < "$src/.lx-patches"
+mapfile -t want < <(cd "$here/patches" && ls -- *.patch 2>/dev/null)
+keep=0
+while [ "$keep" -lt "${#have[@]}" ] && [ "$keep" -lt "${#want[@]}" ] &&
+      [ "${have[$keep]}" = "${want[$keep]}" ] &&
+      cmp -s "$applied/${have[$keep]}" "$here/patches/${want[$keep]}"; do
+	keep=$((keep + 1))
+done
+for ((i = ${#have[@]} - 1; i >= keep; i--)); do
+	echo "  UNPATCH ${have[$i]} (changed or removed)"
+	if [ ! -f "$applied/${have[$i]}" ] ||
+	   ! patch -s -R -d "$src" -p1 <"$applied/${have[$i]}"; then
+		echo "kbuild: cannot take ${have[$i]} back out of $src;" \
+		     "remove $src to extract it again" >&2
 		exit 1
 	fi
-	basename "$p" >> "$src/.lx-patches"
+	rm -f "$applied/${have[$i]}"
+done
+printf '%s\n' "${have[@]:0:$keep}" | grep . > "$src/.lx-patches" || : > "$src/.lx-patches"
+for name in "${want[@]:$keep}"; do
+	echo "  PATCH   $name"
+	if ! patch -s -N -d "$src" -p1 <"$here/patches/$name"; then
+		echo "kbuild: $name does not apply to $src" >&2
+		exit 1
+	fi
+	cp "$here/patches/$name" "$applied/"
+	echo "$name" >> "$src/.lx-patches"
 done
 rm -f "$src/arch/lx" 2>/dev/null || true
 mkdir -p "$src/arch/lx"

@@ -582,6 +582,14 @@ static void test_host_reads(void)
 	CHECK(!memcmp(buf, want + 12345, 75007), "readv bytes");
 	CHECK_EQ(lx_syscall3(SYS_lseek, fd, 0, SEEK_CUR), 12345 + 75007);
 	CHECK_EQ(lx_syscall4(SYS_pread64, fd, buf, 10, len), 0);
+	/* empty segments first: no end of file for them */
+	{
+		struct iovec z[10] = { { 0 } };
+
+		z[9] = (struct iovec){ buf, 100 };
+		CHECK_EQ(lx_syscall4(SYS_preadv, fd, z, 10, 4096), 100);
+		CHECK(!memcmp(buf, want + 4096, 100), "preadv after empties");
+	}
 	/* read() to the end, 1 MiB at a time */
 	CHECK_EQ(lx_syscall3(SYS_lseek, fd, 0, SEEK_SET), 0);
 	for (n = 0; (r = lx_syscall3(SYS_read, fd, buf + n, 1 << 20)) > 0;)
@@ -600,6 +608,89 @@ static void test_host_reads(void)
 	close_fd(fd);
 	close(hfd);
 	unlink(host("big"));
+out:
+	free(want);
+	free(buf);
+}
+
+/*
+ * write() of a virtio-fs file goes through the host file: sizes and
+ * offsets, writev, O_APPEND, a write that extends the file (the size lx
+ * reports follows), a write-only open; what lx had cached of the range is
+ * dropped (sendfile reads through lx's page cache); the host sees every
+ * byte.
+ */
+static void test_host_writes(void)
+{
+	const size_t len = (2 << 20) + 77;
+	unsigned char *want = malloc(len), *buf = malloc(len);
+	struct iovec iov[3];
+	struct stat st;
+	int p[2];
+	size_t n;
+	long fd, r;
+
+	if (!CHECK(want && buf, "malloc"))
+		goto out;
+	fill_pattern(want, len, 9);
+	fd = lx_open("/mnt/w", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CHECK_OK(fd);
+	/* in pieces of odd sizes, then one big one */
+	CHECK_EQ(lx_syscall3(SYS_write, fd, want, 1), 1);
+	CHECK_EQ(lx_syscall3(SYS_write, fd, want + 1, 4096), 4096);
+	iov[0] = (struct iovec){ want + 4097, 3 };
+	iov[1] = (struct iovec){ want + 4100, 70000 };
+	iov[2] = (struct iovec){ want + 74100, 5 };
+	CHECK_EQ(lx_syscall3(SYS_writev, fd, iov, 3), 70008);
+	n = 74105;
+	CHECK_EQ(write_all(fd, want + n, len - n), (long)(len - n));
+	CHECK_OK(lx_syscall2(SYS_fstat, fd, &st));
+	CHECK_EQ(st.st_size, (long)len);
+	close_fd(fd);
+	CHECK_EQ(host_get(host("w"), (char *)buf, 1), 0);
+	fd = open(host("w"), O_RDONLY);
+	CHECK(fd >= 0 && read(fd, buf, len) == (ssize_t)len &&
+	      !memcmp(buf, want, len), "the host's bytes");
+	close(fd);
+	/* cached in lx, then overwritten in the middle: lx sees the new */
+	fd = lx_open("/mnt/w", O_RDWR, 0);
+	must(lx_syscall2(SYS_pipe2, p, 0));
+	CHECK_EQ(lx_syscall4(SYS_sendfile, p[1], fd, NULL, 4096), 4096);
+	CHECK_EQ(lx_syscall3(SYS_read, p[0], buf, 4096), 4096);
+	CHECK_EQ(lx_syscall4(SYS_pwrite64, fd, "OVERWRITTEN", 11, 1000), 11);
+	memcpy(want + 1000, "OVERWRITTEN", 11);
+	r = 0;
+	CHECK_EQ(lx_syscall4(SYS_sendfile, p[1], fd, &r, 4096), 4096);
+	CHECK_EQ(lx_syscall3(SYS_read, p[0], buf, 4096), 4096);
+	CHECK(!memcmp(buf, want, 4096), "page cache after the write: '%.11s'",
+	      buf + 1000);
+	close_fd(p[0]);
+	close_fd(p[1]);
+	close_fd(fd);
+	/* O_APPEND: at the end, and the end moves */
+	fd = lx_open("/mnt/w", O_WRONLY | O_APPEND, 0);
+	CHECK_EQ(lx_syscall3(SYS_write, fd, "tail", 4), 4);
+	CHECK_EQ(lx_syscall3(SYS_write, fd, "TAIL", 4), 4);
+	close_fd(fd);
+	CHECK_OK(lx_syscall2(SYS_stat, "/mnt/w", &st));
+	CHECK_EQ(st.st_size, (long)len + 8);
+	fd = open(host("w"), O_RDONLY);
+	CHECK(pread(fd, buf, 8, len) == 8 && !memcmp(buf, "tailTAIL", 8),
+	      "appended '%.8s'", buf);
+	CHECK(pread(fd, buf, len, 0) == (ssize_t)len &&
+	      !memcmp(buf, want, len), "the host's bytes after all writes");
+	close(fd);
+	/* a write past the end leaves a hole that reads as zeros */
+	fd = lx_open("/mnt/w", O_WRONLY, 0);
+	CHECK_EQ(lx_syscall4(SYS_pwrite64, fd, "X", 1, len + 100000), 1);
+	close_fd(fd);
+	CHECK_OK(lx_syscall2(SYS_stat, "/mnt/w", &st));
+	CHECK_EQ(st.st_size, (long)len + 100001);
+	fd = lx_open("/mnt/w", O_RDONLY, 0);
+	CHECK_EQ(lx_syscall4(SYS_pread64, fd, buf, 10, len + 99995), 6);
+	CHECK(!memcmp(buf, "\0\0\0\0\0X", 6), "the hole");
+	close_fd(fd);
+	CHECK_OK(lx_syscall1(SYS_unlink, "/mnt/w"));
 out:
 	free(want);
 	free(buf);
@@ -643,6 +734,8 @@ int main(void)
 		test_host_fd_mapping);
 	tap_run("read() from the host file: sizes, offsets, readv, the end, "
 		"host changes, an uncached file", test_host_reads);
+	tap_run("write() through the host file: sizes, writev, O_APPEND, "
+		"holes, lx's cache dropped", test_host_writes);
 	tap_run("umount", test_umount);
 	halt_kernel();
 	host_sh("rm -rf %s", top);

@@ -107,14 +107,14 @@ long lx_fuse_server_handle(struct lx_fuse_server *s, const struct iovec *in,
 
 /*
  * A new host fd (the caller closes it, it is O_CLOEXEC) of the regular file
- * behind open file handle fh of node nodeid, opened with flags O_RDONLY or
- * O_RDWR (O_CLOEXEC allowed), so a program process can mmap the host file
- * itself (DESIGN.md decision 2).  It is a new open file description, not
- * a dup of the server's.  The fh, not just the node, is asked for: the
- * caller's right to the access was checked when fh was opened.  -EBADF if
- * fh is not an open file of nodeid, -EACCES for O_RDWR on a handle not
- * opened for reading and writing (or any access on a write-only one),
- * -EROFS for O_RDWR on a read-only share, -EINVAL for other flags.
+ * behind open file handle fh of node nodeid, opened with flags O_RDONLY,
+ * O_WRONLY or O_RDWR (O_CLOEXEC allowed), so a program process can mmap
+ * the host file itself (DESIGN.md decision 2) and lx can read and write it
+ * without a request.  It is a new open file description, not a dup of the
+ * server's.  The fh, not just the node, is asked for: the caller's right
+ * to the access was checked when fh was opened.  -EBADF if fh is not an
+ * open file of nodeid, -EACCES for an access the handle was not opened
+ * for, -EROFS for writing on a read-only share, -EINVAL for other flags.
  */
 int lx_fuse_server_host_fd(struct lx_fuse_server *s, uint64_t nodeid,
 			   uint64_t fh, int flags);

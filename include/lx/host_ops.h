@@ -127,6 +127,13 @@ struct lx_host_ops {
 	 */
 	long (*fuse_read)(const struct lx_fuse_ref *ref, void *iov, int cnt,
 			  long long pos);
+	/*
+	 * write() of a virtio-fs file through the host file: pwritev of the
+	 * open file ref names at pos; the bytes written or -errno.  May block:
+	 * lx calls it without its CPU.
+	 */
+	long (*fuse_write)(const struct lx_fuse_ref *ref, const void *iov,
+			   int cnt, long long pos);
 
 	/*
 	 * The kernel is about to read or replace the calling thread's vector

@@ -180,8 +180,8 @@ int lx_hostfd(int host_fd, int flags);
 
 /*
  * The host file behind lx fd lx_fd, a regular file on a virtio-fs share:
- * a new host fd of it (the caller closes it), opened with flags O_RDONLY
- * or O_RDWR (within what lx_fd was opened for), so that the file can be
+ * a new host fd of it (the caller closes it), opened with flags O_RDONLY,
+ * O_WRONLY or O_RDWR (within what lx_fd was opened for), so that the file can be
  * mapped from the host itself, coherent with write() through lx (DESIGN.md
  * decision 2).  In the process that declared the share.  -EINVAL if lx_fd
  * is not on virtio-fs, -EACCES for more access than lx_fd has.
@@ -197,12 +197,13 @@ struct lx_fuse_ref;
 int lx_fs_host_fd_ref(const struct lx_fuse_ref *ref, int flags);
 
 /*
- * How this process opens a virtio-fs file that lx reads from the host
- * file (read() of a virtio-fs file): a new read-only host fd of the file
- * ref names, or -errno.  By default lx_fs_host_fd_ref(); a program
- * process asks its home process instead (guest/homefd.c).
+ * How this process opens a virtio-fs file that lx reads or writes through
+ * the host file (read() and write() of a virtio-fs file): a new host fd of
+ * the file ref names, with access acc (O_RDONLY or O_WRONLY), or -errno.
+ * By default lx_fs_host_fd_ref(); a program process asks its home process
+ * instead (guest/homefd.c).
  */
-extern int (*lx_fs_read_open)(const struct lx_fuse_ref *ref);
+extern int (*lx_fs_file_open)(const struct lx_fuse_ref *ref, int acc);
 
 /*
  * Confine the home process (DESIGN.md decision 8), after its devices are

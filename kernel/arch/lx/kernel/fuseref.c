@@ -7,14 +7,14 @@
  * the file handle name the open file to lx's FUSE server in the home
  * process, which opens the host file for the mapping.
  *
- * Reads go to the host file too: lx's FUSE server shares the host's page
- * cache, so a read() of a virtio-fs file is a host preadv2(RWF_NOWAIT)
- * into the caller's buffer - one copy, as natively - instead of a FUSE
- * request per 128 KiB, a copy into lx's page cache and a copy out.  What
- * the host does not have in its page cache takes the FUSE way (the device
- * thread waits for the disk, not a task holding lx's CPU), and so does a
- * read into kernel memory.  lx's writes go through to the server (no
- * writeback cache), so the host file is always the newest copy.
+ * Reads and writes go to the host file too: lx's FUSE server shares the
+ * host's page cache, so a read() of a virtio-fs file is a host
+ * preadv2(RWF_NOWAIT) into the caller's buffer and a write() a pwritev
+ * from it - one copy, as natively - instead of a FUSE request per MiB and
+ * a copy through lx's page cache.  What the host does not have in its page
+ * cache takes the FUSE way (the device thread waits for the disk), and so
+ * do reads and writes of kernel memory.  lx keeps no dirty pages of these
+ * files (no writeback cache), so the host file is always the newest copy.
  */
 #include <linux/pagemap.h>
 #include <linux/file.h>
@@ -69,66 +69,152 @@ out:
 	return ret;
 }
 
-/* the iovecs of what is left of a user-memory iterator, at most n */
+/*
+ * The iovecs of what is left of a user-memory iterator, at most n, none
+ * empty (an empty one would read as the end of the file).
+ */
 static int user_iovecs(const struct iov_iter *it, struct iovec *iov, int n)
 {
 	size_t left = iov_iter_count(it), skip = it->iov_offset;
-	int i;
+	unsigned long seg;
+	int i = 0;
 
 	if (iter_is_ubuf(it)) {
 		iov[0].iov_base = it->ubuf + skip;
 		iov[0].iov_len = left;
-		return 1;
+		return left ? 1 : 0;
 	}
-	for (i = 0; i < n && i < it->nr_segs && left; i++, skip = 0) {
-		iov[i].iov_base = it->iov[i].iov_base + skip;
-		iov[i].iov_len = min(left, it->iov[i].iov_len - skip);
-		left -= iov[i].iov_len;
+	for (seg = 0; i < n && seg < it->nr_segs && left; seg++, skip = 0) {
+		size_t len = min(left, it->iov[seg].iov_len - skip);
+
+		if (!len)
+			continue;
+		iov[i].iov_base = it->iov[seg].iov_base + skip;
+		iov[i++].iov_len = len;
+		left -= len;
 	}
 	return i;
+}
+
+/*
+ * A regular virtio-fs file, user memory of the calling thread's own
+ * process: the host file may serve it.  Not for a kernel thread or an
+ * io_uring worker, whose host thread need not be in the process whose
+ * memory the buffer is.
+ */
+static bool host_file_io(struct kiocb *iocb, struct iov_iter *it,
+			 struct lx_fuse_ref *ref)
+{
+	struct file *file = iocb->ki_filp;
+	struct inode *inode = file_inode(file);
+	struct fuse_file *ff = file->private_data;
+
+	if (!S_ISREG(inode->i_mode) ||
+	    (current->flags & (PF_KTHREAD | PF_IO_WORKER)) ||
+	    (!iter_is_iovec(it) && !iter_is_ubuf(it)) ||
+	    strcmp(inode->i_sb->s_type->name, "virtiofs"))
+		return false;
+	ref->nodeid = ff->nodeid;
+	ref->fh = ff->fh;
+	strscpy(ref->tag, real_mount(file->f_path.mnt)->mnt_devname,
+		sizeof(ref->tag));
+	return true;
+}
+
+/*
+ * Move the bytes between the host file and it, from pos on: what was
+ * moved; *err the host's answer that stopped it (0 at the end of the
+ * file).  Without lx's CPU, as the task's own code runs: a copy of
+ * megabytes, or a write the host's writeback throttles, holds no one
+ * else up.  The iterator is a copy on this task's stack.
+ */
+static ssize_t host_io(const struct lx_fuse_ref *ref, struct iov_iter *it,
+		       loff_t pos, int write, long *err)
+{
+	struct task_struct *t = current;
+	struct iovec iov[8];
+	ssize_t done = 0;
+	long n = 0;
+	int cnt;
+
+	lx_task_leave();
+	while ((cnt = user_iovecs(it, iov, ARRAY_SIZE(iov)))) {
+		n = write ? lx_host->fuse_write(ref, iov, cnt, pos + done) :
+			    lx_host->fuse_read(ref, iov, cnt, pos + done);
+		if (n <= 0)
+			break;
+		iov_iter_advance(it, n);
+		done += n;
+	}
+	lx_task_enter(t);
+	*err = n < 0 ? n : 0;
+	return done;
 }
 
 ssize_t arch_fuse_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct file *file = iocb->ki_filp;
 	struct inode *inode = file_inode(file);
-	struct fuse_file *ff = file->private_data;
+	size_t count = iov_iter_count(to);
 	struct lx_fuse_ref ref = { 0 };
 	struct iov_iter it = *to;
-	struct iovec iov[8];
-	loff_t pos = iocb->ki_pos;
-	ssize_t done = 0;
-	long n;
-	int cnt;
+	ssize_t done;
+	long err;
 
-	if (!lx_host->fuse_read || !S_ISREG(inode->i_mode) ||
-	    (!iter_is_iovec(to) && !iter_is_ubuf(to)) ||
-	    strcmp(inode->i_sb->s_type->name, "virtiofs") ||
+	if (!lx_host->fuse_read || !host_file_io(iocb, to, &ref) ||
 	    mapping_tagged(inode->i_mapping, PAGECACHE_TAG_DIRTY) ||
 	    mapping_tagged(inode->i_mapping, PAGECACHE_TAG_WRITEBACK))
 		return -EOPNOTSUPP;
-	ref.nodeid = ff->nodeid;
-	ref.fh = ff->fh;
-	strscpy(ref.tag, real_mount(file->f_path.mnt)->mnt_devname,
-		sizeof(ref.tag));
-	/*
-	 * All of it or up to the end of the file: a part the host must
-	 * fetch from its disk sends the whole read the FUSE way (what was
-	 * copied already is copied again).
-	 */
-	while (iov_iter_count(&it)) {
-		cnt = user_iovecs(&it, iov, ARRAY_SIZE(iov));
-		n = lx_host->fuse_read(&ref, iov, cnt, pos);
-		if (n < 0)
-			return -EOPNOTSUPP;
-		if (!n)
-			break;		/* the end of the file */
-		iov_iter_advance(&it, n);
-		pos += n;
-		done += n;
+	done = host_io(&ref, &it, iocb->ki_pos, 0, &err);
+	if (err) {
+		/*
+		 * A part the host must fetch from its disk (or a fault) sends
+		 * the whole read the FUSE way, what was copied is copied
+		 * again; not from what lx cached, which may be older than
+		 * what earlier reads returned.
+		 */
+		invalidate_inode_pages2_range(inode->i_mapping,
+			iocb->ki_pos >> PAGE_SHIFT,
+			(iocb->ki_pos + count - 1) >> PAGE_SHIFT);
+		return -EOPNOTSUPP;
 	}
 	iov_iter_advance(to, done);
-	iocb->ki_pos = pos;
+	iocb->ki_pos += done;
+	/* the host's file is longer than lx thinks: ask again at stat */
+	if (iocb->ki_pos > i_size_read(inode))
+		fuse_invalidate_attr(inode);
 	file_accessed(file);
+	return done;
+}
+
+/*
+ * write() through the host file: one copy into the host's page cache, as
+ * natively, instead of a copy into lx's page cache (fresh kernel RAM: a
+ * host page fault each) and the server's pwrite.  The host write may
+ * block (the host's writeback throttles it, and RWF_NOWAIT is no buffered
+ * write's on ext4): host_io() gives lx's CPU up for it; the inode lock
+ * keeps other writers out meanwhile.  Afterwards lx drops what it cached
+ * of the range and updates the size, as a FUSE write does.  A file whose
+ * write must clear suid or sgid goes the FUSE way, where the server does.
+ */
+ssize_t arch_fuse_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+	struct lx_fuse_ref ref = { 0 };
+	struct iov_iter it = *from;
+	ssize_t done;
+	long err;
+
+	if (!lx_host->fuse_write || !host_file_io(iocb, from, &ref) ||
+	    (inode->i_mode & (S_ISUID | S_ISGID)))
+		return -EOPNOTSUPP;
+	done = host_io(&ref, &it, iocb->ki_pos, 1, &err);
+	if (!done)
+		return err ? err : -EOPNOTSUPP; /* -EOPNOTSUPP: no host fd */
+	iov_iter_advance(from, done);
+	invalidate_inode_pages2_range(inode->i_mapping,
+				      iocb->ki_pos >> PAGE_SHIFT,
+				      (iocb->ki_pos + done - 1) >> PAGE_SHIFT);
+	fuse_write_update_attr(inode, iocb->ki_pos + done, done);
 	return done;
 }

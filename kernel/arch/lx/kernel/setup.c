@@ -78,8 +78,11 @@ static void __init late_memory(void)
 		return;
 	memmap = ALIGN(max_low_pfn, MAX_ORDER_NR_PAGES) * sizeof(struct page);
 	first = ALIGN(PFN_UP(boot_mem + memmap), MAX_ORDER_NR_PAGES);
-	if (first < max_low_pfn)
-		late_memmap_pfn = first;
+	if (first >= max_low_pfn)
+		return;
+	late_memmap_pfn = first;
+	/* boot allocations past it fail where they are made, not later */
+	memblock_set_current_limit(PFN_PHYS(first));
 }
 
 void __init setup_arch(char **cmdline_p)
