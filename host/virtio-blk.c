@@ -19,6 +19,19 @@
 
 #define SEG_MAX (LX_VREQ_IOV - 2)
 
+/*
+ * The optimal I/O size the disk reports (VIRTIO_BLK_F_TOPOLOGY), in bytes.
+ * Linux sizes a disk's readahead as twice that (blk_queue_io_opt), 4 MiB
+ * here instead of its default 128 KiB.  Each request is a host call on the
+ * device thread, and a cold request waits for the host's disk: with 128
+ * KiB of readahead a sequential reader keeps one or two 1 MiB requests in
+ * flight and the device thread idles between them; with 4 MiB several are
+ * queued behind each other.  256 MiB read cold (lx RAM warm): 177-403 ms
+ * -> 172-205 ms, native 154-160.  (The host reads ahead 8 MiB on its own
+ * file.)
+ */
+#define OPT_IO_BYTES (2U << 20)
+
 struct blk {
 	int fd;
 	int ro;
@@ -267,6 +280,7 @@ int lx_blk_add(const char *spec, char *err, size_t errlen)
 	cfg.size_max = 1U << 20;
 	cfg.blk_size = 512;
 	cfg.num_queues = 1;
+	cfg.opt_io_size = OPT_IO_BYTES / 512;
 	cfg.max_discard_sectors = 1U << 22;
 	cfg.max_discard_seg = 1;
 	cfg.discard_sector_alignment = 8;
@@ -274,7 +288,8 @@ int lx_blk_add(const char *spec, char *err, size_t errlen)
 	cfg.max_write_zeroes_seg = 1;
 	cfg.write_zeroes_may_unmap = 1;
 	features = 1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_SIZE_MAX |
-		   1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH;
+		   1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH |
+		   1ULL << VIRTIO_BLK_F_TOPOLOGY;
 	if (ro)
 		features |= 1ULL << VIRTIO_BLK_F_RO;
 	else
