@@ -6,9 +6,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/falloc.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
+#include <linux/virtio_ring.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,11 +34,41 @@
  */
 #define OPT_IO_BYTES (2U << 20)
 
+/*
+ * Host threads that serve requests besides the queue's own thread.  A
+ * request is one blocking host call (a cold read waits for the host's
+ * disk, a write copies into the host's page cache): with several in the
+ * queue, a second thread overlaps one request's wait or copy with the
+ * next one's.
+ */
+#define BLK_HELPERS 1
+
+/*
+ * The device's host state, in the home process.  The queue's thread
+ * (virtio.c) runs blk_queue_work() on a kick; when more requests wait than
+ * it has taken, it wakes helpers, and it returns only when every request
+ * it or a helper took is on the used ring (so a reset, which waits for
+ * the queue thread, never races a helper).  lock covers the rings (pop,
+ * push, signal) and the counters.
+ */
 struct blk {
 	int fd;
 	int ro;
 	uint64_t sectors;
 	char id[VIRTIO_BLK_ID_BYTES];
+
+	pthread_mutex_t lock;
+	pthread_cond_t wake;	/* helpers wait for a round */
+	pthread_cond_t idle;	/* the queue thread and flushes wait here */
+	struct lx_vdev *dev;	/* the round's queue */
+	struct lx_vq *vq;
+	int want;		/* helpers asked to join the round */
+	int helping;		/* helpers in the round */
+	int inflight;		/* requests taken, not yet on the used ring */
+	bool barrier;		/* a flush waits for the requests before it */
+	bool stop;
+	int nr_helpers;
+	pthread_t helpers[BLK_HELPERS];
 };
 
 /* Discard and write-zeroes: one segment, ranges checked. */
@@ -185,15 +217,53 @@ out:
 	*written += 1;
 }
 
-static void blk_queue_work(struct lx_vdev *dev, struct lx_vq *vq)
+/*
+ * Take requests and serve them until the queue is empty; called with
+ * b->lock held, returns with it held.  Several threads may be in here.
+ */
+static void blk_serve(struct blk *b, struct lx_vreq *req)
 {
-	static __thread struct lx_vreq req;
+	struct lx_vdev *dev = b->dev;
+	struct lx_vq *vq = b->vq;
+	struct virtio_blk_outhdr hdr;
 	uint32_t written;
 	int n = 0;
 
-	while (lx_vq_pop(dev, vq, &req) > 0) {
-		blk_request(dev->priv, &req, &written);
-		lx_vq_push(vq, req.head, written);
+	for (;;) {
+		while (b->barrier)
+			pthread_cond_wait(&b->idle, &b->lock);
+		if (lx_vq_pop(dev, vq, req) <= 0)
+			break;
+		/*
+		 * A flush makes durable what completed before it: let the
+		 * requests taken before it finish first (Linux waits for
+		 * them anyway before it flushes; this keeps the device
+		 * honest when requests run side by side), and take no new
+		 * ones until it is done.
+		 */
+		if (lx_iov_copy_from(req->rd, req->nrd, 0, &hdr, sizeof(hdr)) ==
+			    sizeof(hdr) &&
+		    hdr.type == VIRTIO_BLK_T_FLUSH) {
+			b->barrier = true;
+			while (b->inflight)
+				pthread_cond_wait(&b->idle, &b->lock);
+		}
+		b->inflight++;
+		/* more waiting than this thread takes: get a helper going */
+		if (b->want + b->helping < b->nr_helpers &&
+		    __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) !=
+			    vq->last_avail) {
+			b->want++;
+			pthread_cond_signal(&b->wake);
+		}
+		pthread_mutex_unlock(&b->lock);
+		blk_request(b, req, &written);
+		pthread_mutex_lock(&b->lock);
+		lx_vq_push(vq, req->head, written);
+		if (b->barrier && hdr.type == VIRTIO_BLK_T_FLUSH)
+			b->barrier = false;
+		if (!--b->inflight || !b->barrier)
+			pthread_cond_broadcast(&b->idle);
 		/* let the driver start on the first ones while we go on */
 		if (++n % 16 == 0)
 			lx_vq_signal(dev, vq);
@@ -201,14 +271,79 @@ static void blk_queue_work(struct lx_vdev *dev, struct lx_vq *vq)
 	lx_vq_signal(dev, vq);
 }
 
+static void blk_queue_work(struct lx_vdev *dev, struct lx_vq *vq)
+{
+	static __thread struct lx_vreq req;
+	struct blk *b = dev->priv;
+
+	pthread_mutex_lock(&b->lock);
+	b->dev = dev;
+	b->vq = vq;
+	blk_serve(b, &req);
+	/* helpers that did not start yet stay out; wait for the others */
+	b->want = 0;
+	while (b->helping || b->inflight)
+		pthread_cond_wait(&b->idle, &b->lock);
+	pthread_mutex_unlock(&b->lock);
+}
+
+static void *blk_helper(void *arg)
+{
+	static __thread struct lx_vreq req;
+	struct blk *b = arg;
+
+	pthread_mutex_lock(&b->lock);
+	for (;;) {
+		while (!b->want && !b->stop)
+			pthread_cond_wait(&b->wake, &b->lock);
+		if (b->stop)
+			break;
+		b->want--;
+		b->helping++;
+		blk_serve(b, &req);
+		if (!--b->helping)
+			pthread_cond_broadcast(&b->idle);
+	}
+	pthread_mutex_unlock(&b->lock);
+	return NULL;
+}
+
+static int blk_start(struct lx_vdev *dev)
+{
+	struct blk *b = dev->priv;
+	int ret;
+
+	while (b->nr_helpers < BLK_HELPERS) {
+		ret = lx_home_thread(&b->helpers[b->nr_helpers], blk_helper, b);
+		if (ret)
+			return ret;
+		b->nr_helpers++;
+	}
+	return 0;
+}
+
 static void blk_destroy(struct lx_vdev *dev)
 {
-	free(dev->priv);
+	struct blk *b = dev->priv;
+	int i;
+
+	/* the queue thread is gone: no round runs */
+	pthread_mutex_lock(&b->lock);
+	b->stop = true;
+	pthread_cond_broadcast(&b->wake);
+	pthread_mutex_unlock(&b->lock);
+	for (i = 0; i < b->nr_helpers; i++)
+		pthread_join(b->helpers[i], NULL);
+	pthread_mutex_destroy(&b->lock);
+	pthread_cond_destroy(&b->wake);
+	pthread_cond_destroy(&b->idle);
+	free(b);
 	dev->priv = NULL;
 }
 
 static const struct lx_vdev_ops blk_ops = {
 	.queue_work = blk_queue_work,
+	.start = blk_start,
 	.destroy = blk_destroy,
 };
 
@@ -271,6 +406,9 @@ int lx_blk_add(const char *spec, char *err, size_t errlen)
 	}
 	b->fd = fd;
 	b->ro = ro;
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->wake, NULL);
+	pthread_cond_init(&b->idle, NULL);
 	b->sectors = st.st_size >> 9;
 	snprintf(b->id, sizeof(b->id), "lx%llx-%llx",
 		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);

@@ -4,7 +4,8 @@
  * an image made by mke2fs -d reads back byte for byte; files, directories
  * and xattrs written inside survive halt, the image checks clean with
  * fsck.ext4 -n and the host reads them back (debugfs); read-only disks;
- * discard and write-zeroes reach the host file; a forked lx process does
+ * discard and write-zeroes reach the host file; many requests in flight at
+ * once (served side by side) and fsync after them; a forked lx process does
  * its own disk I/O and can make the disk its root; bad specs and a corrupt
  * image give clear errors.
  */
@@ -262,6 +263,72 @@ static void test_discard(void)
 	close_fd(fd);
 }
 
+/* lx's sysfs file path as a number, or -errno */
+static long lx_sysfs_num(const char *path)
+{
+	char num[32];
+	long n = lx_slurp(path, num, sizeof(num) - 1);
+
+	if (n < 0)
+		return n;
+	num[n] = 0;
+	return strtol(num, NULL, 10);
+}
+
+#define SIDE_OFF (2 << 20)
+#define SIDE_LEN (12 << 20)
+
+/*
+ * Many requests in the queue at once, which the device serves on more
+ * than one host thread: the writeback of 12 MiB of a raw disk, then an
+ * fsync, after which the host file must hold all of it (a flush covers
+ * every write completed before it); then a cold read of what the host
+ * wrote there, in 4 MiB of readahead (the disk reports a 2 MiB optimal
+ * I/O size).
+ */
+static void test_side_by_side(void)
+{
+	static unsigned char wbuf[SIDE_LEN], rbuf[SIDE_LEN];
+	long fd, dfd;
+	int hfd;
+
+	lx_syscall2(SYS_mkdir, "/sys", 0555);
+	lx_syscall2(SYS_mkdir, "/proc", 0555);
+	lx_syscall5(SYS_mount, "sysfs", "/sys", "sysfs", 0, 0);
+	lx_syscall5(SYS_mount, "proc", "/proc", "proc", 0, 0);
+	CHECK_EQ(lx_sysfs_num("/sys/block/vdc/queue/optimal_io_size"), 2 << 20);
+	CHECK_EQ(lx_sysfs_num("/sys/block/vdc/queue/read_ahead_kb"), 4096);
+
+	fd = lx_open("/dev/vdc", O_RDWR);
+	CHECK_OK(fd);
+	fill_pattern(wbuf, SIDE_LEN, 11);
+	CHECK_EQ(lx_syscall4(SYS_pwrite64, fd, wbuf, SIDE_LEN, SIDE_OFF),
+		 SIDE_LEN);
+	CHECK_OK(lx_syscall1(SYS_fsync, fd));
+	hfd = open(scratch, O_RDWR);
+	CHECK(pread(hfd, rbuf, SIDE_LEN, SIDE_OFF) == SIDE_LEN &&
+	      !memcmp(rbuf, wbuf, SIDE_LEN),
+	      "after fsync the host file holds all lx wrote");
+
+	/* the host changes the disk; lx reads it cold */
+	fill_pattern(wbuf, SIDE_LEN, 12);
+	CHECK(pwrite(hfd, wbuf, SIDE_LEN, SIDE_OFF) == SIDE_LEN,
+	      "host write");
+	close(hfd);
+	close_fd(fd);
+	dfd = lx_open("/proc/sys/vm/drop_caches", O_WRONLY);
+	CHECK_OK(dfd);
+	CHECK_EQ(lx_syscall3(SYS_write, dfd, "3", 1), 1);
+	close_fd(dfd);
+	fd = lx_open("/dev/vdc", O_RDONLY);
+	CHECK_OK(fd);
+	memset(rbuf, 0, SIDE_LEN);
+	CHECK_EQ(lx_syscall4(SYS_pread64, fd, rbuf, SIDE_LEN, SIDE_OFF),
+		 SIDE_LEN);
+	CHECK(!memcmp(rbuf, wbuf, SIDE_LEN), "lx reads the host's bytes back");
+	close_fd(fd);
+}
+
 static void test_corrupt(void)
 {
 	long ret;
@@ -361,6 +428,8 @@ int main(void)
 		test_write);
 	tap_run("a read-only disk", test_read_only);
 	tap_run("discard and write-zeroes reach the host file", test_discard);
+	tap_run("many requests side by side: fsync covers them, cold read with 4 MiB readahead",
+		test_side_by_side);
 	tap_run("a corrupt image does not mount, the kernel goes on",
 		test_corrupt);
 	tap_run("a forked process: disk I/O and the disk as its root",
