@@ -98,7 +98,7 @@ $(B)/guest/entry.o: guest/entry.S guest/guest.h
 
 $(B)/lxexec: $(B)/guest/lxexec.o $(GUEST_OBJS) $(B)/liblx.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lcapstone -lseccomp
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lseccomp
 
 $(B)/liblx.a: $(B)/lx.o $(HOST_OBJS)
 	@echo "  AR      $@"

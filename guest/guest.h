@@ -119,6 +119,8 @@ int lx_guest_confine(void);
 extern int lx_rewrite_cache_fd;
 extern int lx_rewrite_debug;	/* say which path each site takes */
 extern int lx_rewrite_enabled;	/* 0: every site stays trapped */
+/* load the disassembler (capstone) the sweeps need: 0 or -ENOENT */
+int lx_rewrite_preload(void);
 void lx_rewrite(long fd, uint64_t file_off, void *text, size_t len,
 		const char *name);
 long lx_rewrite_sites_host(int fd, uint64_t file_off, uint64_t len,

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -109,6 +110,13 @@ static void die(int status, const char *fmt, ...)
 	fflush(NULL);
 	/* no exit(): the program process must not run the home's atexit */
 	_exit(status);
+}
+
+/* capstone, loaded while the kernel boots (rewrite.c) */
+static void *preload(void *arg)
+{
+	(void)arg;
+	return (void *)(long)lx_rewrite_preload();
 }
 
 /*
@@ -412,6 +420,7 @@ int main(int argc, char **argv)
 	char *sysctls[MAX_SYSCTL], path_buf[512];
 	struct net_opt net = { "", "", "" };
 	int nenv = 0, nsysctl = 0, c, st, i;
+	pthread_t preloader;
 	int lst = 0;
 	long r;
 	pid_t pid;
@@ -488,6 +497,13 @@ int main(int argc, char **argv)
 	}
 	envp[nenv] = NULL;
 
+	/*
+	 * On a thread of its own, started before the home is confined (the
+	 * library's path is the host's), which ends before the fork.
+	 */
+	if (lx_rewrite_enabled &&
+	    pthread_create(&preloader, NULL, preload, NULL))
+		lx_rewrite_enabled = 0;
 	if (rootfs) {
 		snprintf(spec, sizeof(spec), "fs:tag=root,cache=%s,dir=%s",
 			 cache, rootfs);
@@ -513,6 +529,14 @@ int main(int argc, char **argv)
 	if (lx_start_kernel(cmdline))
 		die(1, "the kernel did not boot (--mem %s?)", mem);
 	step("boot the kernel");
+	if (lx_rewrite_enabled) {
+		void *ret;
+
+		pthread_join(preloader, &ret);
+		if (ret && debug)
+			fprintf(stderr, "lxexec: no capstone (libcapstone.so): "
+				"sites that need a sweep stay trapped\n");
+	}
 	if (net.spec[0])
 		config_net(&net);
 	else if ((r = lx_net_link_set("lo", 1, 0)))

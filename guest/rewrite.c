@@ -40,6 +40,7 @@
  */
 #define _GNU_SOURCE
 #include <capstone/capstone.h>
+#include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -53,6 +54,51 @@
 
 #include <lx/lx.h>
 #include "guest.h"
+
+/*
+ * capstone is loaded, not linked: its ~78,000 relocations cost every start
+ * of lxexec about 2 ms, and with a warm site cache no sweep needs it.
+ * lxexec loads it on a thread of its own while it boots the kernel
+ * (lx_rewrite_preload()), before the home is confined, and the program
+ * process inherits it; without it, sites that need a sweep stay trapped.
+ */
+static struct {
+	cs_err (*open)(cs_arch arch, cs_mode mode, csh *handle);
+	cs_insn *(*malloc)(csh handle);
+	bool (*disasm_iter)(csh handle, const uint8_t **code, size_t *size,
+			    uint64_t *address, cs_insn *insn);
+	void (*free)(cs_insn *insn, size_t count);
+	cs_err (*close)(csh *handle);
+	int loaded;
+} cs;
+
+int lx_rewrite_preload(void)
+{
+	static const char *const names[] = { "libcapstone.so.4",
+					     "libcapstone.so.5",
+					     "libcapstone.so" };
+	void *h = NULL;
+	unsigned int i;
+
+	if (cs.loaded)
+		return 0;
+	for (i = 0; !h && i < sizeof(names) / sizeof(names[0]); i++)
+		h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return -ENOENT;
+	cs.open = (typeof(cs.open))dlsym(h, "cs_open");
+	cs.malloc = (typeof(cs.malloc))dlsym(h, "cs_malloc");
+	cs.disasm_iter = (typeof(cs.disasm_iter))dlsym(h, "cs_disasm_iter");
+	cs.free = (typeof(cs.free))dlsym(h, "cs_free");
+	cs.close = (typeof(cs.close))dlsym(h, "cs_close");
+	if (!cs.open || !cs.malloc || !cs.disasm_iter || !cs.free ||
+	    !cs.close) {
+		dlclose(h);
+		return -ENOENT;
+	}
+	__atomic_store_n(&cs.loaded, 1, __ATOMIC_RELEASE);
+	return 0;
+}
 
 #define JMP_LEN 5		/* e9 rel32 */
 #define GROUP_MAX 15		/* the most bytes one stub relocates */
@@ -231,7 +277,7 @@ static int sweep_section(struct sweep *w, const uint8_t *code, size_t len,
 	size_t left = len;
 
 	while (left) {
-		if (!cs_disasm_iter(w->cs, &p, &left, &a, w->in)) {
+		if (!cs.disasm_iter(w->cs, &p, &left, &a, w->in)) {
 			/* not an instruction (data, padding): start again after */
 			p++;
 			left--;
@@ -343,11 +389,15 @@ static int find_sites(file_read rd, long fd, uint64_t file_off,
 	if (rd(fd, sh, eh.e_shnum * sizeof(*sh), eh.e_shoff) !=
 	    (long)(eh.e_shnum * sizeof(*sh)))
 		goto out;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &w.cs) != CS_ERR_OK) {
+	if (!__atomic_load_n(&cs.loaded, __ATOMIC_ACQUIRE)) {
+		r = -ENOSYS;	/* no capstone: the sites stay trapped */
+		goto out;
+	}
+	if (cs.open(CS_ARCH_X86, CS_MODE_64, &w.cs) != CS_ERR_OK) {
 		r = -ENOMEM;
 		goto out;
 	}
-	w.in = cs_malloc(w.cs);
+	w.in = cs.malloc(w.cs);
 	if (!w.in) {
 		r = -ENOMEM;
 		goto out_cs;
@@ -372,9 +422,9 @@ static int find_sites(file_read rd, long fd, uint64_t file_off,
 			r = -ENOMEM;
 		}
 	}
-	cs_free(w.in, 1);
+	cs.free(w.in, 1);
 out_cs:
-	cs_close(&w.cs);
+	cs.close(&w.cs);
 out:
 	free(w.cand.v);
 	free(w.targets);
