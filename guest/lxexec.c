@@ -421,7 +421,7 @@ int main(int argc, char **argv)
 	struct net_opt net = { "", "", "" };
 	int nenv = 0, nsysctl = 0, c, st, i;
 	pthread_t preloader;
-	int lst = 0;
+	int lst = 0, code;
 	long r;
 	pid_t pid;
 
@@ -575,9 +575,21 @@ int main(int argc, char **argv)
 	    !(WIFSIGNALED(lst) && WTERMSIG(lst) == SIGKILL))
 		st = lst;
 	step("program ran");
-	lx_halt();
-	step("halt");
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return WEXITSTATUS(st);
+	code = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	/*
+	 * What the program wrote goes to the host (sync: lx's page cache to
+	 * virtio-fs and the image, the image flushed); then this process
+	 * ends, and lx's threads and memory with it, as a machine powers off
+	 * after a sync.  An orderly lx_halt() would wake and wait for each
+	 * kernel thread (~1 ms); with --debug it runs, so that the kernel's
+	 * last lines reach the log.
+	 */
+	if (debug) {
+		lx_halt();
+		step("halt");
+	} else {
+		lx_syscall0(SYS_sync);
+	}
+	fflush(NULL);
+	_exit(code);
 }
