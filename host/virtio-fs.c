@@ -74,6 +74,7 @@ static struct file_fds {
 	int fd[2];		/* read-only, write-only; -1: not open yet */
 	int nowait;		/* 0: the host file system lacks RWF_NOWAIT */
 	int pins;
+	int closing;		/* to close at the last unpin: 1 write fd, 2 all */
 	unsigned long used;	/* 0: a free entry */
 } file_fds[FILE_FDS];
 static unsigned long file_clock;
@@ -147,6 +148,7 @@ static struct file_fds *file_pin(const struct lx_fuse_ref *ref, int w,
 		e->fd[0] = e->fd[1] = -1;
 		e->nowait = 1;
 		e->pins = 0;
+		e->closing = 0;
 	}
 	if (e->fd[w] < 0)
 		e->fd[w] = nfd;
@@ -160,50 +162,82 @@ found:
 	return e;
 }
 
+static void file_fd_close(struct file_fds *e, int w)
+{
+	if (e->fd[w] >= 0)
+		close(e->fd[w]);
+	e->fd[w] = -1;
+}
+
 static void file_unpin(struct file_fds *e)
 {
 	pthread_mutex_lock(&file_lock);
-	e->pins--;
+	/* a close asked for while it was in use (lx_fs_fuse_forget()) */
+	if (!--e->pins && e->closing) {
+		file_fd_close(e, 1);
+		if (e->closing > 1)
+			file_fds_close(e);
+		e->closing = 0;
+	}
 	pthread_mutex_unlock(&file_lock);
+}
+
+/* preadv2 (w 0) or pwritev (w 1) of ref's file: bytes moved or -errno */
+static long file_io(const struct lx_fuse_ref *ref, int w, const void *iov,
+		    int cnt, long long pos)
+{
+	struct file_fds *e;
+	ssize_t n;
+	int fd;
+
+	e = file_pin(ref, w, &fd);
+	if (!e)
+		return -EOPNOTSUPP;	/* lx goes the FUSE way then */
+	if (w) {
+		n = pwritev(fd, iov, cnt, pos);
+	} else if (!e->nowait) {
+		errno = EOPNOTSUPP;
+		n = -1;
+	} else {
+		/* what the host has in memory only: a disk read waits the
+		 * FUSE way */
+		n = preadv2(fd, iov, cnt, pos, RWF_NOWAIT);
+		if (n < 0 && errno == EOPNOTSUPP)
+			e->nowait = 0;
+	}
+	n = n < 0 ? -errno : n;
+	file_unpin(e);
+	return n;
 }
 
 long lx_fs_fuse_read(const struct lx_fuse_ref *ref, void *iov, int cnt,
 		     long long pos)
 {
-	struct file_fds *e;
-	ssize_t n;
-	int fd;
-
-	e = file_pin(ref, 0, &fd);
-	if (!e)
-		return -EOPNOTSUPP;
-	if (!e->nowait) {
-		file_unpin(e);
-		return -EOPNOTSUPP;
-	}
-	/* only what the host has in memory: a disk read waits the FUSE way */
-	n = preadv2(fd, iov, cnt, pos, RWF_NOWAIT);
-	if (n < 0 && errno == EOPNOTSUPP)
-		e->nowait = 0;
-	n = n < 0 ? -errno : n;
-	file_unpin(e);
-	return n;
+	return file_io(ref, 0, iov, cnt, pos);
 }
 
 long lx_fs_fuse_write(const struct lx_fuse_ref *ref, const void *iov, int cnt,
 		      long long pos)
 {
-	struct file_fds *e;
-	ssize_t n;
-	int fd;
+	return file_io(ref, 1, iov, cnt, pos);
+}
 
-	e = file_pin(ref, 1, &fd);
-	if (!e)
-		return -EOPNOTSUPP;	/* lx writes the FUSE way then */
-	n = pwritev(fd, iov, cnt, pos);
-	n = n < 0 ? -errno : n;
-	file_unpin(e);
-	return n;
+void lx_fs_fuse_forget(const struct lx_fuse_ref *ref, int all)
+{
+	struct file_fds *e;
+
+	pthread_mutex_lock(&file_lock);
+	for (e = file_fds; e < file_fds + FILE_FDS; e++) {
+		if (!same_file(e, ref))
+			continue;
+		if (e->pins)
+			e->closing = all ? 2 : 1;
+		else if (all)
+			file_fds_close(e);
+		else
+			file_fd_close(e, 1);
+	}
+	pthread_mutex_unlock(&file_lock);
 }
 
 /*
@@ -216,9 +250,11 @@ void lx_fs_files_forget(void)
 
 	lx_fs_file_open = NULL;
 	pthread_mutex_init(&file_lock, NULL);
-	for (e = file_fds; e < file_fds + FILE_FDS; e++)
+	for (e = file_fds; e < file_fds + FILE_FDS; e++) {
 		if (e->used)
 			file_fds_close(e);
+		e->pins = e->closing = 0;	/* pinned by a thread not here */
+	}
 }
 
 static void fs_queue_work(struct lx_vdev *dev, struct lx_vq *vq)

@@ -39,7 +39,7 @@ if [ ! -d "$applied" ]; then
 	done < "$src/.lx-patches"
 fi
 mapfile -t have < "$src/.lx-patches"
-mapfile -t want < <(cd "$here/patches" && ls -- *.patch 2>/dev/null)
+mapfile -t want < <(cd "$here/patches" && LC_ALL=C ls -- *.patch 2>/dev/null)
 keep=0
 while [ "$keep" -lt "${#have[@]}" ] && [ "$keep" -lt "${#want[@]}" ] &&
       [ "${have[$keep]}" = "${want[$keep]}" ] &&
@@ -48,15 +48,19 @@ while [ "$keep" -lt "${#have[@]}" ] && [ "$keep" -lt "${#want[@]}" ] &&
 done
 for ((i = ${#have[@]} - 1; i >= keep; i--)); do
 	echo "  UNPATCH ${have[$i]} (changed or removed)"
+	# a dry run first: a tree edited by hand is left as it is
 	if [ ! -f "$applied/${have[$i]}" ] ||
-	   ! patch -s -R -d "$src" -p1 <"$applied/${have[$i]}"; then
+	   ! patch -s -R --dry-run -d "$src" -p1 <"$applied/${have[$i]}" \
+		>/dev/null || ! patch -s -R -d "$src" -p1 <"$applied/${have[$i]}"; then
 		echo "kbuild: cannot take ${have[$i]} back out of $src;" \
 		     "remove $src to extract it again" >&2
 		exit 1
 	fi
 	rm -f "$applied/${have[$i]}"
+	# the list says what is in the tree after every step
+	printf '%s\n' "${have[@]:0:$i}" | grep . > "$src/.lx-patches" ||
+		: > "$src/.lx-patches"
 done
-printf '%s\n' "${have[@]:0:$keep}" | grep . > "$src/.lx-patches" || : > "$src/.lx-patches"
 for name in "${want[@]:$keep}"; do
 	echo "  PATCH   $name"
 	if ! patch -s -N -d "$src" -p1 <"$here/patches/$name"; then

@@ -613,6 +613,61 @@ out:
 	free(buf);
 }
 
+/* This process has a host fd of the fast share's file name (writing). */
+static bool host_fd_of(const char *name, int writing)
+{
+	char link[300], target[512], want[300], info[128];
+	struct dirent *d;
+	bool found = false;
+	DIR *dir;
+	FILE *f;
+	ssize_t n;
+
+	snprintf(want, sizeof(want), "%s", host(name));
+	dir = opendir("/proc/self/fd");
+	if (!dir)
+		return false;
+	while (!found && (d = readdir(dir))) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", d->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = 0;
+		if (strncmp(target, want, strlen(want)) ||
+		    (target[strlen(want)] && target[strlen(want)] != ' '))
+			continue;
+		if (!writing) {
+			found = true;
+			break;
+		}
+		snprintf(link, sizeof(link), "/proc/self/fdinfo/%s",
+			 d->d_name);
+		f = fopen(link, "r");
+		while (f && fgets(info, sizeof(info), f))
+			if (!strncmp(info, "flags:", 6) &&
+			    (strtol(info + 6, NULL, 8) & O_ACCMODE) != O_RDONLY)
+				found = true;
+		if (f)
+			fclose(f);
+	}
+	closedir(dir);
+	return found;
+}
+
+/*
+ * The same, after lx had time to finish the close: this thread is lx's
+ * init, a kernel thread to fput(), whose last close of a file runs from a
+ * workqueue a tick later.
+ */
+static bool host_fd_soon(const char *name, int writing)
+{
+	int i;
+
+	for (i = 0; i < 100 && host_fd_of(name, writing); i++)
+		host_msleep(10);
+	return host_fd_of(name, writing);
+}
+
 /*
  * write() of a virtio-fs file goes through the host file: sizes and
  * offsets, writev, O_APPEND, a write that extends the file (the size lx
@@ -680,6 +735,17 @@ static void test_host_writes(void)
 	CHECK(pread(fd, buf, len, 0) == (ssize_t)len &&
 	      !memcmp(buf, want, len), "the host's bytes after all writes");
 	close(fd);
+	/* the host appends meanwhile: lx's O_APPEND goes after it */
+	CHECK_EQ(host_sh("printf HOST >> %s", host("w")), 0);
+	fd = lx_open("/mnt/w", O_WRONLY | O_APPEND, 0);
+	CHECK_EQ(lx_syscall3(SYS_write, fd, "lx", 2), 2);
+	close_fd(fd);
+	fd = open(host("w"), O_RDONLY);
+	CHECK(pread(fd, buf, 6, len + 8) == 6 && !memcmp(buf, "HOSTlx", 6),
+	      "after the host's append: '%.6s'", buf);
+	close(fd);
+	/* lx closed it: this process holds no host fd that writes it */
+	CHECK(!host_fd_soon("w", 1), "a write fd of the closed file is open");
 	/* a write past the end leaves a hole that reads as zeros */
 	fd = lx_open("/mnt/w", O_WRONLY, 0);
 	CHECK_EQ(lx_syscall4(SYS_pwrite64, fd, "X", 1, len + 100000), 1);
@@ -690,7 +756,12 @@ static void test_host_writes(void)
 	CHECK_EQ(lx_syscall4(SYS_pread64, fd, buf, 10, len + 99995), 6);
 	CHECK(!memcmp(buf, "\0\0\0\0\0X", 6), "the hole");
 	close_fd(fd);
+	/* read, unlinked while open, closed: no host fd keeps it */
+	fd = lx_open("/mnt/w", O_RDONLY, 0);
+	CHECK_EQ(lx_syscall4(SYS_pread64, fd, buf, 10, 0), 10);
 	CHECK_OK(lx_syscall1(SYS_unlink, "/mnt/w"));
+	close_fd(fd);
+	CHECK(!host_fd_soon("w", 0), "a host fd keeps the unlinked file");
 out:
 	free(want);
 	free(buf);

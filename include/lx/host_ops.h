@@ -134,6 +134,11 @@ struct lx_host_ops {
 	 */
 	long (*fuse_write)(const struct lx_fuse_ref *ref, const void *iov,
 			   int cnt, long long pos);
+	/*
+	 * lx closed its last file of the node ref names in this process:
+	 * close the write fd, and the read fd too if all.
+	 */
+	void (*fuse_forget)(const struct lx_fuse_ref *ref, int all);
 
 	/*
 	 * The kernel is about to read or replace the calling thread's vector

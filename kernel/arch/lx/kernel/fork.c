@@ -239,6 +239,18 @@ int lx_kernel_process_died(int host_pid)
 		lx_host->sleep_us(1000);
 	}
 	lx_cpu_take();
+	/*
+	 * A task that died in a host call of a system call (fuseref.c's
+	 * host_io()) left kernel frames, and the locks they hold, on its
+	 * stack with no point to resume them at: as if it had died holding
+	 * the CPU.
+	 */
+	for_each_process_thread(g, t)
+		if (t->thread.host_pid == host_pid && !t->exit_state &&
+		    (t->thread.flags & LX_THREAD_HOSTIO)) {
+			lx_cpu_release();
+			return -EDEADLK;
+		}
 	for_each_process_thread(g, t) {
 		if (t->thread.host_pid != host_pid || t->exit_state ||
 		    (t->thread.flags & (LX_THREAD_ORPHAN | LX_THREAD_KERNEL)))

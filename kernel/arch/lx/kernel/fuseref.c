@@ -17,6 +17,7 @@
  * files (no writeback cache), so the host file is always the newest copy.
  */
 #include <linux/pagemap.h>
+#include <linux/sched/signal.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
@@ -128,17 +129,60 @@ static bool host_file_io(struct kiocb *iocb, struct iov_iter *it,
  * megabytes, or a write the host's writeback throttles, holds no one
  * else up.  The iterator is a copy on this task's stack.
  */
+/* iov[0..cnt) has bytes of kernel RAM (a mapping of ramfs, shm) */
+static bool in_kernel_ram(const struct iovec *iov, int cnt)
+{
+	int i;
+
+	for (i = 0; i < cnt; i++)
+		if ((unsigned long)iov[i].iov_base < memory_end &&
+		    (unsigned long)iov[i].iov_base + iov[i].iov_len >
+			    memory_start)
+			return true;
+	return false;
+}
+
+/* at most this much a host call: a SIGKILL is looked at in between */
+#define HOST_IO_MAX (8UL << 20)
+
 static ssize_t host_io(const struct lx_fuse_ref *ref, struct iov_iter *it,
 		       loff_t pos, int write, long *err)
 {
 	struct task_struct *t = current;
 	struct iovec iov[8];
 	ssize_t done = 0;
+	size_t len;
 	long n = 0;
-	int cnt;
+	int cnt, i;
 
+	/*
+	 * Pages of kernel RAM could be freed and reused while the host
+	 * copies without the CPU: those buffers take the FUSE way.
+	 */
+	cnt = user_iovecs(it, iov, ARRAY_SIZE(iov));
+	if (in_kernel_ram(iov, cnt)) {
+		*err = -EOPNOTSUPP;
+		return 0;
+	}
+	/*
+	 * If the process dies meanwhile, lx_kernel_process_died() sees the
+	 * flag: the frames on this stack hold locks no one could release.
+	 */
+	t->thread.flags |= LX_THREAD_HOSTIO;
 	lx_task_leave();
 	while ((cnt = user_iovecs(it, iov, ARRAY_SIZE(iov)))) {
+		if (done && __fatal_signal_pending(t))
+			break;	/* a short count: the task dies on its way out */
+		for (i = 0, len = 0; i < cnt; i++) {
+			if (len + iov[i].iov_len > HOST_IO_MAX) {
+				iov[i].iov_len = HOST_IO_MAX - len;
+				cnt = i + 1;
+				break;
+			}
+			len += iov[i].iov_len;
+		}
+		if (in_kernel_ram(iov, cnt))
+			break;
 		n = write ? lx_host->fuse_write(ref, iov, cnt, pos + done) :
 			    lx_host->fuse_read(ref, iov, cnt, pos + done);
 		if (n <= 0)
@@ -147,6 +191,7 @@ static ssize_t host_io(const struct lx_fuse_ref *ref, struct iov_iter *it,
 		done += n;
 	}
 	lx_task_enter(t);
+	t->thread.flags &= ~LX_THREAD_HOSTIO;
 	*err = n < 0 ? n : 0;
 	return done;
 }
@@ -205,7 +250,13 @@ ssize_t arch_fuse_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	ssize_t done;
 	long err;
 
+	/*
+	 * O_APPEND goes the FUSE way: the server's handle appends at the host
+	 * file's end, which lx's size may not know (another writer on the
+	 * share).
+	 */
 	if (!lx_host->fuse_write || !host_file_io(iocb, from, &ref) ||
+	    (iocb->ki_flags & IOCB_APPEND) ||
 	    (inode->i_mode & (S_ISUID | S_ISGID)))
 		return -EOPNOTSUPP;
 	done = host_io(&ref, &it, iocb->ki_pos, 1, &err);
@@ -217,4 +268,25 @@ ssize_t arch_fuse_write_iter(struct kiocb *iocb, struct iov_iter *from)
 				      (iocb->ki_pos + done - 1) >> PAGE_SHIFT);
 	fuse_write_update_attr(inode, iocb->ki_pos + done, done);
 	return done;
+}
+
+/*
+ * The last close of an lx file of the node in this process: the host
+ * write fd goes (a host program may wait for the file's close or want to
+ * run it: ETXTBSY), and the read fd too if lx unlinked the file (the host
+ * would keep its blocks).  Read fds of live files stay for the next open.
+ */
+void arch_fuse_release(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+	struct fuse_file *ff = file->private_data;
+	struct lx_fuse_ref ref = { 0 };
+
+	if (!lx_host->fuse_forget || !S_ISREG(inode->i_mode) ||
+	    strcmp(inode->i_sb->s_type->name, "virtiofs"))
+		return;
+	ref.nodeid = ff->nodeid;
+	strscpy(ref.tag, real_mount(file->f_path.mnt)->mnt_devname,
+		sizeof(ref.tag));
+	lx_host->fuse_forget(&ref, !inode->i_nlink);
 }

@@ -23,6 +23,7 @@ void lx_longjmp(struct lx_jmp *jb) __attribute__((noreturn));
 #define LX_THREAD_UNCOUNTED 0x10 /* an anchor: not in its signal's nr_threads */
 #define LX_THREAD_USER 0x20	/* has run user code: a program's thread */
 #define LX_THREAD_SIGDEFER 0x40	/* signals left for its way back to user code */
+#define LX_THREAD_HOSTIO 0x80	/* in a system call, in a host call without the CPU */
 
 struct task_struct;
 
