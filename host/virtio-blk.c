@@ -169,19 +169,29 @@ static ssize_t blk_rw(struct blk *b, struct lx_vreq *req, uint32_t type,
 	return (uint64_t)done == len ? done : -EIO;
 }
 
-static void blk_request(struct blk *b, struct lx_vreq *req, uint32_t *written)
+/*
+ * Serve one request whose header blk_serve() copied (hdr, NULL if the
+ * chain had none): the header lies in kernel RAM, where a program could
+ * change it, so it is read once, and what decided the barrier decides
+ * the request.
+ */
+static void blk_request(struct blk *b, struct lx_vreq *req,
+			const struct virtio_blk_outhdr *hdr, uint32_t *written)
 {
-	struct virtio_blk_outhdr hdr;
 	uint8_t status = VIRTIO_BLK_S_IOERR;
 	ssize_t n;
 
 	*written = 0;
-	if (!req->nwr || lx_iov_copy_from(req->rd, req->nrd, 0, &hdr,
-					  sizeof(hdr)) != sizeof(hdr))
+	/* the status byte is the last writable one: it must be there */
+	if (!req->nwr || !req->wr[req->nwr - 1].iov_len) {
+		req->nwr = 0;
 		goto out;
-	switch (hdr.type) {
+	}
+	if (!hdr)
+		goto out;
+	switch (hdr->type) {
 	case VIRTIO_BLK_T_IN:
-		n = blk_rw(b, req, hdr.type, hdr.sector);
+		n = blk_rw(b, req, hdr->type, hdr->sector);
 		if (n >= 0) {
 			status = VIRTIO_BLK_S_OK;
 			*written = n;
@@ -190,7 +200,7 @@ static void blk_request(struct blk *b, struct lx_vreq *req, uint32_t *written)
 	case VIRTIO_BLK_T_OUT:
 		if (b->ro)
 			break;
-		if (blk_rw(b, req, hdr.type, hdr.sector) >= 0)
+		if (blk_rw(b, req, hdr->type, hdr->sector) >= 0)
 			status = VIRTIO_BLK_S_OK;
 		break;
 	case VIRTIO_BLK_T_FLUSH:
@@ -205,7 +215,7 @@ static void blk_request(struct blk *b, struct lx_vreq *req, uint32_t *written)
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
 		if (!b->ro)
-			status = blk_ranges(b, req, hdr.type);
+			status = blk_ranges(b, req, hdr->type);
 		break;
 	default:
 		status = VIRTIO_BLK_S_UNSUPP;
@@ -227,6 +237,7 @@ static void blk_serve(struct blk *b, struct lx_vreq *req)
 	struct lx_vq *vq = b->vq;
 	struct virtio_blk_outhdr hdr;
 	uint32_t written;
+	bool has_hdr;
 	int n = 0;
 
 	for (;;) {
@@ -241,9 +252,9 @@ static void blk_serve(struct blk *b, struct lx_vreq *req)
 		 * honest when requests run side by side), and take no new
 		 * ones until it is done.
 		 */
-		if (lx_iov_copy_from(req->rd, req->nrd, 0, &hdr, sizeof(hdr)) ==
-			    sizeof(hdr) &&
-		    hdr.type == VIRTIO_BLK_T_FLUSH) {
+		has_hdr = lx_iov_copy_from(req->rd, req->nrd, 0, &hdr,
+					   sizeof(hdr)) == sizeof(hdr);
+		if (has_hdr && hdr.type == VIRTIO_BLK_T_FLUSH) {
 			b->barrier = true;
 			while (b->inflight)
 				pthread_cond_wait(&b->idle, &b->lock);
@@ -257,10 +268,10 @@ static void blk_serve(struct blk *b, struct lx_vreq *req)
 			pthread_cond_signal(&b->wake);
 		}
 		pthread_mutex_unlock(&b->lock);
-		blk_request(b, req, &written);
+		blk_request(b, req, has_hdr ? &hdr : NULL, &written);
 		pthread_mutex_lock(&b->lock);
 		lx_vq_push(vq, req->head, written);
-		if (b->barrier && hdr.type == VIRTIO_BLK_T_FLUSH)
+		if (b->barrier && has_hdr && hdr.type == VIRTIO_BLK_T_FLUSH)
 			b->barrier = false;
 		if (!--b->inflight || !b->barrier)
 			pthread_cond_broadcast(&b->idle);
@@ -441,7 +452,7 @@ int lx_blk_add(const char *spec, char *err, size_t errlen)
 		free(b);
 		return -ENOSPC;
 	}
-	memcpy(dev->config, &cfg, sizeof(cfg));
+	memcpy(dev->regs->config, &cfg, sizeof(cfg));
 	dev->priv = b;
 	nr_disks++;
 	return 0;

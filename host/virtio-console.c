@@ -110,7 +110,7 @@ int lx_console_add(const char *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "console: too many devices");
 		return -ENOSPC;
 	}
-	memcpy(dev->config, &cfg, sizeof(cfg));
+	memcpy(dev->regs->config, &cfg, sizeof(cfg));
 	snprintf(dev->cmdline, sizeof(dev->cmdline), "console=hvc0");
 	dev->priv = (void *)(long)fd;
 	console_fd = fd;

@@ -347,7 +347,7 @@ int lx_fs_add(const char *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "fs: tag=%s: too many devices", tag);
 		return -ENOSPC;
 	}
-	memcpy(dev->config, &cfg, sizeof(cfg));
+	memcpy(dev->regs->config, &cfg, sizeof(cfg));
 	dev->priv = s;
 	snprintf(shares[nr_shares].tag, sizeof(shares[0].tag), "%s", tag);
 	shares[nr_shares++].server = s;

@@ -202,8 +202,12 @@ static int rx_pass(struct net *n, struct lx_vq *vq, struct rx_batch *b,
 			got += HDR_LEN - PKT_HDR_LEN;
 		if ((size_t)got <= HDR_LEN)
 			continue;	/* nothing a driver could use */
-		/* the frame filled the first buffers: those are used */
-		for (used = 0; got > 0; used++) {
+		/*
+		 * the frame filled the first buffers: those are used (got is
+		 * at most room, the sum of len[], each below 4 GiB: the
+		 * bound on used is a belt)
+		 */
+		for (used = 0; got > 0 && used < b->nbufs; used++) {
 			uint32_t l = (size_t)got < b->len[used] ? got : b->len[used];
 
 			got -= l;
@@ -235,6 +239,8 @@ static void *net_rx_main(void *arg)
 	struct pollfd p[2] = { { .fd = n->fd, .events = POLLIN },
 			       { .fd = n->stop_fd, .events = POLLIN } };
 	uint32_t seen = 0;
+	uint64_t features;
+	uint16_t mtu;
 	size_t need;
 	int empty;
 
@@ -245,15 +251,20 @@ static void *net_rx_main(void *arg)
 			lx_vq_wait(dev, vq, &seen);
 			continue;
 		}
-		if (n->backend == TAP && n->offloads != dev->driver_features) {
-			n->offloads = dev->driver_features;
+		/* registers a program could change: each read once */
+		features = __atomic_load_n(&dev->regs->driver_features,
+					   __ATOMIC_RELAXED);
+		mtu = __atomic_load_n((uint16_t *)(dev->regs->config + 10),
+				      __ATOMIC_RELAXED);
+		if (n->backend == TAP && n->offloads != features) {
+			n->offloads = features;
 			tap_offloads(n, n->offloads);
 		}
 		/* a frame may be as big as the offloads the driver took allow */
-		need = dev->driver_features & (1ULL << VIRTIO_NET_F_GUEST_TSO4 |
-					       1ULL << VIRTIO_NET_F_GUEST_TSO6) ?
+		need = features & (1ULL << VIRTIO_NET_F_GUEST_TSO4 |
+				   1ULL << VIRTIO_NET_F_GUEST_TSO6) ?
 			       HDR_LEN + MAX_FRAME :
-			       HDR_LEN + 14 + 4 + *(uint16_t *)(dev->config + 10);
+			       HDR_LEN + 14 + 4 + mtu;
 		empty = rx_pass(n, vq, b, need);
 		lx_vq_signal(dev, vq);
 		lx_vq_leave(vq);
@@ -530,7 +541,7 @@ int lx_net_add(const char *spec, char *err, size_t errlen)
 		goto fail;
 	}
 	lx_device_fd_add(n->stop_fd); /* the registry has room for 4 each */
-	memcpy(dev->config, &cfg, sizeof(cfg));
+	memcpy(dev->regs->config, &cfg, sizeof(cfg));
 	dev->priv = n;
 	n->dev = dev;
 	nr_nets++;

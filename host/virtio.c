@@ -6,6 +6,14 @@
  * on the host thread that holds the CPU, in any process of the container.
  * Queues are split rings in kernel RAM; each queue has a host thread in
  * the home process that sleeps on the queue's kick word.  See virtio.h.
+ *
+ * What a register call changes is in the shared region (struct lx_vregs);
+ * what the home's threads act on (the rings as host pointers, ops, priv)
+ * is in its own memory (struct lx_vdev, struct lx_vq), filled from the
+ * registers by the home after checking them.  A program process can
+ * rewrite the registers behind the driver's back at any time: the home
+ * loads each register once where it uses it, and a bad value breaks the
+ * queue, never the home.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +34,8 @@
 #define VIRTIO_MMIO_MAGIC 0x74726976 /* "virt" */
 #define LX_VENDOR_ID 0x00786c00	     /* "\0lx\0" */
 
+/* home-private (host .bss; a forked process has its own copy) */
+static struct lx_vdev devs_mem[LX_VDEV_MAX];
 static struct lx_vdev *devs[LX_VDEV_MAX];
 static unsigned int nr_devs;
 int lx_devices_stopping;
@@ -62,12 +72,20 @@ struct lx_vdev *lx_vdev_create(uint32_t device_id, uint32_t nvq,
 {
 	struct lx_vdev *dev;
 
+	struct lx_vregs *regs;
+	unsigned int q;
+
 	if (nr_devs == LX_VDEV_MAX || nvq > LX_VQ_MAX ||
-	    config_len > sizeof(dev->config))
+	    config_len > sizeof(regs->config))
 		return NULL;
-	dev = lx_shared_alloc(sizeof(*dev));
-	if (!dev)
+	regs = lx_shared_alloc(sizeof(*regs));
+	if (!regs)
 		return NULL;
+	dev = &devs_mem[nr_devs];
+	memset(dev, 0, sizeof(*dev));
+	dev->regs = regs;
+	for (q = 0; q < LX_VQ_MAX; q++)
+		dev->vq[q].regs = &regs->vq[q];
 	dev->device_id = device_id;
 	dev->nvq = nvq;
 	dev->features = features | 1ULL << VIRTIO_F_VERSION_1 |
@@ -82,36 +100,89 @@ struct lx_vdev *lx_vdev_create(uint32_t device_id, uint32_t nvq,
 	return dev;
 }
 
-/* The queue's rings as host pointers, checked against kernel RAM. */
-static int vq_map(struct lx_vq *vq)
+/* The driver gave the device something it cannot use: it needs a reset. */
+static void vdev_broken(struct lx_vdev *dev, struct lx_vq *vq, const char *why)
 {
-	uint32_t n = vq->num;
+	vq->broken = true;
+	fprintf(stderr,
+		"lx: %s: queue %ld: %s: the queue stops until a reset\n",
+		dev->name, (long)(vq - dev->vq), why);
+	__atomic_fetch_or(&dev->regs->status, VIRTIO_CONFIG_S_NEEDS_RESET,
+			  __ATOMIC_SEQ_CST);
+}
 
-	if (!n || n > LX_VQ_SIZE || (n & (n - 1)))
-		return -EINVAL;
-	vq->desc = lx_guest_ptr(vq->desc_pa, 16ULL * n);
-	vq->avail = lx_guest_ptr(vq->avail_pa, 6 + 2ULL * n);
-	vq->used = lx_guest_ptr(vq->used_pa, 6 + 8ULL * n);
-	if (!vq->desc || !vq->avail || !vq->used)
-		return -EFAULT;
+/*
+ * The queue's rings as host pointers, on a home thread of the queue, for
+ * ready_gen gen.  The registers are read once each (a program process may
+ * be changing them) and what is kept is the copy, checked: a power-of-two
+ * size up to LX_VQ_SIZE, aligned rings lying wholly in kernel RAM.
+ */
+static void vq_map(struct lx_vdev *dev, struct lx_vq *vq, uint32_t gen)
+{
+	struct lx_vq_regs *r = vq->regs;
+	uint32_t n = __atomic_load_n(&r->num, __ATOMIC_RELAXED);
+	uint64_t d = __atomic_load_n(&r->desc_pa, __ATOMIC_RELAXED);
+	uint64_t a = __atomic_load_n(&r->avail_pa, __ATOMIC_RELAXED);
+	uint64_t u = __atomic_load_n(&r->used_pa, __ATOMIC_RELAXED);
+
+	vq->gen = gen;
+	vq->num = 0;
+	vq->desc = NULL;
+	vq->avail = NULL;
+	vq->used = NULL;
 	vq->last_avail = vq->used_idx = vq->signalled_used = 0;
+	if (!n || n > LX_VQ_SIZE || (n & (n - 1))) {
+		vdev_broken(dev, vq, "bad queue size");
+		return;
+	}
+	/* the split ring's alignments (virtio 1.1, 2.6) */
+	if (d % 16 || a % 2 || u % 4) {
+		vdev_broken(dev, vq, "misaligned ring");
+		return;
+	}
+	/* each ring with its event-index word at the end */
+	vq->desc = lx_guest_ptr(d, 16ULL * n);
+	vq->avail = lx_guest_ptr(a, 6 + 2ULL * n);
+	vq->used = lx_guest_ptr(u, 6 + 8ULL * n);
+	if (!vq->desc || !vq->avail || !vq->used) {
+		vq->desc = NULL;
+		vq->avail = NULL;
+		vq->used = NULL;
+		vdev_broken(dev, vq, "ring outside kernel RAM");
+		return;
+	}
+	vq->num = n;
 	vq->broken = false;
-	return 0;
 }
 
 /* Stop a queue and wait until its thread is off the rings. */
-static void vq_stop(struct lx_vq *vq)
+static void vq_stop(struct lx_vq_regs *r)
 {
 	uint32_t b;
 
-	__atomic_store_n(&vq->ready, 0, __ATOMIC_SEQ_CST);
-	while ((b = __atomic_load_n(&vq->busy, __ATOMIC_SEQ_CST)))
-		futex_wait(&vq->busy, b);
+	__atomic_store_n(&r->ready, 0, __ATOMIC_SEQ_CST);
+	while ((b = __atomic_load_n(&r->busy, __ATOMIC_SEQ_CST)))
+		futex_wait(&r->busy, b);
 }
 
+/*
+ * On the queue's home thread, when it starts on the rings (once a kick,
+ * not once a request): a queue set ready since the last time is mapped
+ * here, by the home, from the registers as they are now.  Until the next
+ * entry the thread goes on with the rings it mapped; the driver sets a
+ * queue ready again only after stopping it, which ends the thread's work.
+ */
 bool lx_vq_enter(struct lx_vdev *dev, struct lx_vq *vq)
 {
-	__atomic_store_n(&vq->busy, 1, __ATOMIC_SEQ_CST);
+	uint32_t gen;
+
+	__atomic_store_n(&vq->regs->busy, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&vq->regs->ready, __ATOMIC_SEQ_CST)) {
+		/* ready is set after ready_gen: this gen or a later one */
+		gen = __atomic_load_n(&vq->regs->ready_gen, __ATOMIC_ACQUIRE);
+		if (gen != vq->gen)
+			vq_map(dev, vq, gen);
+	}
 	if (lx_vq_live(dev, vq))
 		return true;
 	lx_vq_leave(vq);
@@ -120,36 +191,40 @@ bool lx_vq_enter(struct lx_vdev *dev, struct lx_vq *vq)
 
 void lx_vq_leave(struct lx_vq *vq)
 {
-	__atomic_store_n(&vq->busy, 0, __ATOMIC_SEQ_CST);
-	futex_wake(&vq->busy);
+	__atomic_store_n(&vq->regs->busy, 0, __ATOMIC_SEQ_CST);
+	futex_wake(&vq->regs->busy);
 }
 
 bool lx_vq_live(struct lx_vdev *dev, struct lx_vq *vq)
 {
-	return __atomic_load_n(&vq->ready, __ATOMIC_SEQ_CST) &&
-	       (__atomic_load_n(&dev->status, __ATOMIC_ACQUIRE) &
+	return __atomic_load_n(&vq->regs->ready, __ATOMIC_SEQ_CST) &&
+	       (__atomic_load_n(&dev->regs->status, __ATOMIC_ACQUIRE) &
 		VIRTIO_CONFIG_S_DRIVER_OK) &&
-	       !vq->broken;
+	       !vq->broken && vq->num;
 }
 
+/*
+ * A reset, in the process that wrote the status: the registers only.  The
+ * home's half of each queue starts again when the driver sets the queue
+ * ready (a new ready_gen).
+ */
 static void vdev_reset(struct lx_vdev *dev)
 {
+	struct lx_vregs *regs = dev->regs;
 	unsigned int i;
 
 	for (i = 0; i < dev->nvq; i++)
-		vq_stop(&dev->vq[i]);
-	if (dev->ops->reset)
-		dev->ops->reset(dev);
+		vq_stop(&regs->vq[i]);
 	for (i = 0; i < dev->nvq; i++) {
-		struct lx_vq *vq = &dev->vq[i];
+		struct lx_vq_regs *r = &regs->vq[i];
 
-		vq->num = 0;
-		vq->desc_pa = vq->avail_pa = vq->used_pa = 0;
+		r->num = 0;
+		r->desc_pa = r->avail_pa = r->used_pa = 0;
 	}
-	dev->driver_features = 0;
-	dev->dev_feat_sel = dev->drv_feat_sel = dev->queue_sel = 0;
-	__atomic_store_n(&dev->int_status, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&dev->status, 0, __ATOMIC_SEQ_CST);
+	regs->driver_features = 0;
+	regs->dev_feat_sel = regs->drv_feat_sel = regs->queue_sel = 0;
+	__atomic_store_n(&regs->int_status, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&regs->status, 0, __ATOMIC_SEQ_CST);
 }
 
 static struct lx_vdev *mmio_dev(unsigned long addr, unsigned int *off)
@@ -162,9 +237,11 @@ static struct lx_vdev *mmio_dev(unsigned long addr, unsigned int *off)
 	return devs[i];
 }
 
-static struct lx_vq *sel_vq(struct lx_vdev *dev)
+static struct lx_vq_regs *sel_vq(struct lx_vdev *dev)
 {
-	return dev->queue_sel < dev->nvq ? &dev->vq[dev->queue_sel] : NULL;
+	uint32_t sel = dev->regs->queue_sel;
+
+	return sel < dev->nvq ? &dev->regs->vq[sel] : NULL;
 }
 
 static void set_half(uint64_t *v, int high, uint32_t val)
@@ -178,17 +255,19 @@ static void set_half(uint64_t *v, int high, uint32_t val)
 unsigned long long lx_mmio_read(unsigned long addr, int size)
 {
 	unsigned long long v = 0;
+	struct lx_vq_regs *vq;
+	struct lx_vregs *regs;
 	struct lx_vdev *dev;
-	struct lx_vq *vq;
 	unsigned int off;
 
 	dev = mmio_dev(addr, &off);
 	if (!dev)
 		return ~0ULL;
+	regs = dev->regs;
 	if (off >= VIRTIO_MMIO_CONFIG) {
 		off -= VIRTIO_MMIO_CONFIG;
 		if (off + size <= dev->config_len)
-			memcpy(&v, dev->config + off, size);
+			memcpy(&v, regs->config + off, size);
 		return v;
 	}
 	if (size != 4)
@@ -204,19 +283,20 @@ unsigned long long lx_mmio_read(unsigned long addr, int size)
 	case VIRTIO_MMIO_VENDOR_ID:
 		return LX_VENDOR_ID;
 	case VIRTIO_MMIO_DEVICE_FEATURES:
-		if (dev->dev_feat_sel > 1)
+		v = regs->dev_feat_sel;
+		if (v > 1)
 			return 0;
-		return (uint32_t)(dev->features >> (32 * dev->dev_feat_sel));
+		return (uint32_t)(dev->features >> (32 * v));
 	case VIRTIO_MMIO_QUEUE_NUM_MAX:
 		return vq ? LX_VQ_SIZE : 0;
 	case VIRTIO_MMIO_QUEUE_READY:
 		return vq ? vq->ready : 0;
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
-		return __atomic_load_n(&dev->int_status, __ATOMIC_ACQUIRE);
+		return __atomic_load_n(&regs->int_status, __ATOMIC_ACQUIRE);
 	case VIRTIO_MMIO_STATUS:
-		return dev->status;
+		return __atomic_load_n(&regs->status, __ATOMIC_ACQUIRE);
 	case VIRTIO_MMIO_CONFIG_GENERATION:
-		return __atomic_load_n(&dev->config_gen, __ATOMIC_ACQUIRE);
+		return __atomic_load_n(&regs->config_gen, __ATOMIC_ACQUIRE);
 	case VIRTIO_MMIO_SHM_LEN_LOW:
 	case VIRTIO_MMIO_SHM_LEN_HIGH:
 	case VIRTIO_MMIO_SHM_BASE_LOW:
@@ -227,8 +307,15 @@ unsigned long long lx_mmio_read(unsigned long addr, int size)
 	}
 }
 
+static void kick(struct lx_vq_regs *r)
+{
+	__atomic_fetch_add(&r->kick, 1, __ATOMIC_SEQ_CST);
+	futex_wake(&r->kick);
+}
+
 static void write_status(struct lx_vdev *dev, uint32_t val)
 {
+	struct lx_vregs *regs = dev->regs;
 	uint64_t need = 1ULL << VIRTIO_F_VERSION_1;
 
 	if (!val) {
@@ -236,54 +323,56 @@ static void write_status(struct lx_vdev *dev, uint32_t val)
 		return;
 	}
 	if ((val & VIRTIO_CONFIG_S_FEATURES_OK) &&
-	    !(dev->status & VIRTIO_CONFIG_S_FEATURES_OK) &&
-	    ((dev->driver_features & ~dev->features) ||
-	     (dev->driver_features & need) != need))
+	    !(regs->status & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	    ((regs->driver_features & ~dev->features) ||
+	     (regs->driver_features & need) != need))
 		val &= ~VIRTIO_CONFIG_S_FEATURES_OK; /* refused */
-	__atomic_store_n(&dev->status, val, __ATOMIC_RELEASE);
+	__atomic_store_n(&regs->status, val, __ATOMIC_RELEASE);
 	if (val & VIRTIO_CONFIG_S_DRIVER_OK) {
 		unsigned int i;
 
 		/* queue threads may have slept through the set-up: wake them */
-		for (i = 0; i < dev->nvq; i++) {
-			__atomic_fetch_add(&dev->vq[i].kick, 1, __ATOMIC_SEQ_CST);
-			futex_wake(&dev->vq[i].kick);
-		}
+		for (i = 0; i < dev->nvq; i++)
+			kick(&regs->vq[i]);
 	}
 }
 
-static void write_ready(struct lx_vdev *dev, struct lx_vq *vq, uint32_t val)
+/*
+ * Setting a queue ready maps nothing here (this may be any process): the
+ * queue's home thread maps the rings on its next entry, seeing a new
+ * ready_gen.  A driver sets up the rings, sets the queue ready, then
+ * DRIVER_OK (which kicks every queue), so the thread looks soon enough;
+ * a bad address is reported then and breaks the queue.
+ */
+static void write_ready(struct lx_vq_regs *r, uint32_t val)
 {
 	if (!val) {
-		vq_stop(vq);
+		vq_stop(r);
 		return;
 	}
-	if (vq->ready)
+	if (__atomic_load_n(&r->ready, __ATOMIC_SEQ_CST))
 		return;
-	if (vq_map(vq)) {
-		fprintf(stderr, "lx: %s: queue %u: bad ring addresses\n",
-			dev->name, dev->queue_sel);
-		return;
-	}
-	__atomic_store_n(&vq->ready, 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&r->ready_gen, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&r->ready, 1, __ATOMIC_SEQ_CST);
+	/* the home thread maps the rings now: a bad one is reported early */
+	kick(r);
 }
 
 void lx_mmio_write(unsigned long addr, int size, unsigned long long val)
 {
+	struct lx_vq_regs *vq;
+	struct lx_vregs *regs;
 	struct lx_vdev *dev;
-	struct lx_vq *vq;
 	unsigned int off;
 
 	dev = mmio_dev(addr, &off);
 	if (!dev)
 		return;
+	regs = dev->regs;
 	if (off >= VIRTIO_MMIO_CONFIG) {
 		off -= VIRTIO_MMIO_CONFIG;
-		if (off + size <= dev->config_len) {
-			memcpy(dev->config + off, &val, size);
-			if (dev->ops->config_write)
-				dev->ops->config_write(dev, off);
-		}
+		if (off + size <= dev->config_len)
+			memcpy(regs->config + off, &val, size);
 		return;
 	}
 	if (size != 4)
@@ -291,17 +380,18 @@ void lx_mmio_write(unsigned long addr, int size, unsigned long long val)
 	vq = sel_vq(dev);
 	switch (off) {
 	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
-		dev->dev_feat_sel = val;
+		regs->dev_feat_sel = val;
 		break;
 	case VIRTIO_MMIO_DRIVER_FEATURES:
-		if (dev->drv_feat_sel < 2)
-			set_half(&dev->driver_features, dev->drv_feat_sel, val);
+		if (regs->drv_feat_sel < 2)
+			set_half(&regs->driver_features, regs->drv_feat_sel,
+				 val);
 		break;
 	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
-		dev->drv_feat_sel = val;
+		regs->drv_feat_sel = val;
 		break;
 	case VIRTIO_MMIO_QUEUE_SEL:
-		dev->queue_sel = val;
+		regs->queue_sel = val;
 		break;
 	case VIRTIO_MMIO_QUEUE_NUM:
 		if (vq && !vq->ready)
@@ -309,17 +399,14 @@ void lx_mmio_write(unsigned long addr, int size, unsigned long long val)
 		break;
 	case VIRTIO_MMIO_QUEUE_READY:
 		if (vq)
-			write_ready(dev, vq, val);
+			write_ready(vq, val);
 		break;
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
-		if (val < dev->nvq) {
-			vq = &dev->vq[val];
-			__atomic_fetch_add(&vq->kick, 1, __ATOMIC_SEQ_CST);
-			futex_wake(&vq->kick);
-		}
+		if (val < dev->nvq)
+			kick(&regs->vq[val]);
 		break;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
-		__atomic_fetch_and(&dev->int_status, ~(uint32_t)val,
+		__atomic_fetch_and(&regs->int_status, ~(uint32_t)val,
 				   __ATOMIC_SEQ_CST);
 		break;
 	case VIRTIO_MMIO_STATUS:
@@ -348,7 +435,11 @@ void lx_mmio_write(unsigned long addr, int size, unsigned long long val)
 	}
 }
 
-/* One descriptor into the request's vectors. */
+/*
+ * One descriptor (the home's copy) into the request's vectors: the buffer
+ * lies in kernel RAM, and each direction's total fits the 32 bits a used
+ * length has (devices count a chain's bytes in 32 bits).
+ */
 static int add_buf(struct lx_vreq *req, const struct vring_desc *d)
 {
 	void *p = lx_guest_ptr(d->addr, d->len);
@@ -356,14 +447,16 @@ static int add_buf(struct lx_vreq *req, const struct vring_desc *d)
 	if (!p)
 		return -EIO;
 	if (d->flags & VRING_DESC_F_WRITE) {
-		if (req->nwr == LX_VREQ_IOV)
+		if (req->nwr == LX_VREQ_IOV ||
+		    req->wr_len + d->len > UINT32_MAX)
 			return -EIO;
 		req->wr[req->nwr].iov_base = p;
 		req->wr[req->nwr++].iov_len = d->len;
 		req->wr_len += d->len;
 	} else {
 		/* readable buffers come first in a chain */
-		if (req->nwr || req->nrd == LX_VREQ_IOV)
+		if (req->nwr || req->nrd == LX_VREQ_IOV ||
+		    req->rd_len + d->len > UINT32_MAX)
 			return -EIO;
 		req->rd[req->nrd].iov_base = p;
 		req->rd[req->nrd++].iov_len = d->len;
@@ -372,7 +465,12 @@ static int add_buf(struct lx_vreq *req, const struct vring_desc *d)
 	return 0;
 }
 
-/* Walk a chain in a table of n descriptors (the ring's or an indirect one). */
+/*
+ * Walk a chain in a table of n descriptors (the ring's or an indirect
+ * one).  Bounded: an index is checked against n before use, a chain
+ * visits at most n descriptors (a loop ends there), an indirect table may
+ * not hold another, and add_buf() refuses more than LX_VREQ_IOV buffers.
+ */
 static int walk(struct lx_vreq *req, const struct vring_desc *table,
 		uint32_t n, uint16_t i, bool indirect_ok)
 {
@@ -432,9 +530,7 @@ int lx_vq_pop(struct lx_vdev *dev, struct lx_vq *vq, struct lx_vreq *req)
 	vq->last_avail++;
 	return 1;
 bad:
-	fprintf(stderr, "lx: %s: the driver gave a bad descriptor chain\n",
-		dev->name);
-	vq->broken = true;
+	vdev_broken(dev, vq, "bad descriptor chain");
 	return -EIO;
 }
 
@@ -459,7 +555,8 @@ void lx_vq_signal(struct lx_vdev *dev, struct lx_vq *vq)
 	if (old == now)
 		return;
 	full_fence();
-	if (dev->driver_features & 1ULL << VIRTIO_RING_F_EVENT_IDX) {
+	if (__atomic_load_n(&dev->regs->driver_features, __ATOMIC_RELAXED) &
+	    1ULL << VIRTIO_RING_F_EVENT_IDX) {
 		event = __atomic_load_n(used_event(vq),
 					__ATOMIC_RELAXED);
 		vq->signalled_used = now;
@@ -471,7 +568,7 @@ void lx_vq_signal(struct lx_vdev *dev, struct lx_vq *vq)
 		    VRING_AVAIL_F_NO_INTERRUPT)
 			return;
 	}
-	__atomic_fetch_or(&dev->int_status, VIRTIO_MMIO_INT_VRING,
+	__atomic_fetch_or(&dev->regs->int_status, VIRTIO_MMIO_INT_VRING,
 			  __ATOMIC_SEQ_CST);
 	if (!__atomic_load_n(&lx_devices_stopping, __ATOMIC_ACQUIRE))
 		lx_trigger_irq(dev->irq);
@@ -479,10 +576,11 @@ void lx_vq_signal(struct lx_vdev *dev, struct lx_vq *vq)
 
 void lx_vdev_config_changed(struct lx_vdev *dev)
 {
-	__atomic_fetch_add(&dev->config_gen, 1, __ATOMIC_SEQ_CST);
-	__atomic_fetch_or(&dev->int_status, VIRTIO_MMIO_INT_CONFIG,
+	__atomic_fetch_add(&dev->regs->config_gen, 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(&dev->regs->int_status, VIRTIO_MMIO_INT_CONFIG,
 			  __ATOMIC_SEQ_CST);
-	if (dev->status & VIRTIO_CONFIG_S_DRIVER_OK)
+	if (__atomic_load_n(&dev->regs->status, __ATOMIC_ACQUIRE) &
+	    VIRTIO_CONFIG_S_DRIVER_OK)
 		lx_trigger_irq(dev->irq);
 }
 
@@ -501,12 +599,12 @@ static uint64_t mono_ns(void)
  */
 void lx_vq_wait(struct lx_vdev *dev, struct lx_vq *vq, uint32_t *seen)
 {
+	uint32_t *word = &vq->regs->kick, k;
 	uint64_t end = 0;
-	uint32_t k;
 	int i;
 
 	(void)dev;
-	while ((k = __atomic_load_n(&vq->kick, __ATOMIC_ACQUIRE)) == *seen &&
+	while ((k = __atomic_load_n(word, __ATOMIC_ACQUIRE)) == *seen &&
 	       !__atomic_load_n(&lx_devices_stopping, __ATOMIC_ACQUIRE)) {
 		if (!end)
 			end = mono_ns() + LX_VQ_SPIN_NS;
@@ -516,7 +614,7 @@ void lx_vq_wait(struct lx_vdev *dev, struct lx_vq *vq, uint32_t *seen)
 			continue;
 		}
 		end = 1;
-		futex_wait(&vq->kick, k);
+		futex_wait(word, k);
 	}
 	*seen = k;
 }
@@ -635,8 +733,7 @@ void lx_vdevs_destroy(void)
 		for (q = 0; q < dev->nvq; q++) {
 			struct lx_vq *vq = &dev->vq[q];
 
-			__atomic_fetch_add(&vq->kick, 1, __ATOMIC_SEQ_CST);
-			futex_wake(&vq->kick);
+			kick(vq->regs);
 			if (vq->has_thread)
 				pthread_join(vq->thread, NULL);
 			vq->has_thread = false;
@@ -645,4 +742,9 @@ void lx_vdevs_destroy(void)
 			dev->ops->destroy(dev);
 	}
 	nr_devs = 0;
+}
+
+struct lx_vregs *lx_vdev_regs(unsigned int i)
+{
+	return i < nr_devs ? devs[i]->regs : NULL;
 }

@@ -38,13 +38,58 @@
 
 struct lx_vdev;
 
-/* A split virtqueue.  The first block is written by the driver. */
-struct lx_vq {
+/*
+ * Each device is in two halves (DESIGN.md decisions 5 and 8):
+ *
+ *   struct lx_vregs  the register file the driver sees: written by
+ *                    register calls from any process of the container,
+ *                    and kicks; in the shared region.  A program process
+ *                    runs kernel code and can write all of it at any
+ *                    time, so the home process reads it only as input:
+ *                    single scalar loads, checked where used, and never
+ *                    a pointer.
+ *   struct lx_vdev   what the home process acts on: ops, priv, the rings
+ *                    as host pointers, the device threads.  In the home
+ *                    process's private memory; a forked process has a
+ *                    copy it uses only for the constant fields (id, IRQ,
+ *                    slot, the pointer to the registers).
+ *
+ * The rings are mapped by the home, not by the process that set the queue
+ * ready: a QUEUE_READY write bumps ready_gen, and the queue's home thread,
+ * on its next entry, reads the addresses once, checks them against kernel
+ * RAM and keeps the host pointers in its lx_vq.
+ */
+
+/* A queue's registers (shared). */
+struct lx_vq_regs {
 	uint32_t num;
 	uint32_t ready;
 	uint64_t desc_pa, avail_pa, used_pa;
+	/* bumped by each QUEUE_READY 0 -> 1: the home maps the rings anew */
+	uint32_t ready_gen;
+	/* bumped by each notify; the queue's thread waits on it */
+	uint32_t kick;
+	/* 1 while the queue's thread works on the rings (reset waits) */
+	uint32_t busy;
+};
 
-	/* the device side: the queue's host thread only */
+/* A device's registers (shared). */
+struct lx_vregs {
+	uint64_t driver_features;
+	uint32_t dev_feat_sel, drv_feat_sel, queue_sel;
+	uint32_t status;
+	uint32_t int_status;
+	uint32_t config_gen;
+	struct lx_vq_regs vq[LX_VQ_MAX];
+	uint8_t config[256];
+};
+
+/* A split virtqueue, the device side (home-private). */
+struct lx_vq {
+	struct lx_vq_regs *regs;
+	/* the rings as mapped for ready_gen == gen: checked, host pointers */
+	uint32_t gen;
+	uint32_t num;
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
@@ -53,10 +98,6 @@ struct lx_vq {
 	uint16_t signalled_used; /* used idx at the last interrupt */
 	bool broken;
 
-	/* bumped by each notify; the queue's thread waits on it */
-	uint32_t kick;
-	/* 1 while the queue's thread works on the rings (reset waits) */
-	uint32_t busy;
 	pthread_t thread;
 	bool has_thread;
 };
@@ -74,10 +115,6 @@ struct lx_vdev_ops {
 	/* Called on the queue's own thread when the queue was kicked or
 	 * the thread was woken; processes what is available. */
 	void (*queue_work)(struct lx_vdev *dev, struct lx_vq *vq);
-	/* The driver wrote the configuration space (optional). */
-	void (*config_write)(struct lx_vdev *dev, unsigned int off);
-	/* The driver reset the device; queues are stopped already. */
-	void (*reset)(struct lx_vdev *dev);
 	/* Halt: end the device's own threads and close its backend. */
 	void (*destroy)(struct lx_vdev *dev);
 	/*
@@ -89,26 +126,20 @@ struct lx_vdev_ops {
 	int (*start)(struct lx_vdev *dev);
 };
 
-/* A device.  Lives in the shared region: see the comment at the top. */
+/* A device, the home's half: see above. */
 struct lx_vdev {
 	uint32_t device_id;
 	uint32_t nvq;
 	uint64_t features;	/* offered */
-	uint64_t driver_features;
-	uint32_t dev_feat_sel, drv_feat_sel, queue_sel;
-	uint32_t status;
-	uint32_t int_status;
-	uint32_t config_gen;
-	uint32_t stopping;
 	int irq;
 	unsigned long base;
 	const struct lx_vdev_ops *ops;
-	void *priv;		/* the device's host-side state (home process) */
+	void *priv;		/* the device's host-side state */
 	char name[32];		/* "blk0", "net1": for messages */
 	char cmdline[64];	/* what the device adds to the command line */
-	struct lx_vq vq[LX_VQ_MAX];
 	uint32_t config_len;
-	uint8_t config[256];
+	struct lx_vregs *regs;	/* shared */
+	struct lx_vq vq[LX_VQ_MAX];
 };
 
 /* The register window, for the host ops table (any thread, CPU held). */
@@ -116,7 +147,10 @@ unsigned long long lx_mmio_read(unsigned long addr, int size);
 void lx_mmio_write(unsigned long addr, int size, unsigned long long val);
 
 
-/* Register a device: its shared state, a slot, an IRQ.  Before boot. */
+/*
+ * Register a device: its registers in the shared region, a slot, an IRQ.
+ * Before boot.
+ */
 struct lx_vdev *lx_vdev_create(uint32_t device_id, uint32_t nvq,
 			       uint64_t features, uint32_t config_len,
 			       const struct lx_vdev_ops *ops, const char *name);
@@ -142,7 +176,11 @@ void lx_vq_signal(struct lx_vdev *dev, struct lx_vq *vq);
 void lx_vq_wait(struct lx_vdev *dev, struct lx_vq *vq, uint32_t *seen);
 /* Whether the queue is usable now. */
 bool lx_vq_live(struct lx_vdev *dev, struct lx_vq *vq);
-/* Mark the queue's thread busy/idle with the rings (reset waits for idle). */
+/*
+ * Mark the queue's thread busy/idle with the rings (reset waits for idle).
+ * lx_vq_enter() maps the rings if the driver set the queue ready since
+ * the last time; false if the queue is not usable.
+ */
 bool lx_vq_enter(struct lx_vdev *dev, struct lx_vq *vq);
 void lx_vq_leave(struct lx_vq *vq);
 
@@ -181,6 +219,9 @@ struct lx_opt {
 #define LX_OPTS_MAX 16
 int lx_opts_parse(const char *s, char *buf, size_t buflen,
 		  struct lx_opt *opts, int max);
+
+/* The shared registers of device i (in declaration order), or NULL: tests. */
+struct lx_vregs *lx_vdev_regs(unsigned int i);
 
 /* Host fds behind devices: closed in forked processes and at halt. */
 int lx_device_fd_add(int fd);
