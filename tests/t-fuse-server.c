@@ -2030,7 +2030,21 @@ static void t_host_fd(void)
 		 -EBADF);
 	CHECK_EQ(lx_fuse_server_host_fd(srv, e.nodeid, 987654, O_RDONLY),
 		 -EBADF);
-	CHECK_EQ(lx_fuse_server_host_fd(srv, e.nodeid, fh, O_WRONLY), -EINVAL);
+	/* write-only fds: of handles that may write (lx writes through) */
+	fd = lx_fuse_server_host_fd(srv, e.nodeid, fh, O_WRONLY);
+	CHECK(fd >= 0);
+	if (fd >= 0) {
+		CHECK_EQ(fcntl(fd, F_GETFL) & O_ACCMODE, O_WRONLY);
+		close(fd);
+	}
+	fd = lx_fuse_server_host_fd(srv, e.nodeid, fhwo, O_WRONLY);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK_EQ(lx_fuse_server_host_fd(srv, e.nodeid, fhro, O_WRONLY),
+		 -EACCES);
+	CHECK_EQ(lx_fuse_server_host_fd(srv, e.nodeid, fh, O_ACCMODE),
+		 -EINVAL);
 	CHECK_EQ(lx_fuse_server_host_fd(srv, e.nodeid, fh, O_RDONLY | O_TRUNC),
 		 -EINVAL);
 	CHECK_EQ(do_open(FUSE_OPENDIR, 1, O_RDONLY, 0, &d.nodeid), 0);
