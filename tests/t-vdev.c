@@ -209,6 +209,29 @@ static void check_failed_closed(unsigned int i, int before, const char *what)
 }
 
 /*
+ * The hostile child's end (exit_group through lx, so lx reaps it), and
+ * the parent's: reap it, then device i must have failed closed.
+ */
+static void child_done(void)
+{
+	lx_syscall1(SYS_exit_group, 0);
+	_exit(99);
+}
+
+static void reap_and_check(pid_t pid, unsigned int i, int before,
+			   const char *what)
+{
+	int st;
+
+	if (!CHECK(pid > 0, "lx_fork: %d", pid))
+		return;
+	waitpid(pid, &st, 0);
+	lx_syscall4(SYS_wait4, -1, NULL, 0, NULL);
+	check_failed_closed(i, before, what);
+}
+
+
+/*
  * A forked program process overwrites all of a spare disk's shared state
  * with pointers to the decoy, then makes its queue look live and kicks it.
  */
@@ -216,7 +239,7 @@ static void test_scribble(void)
 {
 	const unsigned int i = 1;
 	struct lx_vregs *regs = lx_vdev_regs(i);
-	int before = said(i), st;
+	int before = said(i);
 	pid_t pid;
 
 	if (!CHECK(regs != NULL, "blk%u's registers", i))
@@ -234,14 +257,9 @@ static void test_scribble(void)
 		__atomic_store_n(&regs->status, VIRTIO_CONFIG_S_DRIVER_OK,
 				 __ATOMIC_SEQ_CST);
 		wr(i, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-		lx_syscall1(SYS_exit_group, 0);
-		_exit(99);
+		child_done();
 	}
-	if (!CHECK(pid > 0, "lx_fork: %d", pid))
-		return;
-	waitpid(pid, &st, 0);
-	lx_syscall4(SYS_wait4, -1, NULL, 0, NULL);
-	check_failed_closed(i, before, "scribble");
+	reap_and_check(pid, i, before, "scribble");
 	main_disk_works();
 }
 
@@ -407,7 +425,7 @@ static void test_bad_rings(void)
 	uint32_t num = q->num;
 	uint64_t desc = q->desc_pa, avail = q->avail_pa, used = q->used_pa;
 	unsigned int k;
-	int before, st;
+	int before;
 	pid_t pid;
 
 	for (k = 0; k < ARRAY_SIZE(cases); k++) {
@@ -442,14 +460,9 @@ static void test_bad_rings(void)
 				wr(i, VIRTIO_MMIO_QUEUE_READY, 1);
 			}
 			wr(i, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-			lx_syscall1(SYS_exit_group, 0);
-			_exit(99);
+			child_done();
 		}
-		if (!CHECK(pid > 0, "lx_fork: %d", pid))
-			return;
-		waitpid(pid, &st, 0);
-		lx_syscall4(SYS_wait4, -1, NULL, 0, NULL);
-		check_failed_closed(i, before, cases[k].what);
+		reap_and_check(pid, i, before, cases[k].what);
 		/* put the driver's registers back for the next case */
 		wr(i, VIRTIO_MMIO_QUEUE_READY, 0);
 		q->num = num;
