@@ -109,7 +109,7 @@ fi
 		"general registers only (vector state only when host libc" \
 		"may run).  Launch: lxexec boots lx, forks the program" \
 		"process, loads and runs a static program that returns at" \
-		"once, and halts; native is the same program started from the" \
+		"once, and syncs and exits; native is the same program started from the" \
 		"shell.  PSS: an idle python3 of the Debian image (make" \
 		"images), in a chroot natively, and in lx the home process" \
 		"(kernel RAM it touched, lx's threads) plus the program" \

@@ -392,8 +392,6 @@ static void __attribute__((noreturn)) run_program(char **argv, char **envp,
 		die(126, "cannot confine the program process (seccomp): %s",
 		    strerror(-r));
 	step("trap and confine");
-	if (debug)
-		fflush(stderr);
 	lx_guest_jump(img.entry, img.sp);
 }
 

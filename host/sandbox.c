@@ -12,8 +12,11 @@
  * FUSE server needs to act for lx's users, and sets no_new_privs.  A
  * program process, forked from it, inherits all of that.
  *
- * Done before the kernel boots: unshare(CLONE_NEWNS) wants a process of
- * one thread.
+ * Done before the kernel boots, so that every thread it starts is
+ * confined.  unshare(CLONE_NEWNS) and the capability calls act on the
+ * calling thread: lxexec's one other thread then, which loads capstone
+ * (guest/lxexec.c), keeps the host's root and capabilities until it
+ * ends - during the boot; lxexec joins it before any program runs.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -100,6 +100,7 @@ static void file_fds_close(struct file_fds *e)
 		close(e->fd[0]);
 	if (e->fd[1] >= 0)
 		close(e->fd[1]);
+	e->fd[0] = e->fd[1] = -1;
 	e->used = 0;
 }
 

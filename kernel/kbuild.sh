@@ -31,7 +31,8 @@ fi
 # (trees from before the copies were kept: the listed ones are taken as
 # they are now; trees from before the list: the first patch only)
 applied=$src/.lx-applied
-[ -f "$src/.lx-patches" ] || ls "$here"/patches/ | head -1 > "$src/.lx-patches"
+[ -f "$src/.lx-patches" ] ||
+	(cd "$here/patches" && LC_ALL=C ls -- *.patch | head -1) > "$src/.lx-patches"
 if [ ! -d "$applied" ]; then
 	mkdir -p "$applied"
 	while read -r name; do
@@ -63,7 +64,9 @@ for ((i = ${#have[@]} - 1; i >= keep; i--)); do
 done
 for name in "${want[@]:$keep}"; do
 	echo "  PATCH   $name"
-	if ! patch -s -N -d "$src" -p1 <"$here/patches/$name"; then
+	# a dry run first: a patch that fails leaves no half of it behind
+	if ! patch -s -N --dry-run -d "$src" -p1 <"$here/patches/$name" \
+		>/dev/null || ! patch -s -N -d "$src" -p1 <"$here/patches/$name"; then
 		echo "kbuild: $name does not apply to $src" >&2
 		exit 1
 	fi

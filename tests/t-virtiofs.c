@@ -538,6 +538,61 @@ static void test_host_fd_mapping(void)
 	close_fd(fd);
 }
 
+/* This process has a host fd of the fast share's file name (writing). */
+static bool host_fd_of(const char *name, int writing)
+{
+	char link[300], target[512], want[300], info[128];
+	struct dirent *d;
+	bool found = false;
+	DIR *dir;
+	FILE *f;
+	ssize_t n;
+
+	snprintf(want, sizeof(want), "%s", host(name));
+	dir = opendir("/proc/self/fd");
+	if (!dir)
+		return false;
+	while (!found && (d = readdir(dir))) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", d->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = 0;
+		if (strncmp(target, want, strlen(want)) ||
+		    (target[strlen(want)] && target[strlen(want)] != ' '))
+			continue;
+		if (!writing) {
+			found = true;
+			break;
+		}
+		snprintf(link, sizeof(link), "/proc/self/fdinfo/%s",
+			 d->d_name);
+		f = fopen(link, "r");
+		while (f && fgets(info, sizeof(info), f))
+			if (!strncmp(info, "flags:", 6) &&
+			    (strtol(info + 6, NULL, 8) & O_ACCMODE) != O_RDONLY)
+				found = true;
+		if (f)
+			fclose(f);
+	}
+	closedir(dir);
+	return found;
+}
+
+/*
+ * The same, after lx had time to finish the close: this thread is lx's
+ * init, a kernel thread to fput(), whose last close of a file runs from a
+ * workqueue a tick later.
+ */
+static bool host_fd_soon(const char *name, int writing)
+{
+	int i;
+
+	for (i = 0; i < 100 && host_fd_of(name, writing); i++)
+		host_msleep(10);
+	return host_fd_of(name, writing);
+}
+
 /*
  * read() of a virtio-fs file comes from the host file (arch/lx fuseref.c):
  * any size and offset, readv, at and across the end; a change the host
@@ -595,6 +650,8 @@ static void test_host_reads(void)
 	for (n = 0; (r = lx_syscall3(SYS_read, fd, buf + n, 1 << 20)) > 0;)
 		n += r;
 	CHECK(n == len && !memcmp(buf, want, len), "read all: %zu", n);
+	/* the bytes came from a host fd of the file, this process's own */
+	CHECK(host_fd_of("big", 0), "no host fd of the file read");
 	/* changed on the host: seen at once, though lx cached the old */
 	CHECK_EQ(pwrite(hfd, "CHANGED", 7, 100), 7);
 	memcpy(want + 100, "CHANGED", 7);
@@ -611,61 +668,6 @@ static void test_host_reads(void)
 out:
 	free(want);
 	free(buf);
-}
-
-/* This process has a host fd of the fast share's file name (writing). */
-static bool host_fd_of(const char *name, int writing)
-{
-	char link[300], target[512], want[300], info[128];
-	struct dirent *d;
-	bool found = false;
-	DIR *dir;
-	FILE *f;
-	ssize_t n;
-
-	snprintf(want, sizeof(want), "%s", host(name));
-	dir = opendir("/proc/self/fd");
-	if (!dir)
-		return false;
-	while (!found && (d = readdir(dir))) {
-		snprintf(link, sizeof(link), "/proc/self/fd/%s", d->d_name);
-		n = readlink(link, target, sizeof(target) - 1);
-		if (n <= 0)
-			continue;
-		target[n] = 0;
-		if (strncmp(target, want, strlen(want)) ||
-		    (target[strlen(want)] && target[strlen(want)] != ' '))
-			continue;
-		if (!writing) {
-			found = true;
-			break;
-		}
-		snprintf(link, sizeof(link), "/proc/self/fdinfo/%s",
-			 d->d_name);
-		f = fopen(link, "r");
-		while (f && fgets(info, sizeof(info), f))
-			if (!strncmp(info, "flags:", 6) &&
-			    (strtol(info + 6, NULL, 8) & O_ACCMODE) != O_RDONLY)
-				found = true;
-		if (f)
-			fclose(f);
-	}
-	closedir(dir);
-	return found;
-}
-
-/*
- * The same, after lx had time to finish the close: this thread is lx's
- * init, a kernel thread to fput(), whose last close of a file runs from a
- * workqueue a tick later.
- */
-static bool host_fd_soon(const char *name, int writing)
-{
-	int i;
-
-	for (i = 0; i < 100 && host_fd_of(name, writing); i++)
-		host_msleep(10);
-	return host_fd_of(name, writing);
 }
 
 /*
@@ -701,6 +703,7 @@ static void test_host_writes(void)
 	CHECK_EQ(write_all(fd, want + n, len - n), (long)(len - n));
 	CHECK_OK(lx_syscall2(SYS_fstat, fd, &st));
 	CHECK_EQ(st.st_size, (long)len);
+	CHECK(host_fd_of("w", 1), "no host write fd of the file written");
 	close_fd(fd);
 	CHECK_EQ(host_get(host("w"), (char *)buf, 1), 0);
 	fd = open(host("w"), O_RDONLY);

@@ -135,8 +135,9 @@ struct lx_host_ops {
 	long (*fuse_write)(const struct lx_fuse_ref *ref, const void *iov,
 			   int cnt, long long pos);
 	/*
-	 * lx closed its last file of the node ref names in this process:
-	 * close the write fd, and the read fd too if all.
+	 * lx closed a file of the node ref names (its last reference, in this
+	 * process): close this process's write fd of it, and the read fd too
+	 * if all.
 	 */
 	void (*fuse_forget)(const struct lx_fuse_ref *ref, int all);
 

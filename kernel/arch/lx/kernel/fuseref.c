@@ -10,7 +10,8 @@
  * Reads and writes go to the host file too: lx's FUSE server shares the
  * host's page cache, so a read() of a virtio-fs file is a host
  * preadv2(RWF_NOWAIT) into the caller's buffer and a write() a pwritev
- * from it - one copy, as natively - instead of a FUSE request per MiB and
+ * from it - one copy, as natively - instead of FUSE requests (128 KiB a
+ * read, 1 MiB a write) and
  * a copy through lx's page cache.  What the host does not have in its page
  * cache takes the FUSE way (the device thread waits for the disk), and so
  * do reads and writes of kernel memory.  lx keeps no dirty pages of these
@@ -122,13 +123,6 @@ static bool host_file_io(struct kiocb *iocb, struct iov_iter *it,
 	return true;
 }
 
-/*
- * Move the bytes between the host file and it, from pos on: what was
- * moved; *err the host's answer that stopped it (0 at the end of the
- * file).  Without lx's CPU, as the task's own code runs: a copy of
- * megabytes, or a write the host's writeback throttles, holds no one
- * else up.  The iterator is a copy on this task's stack.
- */
 /* iov[0..cnt) has bytes of kernel RAM (a mapping of ramfs, shm) */
 static bool in_kernel_ram(const struct iovec *iov, int cnt)
 {
@@ -145,6 +139,16 @@ static bool in_kernel_ram(const struct iovec *iov, int cnt)
 /* at most this much a host call: a SIGKILL is looked at in between */
 #define HOST_IO_MAX (8UL << 20)
 
+/*
+ * Move the bytes between the host file and it, from pos on: what was
+ * moved; *err what stopped it: 0 at the end of the file (or for a task
+ * being killed: a short count it never returns), -EOPNOTSUPP where lx
+ * must go the FUSE way (no host fd here, a buffer in kernel RAM), else
+ * the host's answer (-EAGAIN: on the host's disk).  Without lx's CPU, as
+ * the task's own code runs: a copy of megabytes, or a write the host's
+ * writeback throttles, holds no one else up.  The iterator is a copy on
+ * this task's stack.
+ */
 static ssize_t host_io(const struct lx_fuse_ref *ref, struct iov_iter *it,
 		       loff_t pos, int write, long *err)
 {
@@ -181,8 +185,10 @@ static ssize_t host_io(const struct lx_fuse_ref *ref, struct iov_iter *it,
 			}
 			len += iov[i].iov_len;
 		}
-		if (in_kernel_ram(iov, cnt))
+		if (in_kernel_ram(iov, cnt)) {
+			n = -EOPNOTSUPP;
 			break;
+		}
 		n = write ? lx_host->fuse_write(ref, iov, cnt, pos + done) :
 			    lx_host->fuse_read(ref, iov, cnt, pos + done);
 		if (n <= 0)
@@ -215,12 +221,14 @@ ssize_t arch_fuse_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		/*
 		 * A part the host must fetch from its disk (or a fault) sends
 		 * the whole read the FUSE way, what was copied is copied
-		 * again; not from what lx cached, which may be older than
-		 * what earlier reads returned.
+		 * again; and not from what lx cached, which may be older than
+		 * what earlier reads returned.  (A process with no host path
+		 * to the file does not drop the cache everyone shares.)
 		 */
-		invalidate_inode_pages2_range(inode->i_mapping,
-			iocb->ki_pos >> PAGE_SHIFT,
-			(iocb->ki_pos + count - 1) >> PAGE_SHIFT);
+		if (err != -EOPNOTSUPP)
+			invalidate_inode_pages2_range(inode->i_mapping,
+				iocb->ki_pos >> PAGE_SHIFT,
+				(iocb->ki_pos + count - 1) >> PAGE_SHIFT);
 		return -EOPNOTSUPP;
 	}
 	iov_iter_advance(to, done);
@@ -271,10 +279,12 @@ ssize_t arch_fuse_write_iter(struct kiocb *iocb, struct iov_iter *from)
 }
 
 /*
- * The last close of an lx file of the node in this process: the host
- * write fd goes (a host program may wait for the file's close or want to
- * run it: ETXTBSY), and the read fd too if lx unlinked the file (the host
- * would keep its blocks).  Read fds of live files stay for the next open.
+ * A file lx closes (its last reference, in the process that drops it):
+ * that process's host write fd of the node goes (a host program may wait
+ * for the file's close or want to run it: ETXTBSY), and the read fd too
+ * if lx unlinked the file (the host would keep its blocks).  Another open
+ * file of the node in the process opens a write fd again when it writes;
+ * read fds of live files stay for the next open.
  */
 void arch_fuse_release(struct file *file)
 {
