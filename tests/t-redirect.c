@@ -378,6 +378,7 @@ static void test_confined(void)
 	pid_t home, prog;
 	FILE *f;
 
+	CHECK_EQ(host_sh("echo read me > %s/readme.txt", root), 0);
 	if (!CHECK_EQ(start_waiting("0", &home, &prog, &in), 0))
 		return;
 	status_of(prog, "Seccomp", val, sizeof(val));
@@ -416,7 +417,17 @@ static void test_confined(void)
 			 "[ $(( 0$fl & 03 )) -eq 2 ] && "
 			 "[ $(( 0$fl & 02000 )) -ne 0 ] || exit 1; done; "
 			 "[ $n -eq 1 ]", home, home), 0);
+	/*
+	 * the program read /readme.txt: lx read it from the host file,
+	 * through a read-only host fd the home handed over, still cached
+	 */
+	CHECK_EQ(host_sh("for f in /proc/%d/fd/*; do "
+			 "[ \"$(readlink $f)\" = %s/readme.txt ] || continue; "
+			 "fl=$(awk '/^flags:/ { print $2 }' /proc/%d/fdinfo/${f##*/}); "
+			 "[ $(( 0$fl & 03 )) -eq 0 ] && exit 0; done; exit 1",
+			 prog, root, prog), 0);
 	stop_waiting(home, in);
+	host_sh("rm -f %s/readme.txt", root);
 }
 
 /* kB of the host address space of a process (VmSize), or -1 */

@@ -461,6 +461,15 @@ int main(int argc, char **argv)
 				return 1;
 			pthread_join(th, NULL);
 		}
+		/* a file read: lx reads it through a host fd it keeps */
+		i = open("/readme.txt", O_RDONLY);
+		if (i >= 0) {
+			char buf[64];
+
+			if (read(i, buf, sizeof(buf)) < 0)
+				return 1;
+			close(i);
+		}
 		printf("ready\n");
 		return read(0, &c, 1) < 0;
 	}
