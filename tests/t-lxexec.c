@@ -570,7 +570,7 @@ static void test_wget(void)
  */
 static void iperf3_over(const char *net, const char *ip)
 {
-	int dir;
+	int dir, i;
 
 	for (dir = 0; dir < 2; dir++) {
 		pid_t srv = fork();
@@ -587,12 +587,25 @@ static void iperf3_over(const char *net, const char *ip)
 			      "--", "/usr/bin/iperf3", "-s", "-1", (char *)NULL);
 			_exit(127);
 		}
-		host_msleep(500);
-		CHECK(host_sh("timeout 30 iperf3 -c %s -t 1 %s >%s 2>&1 && "
-			      "grep -q receiver %s", ip, dir ? "-R" : "", out_lx,
-			      out_lx) == 0, "iperf3 %s %s", net, dir ? "-R" : "");
-		CHECK(waitpid(srv, &st, 0) == srv && WIFEXITED(st) &&
-		      WEXITSTATUS(st) == 0, "lxexec iperf3 -s: %#x", st);
+		/*
+		 * The server listens once lx has booted and iperf3 started:
+		 * on a loaded machine that takes a while, so the client tries
+		 * again while nothing listens (for 30 s at most)
+		 */
+		CHECK(host_sh("timeout 30 sh -c 'until iperf3 -c %s -t 1 %s "
+			      ">%s 2>&1; do grep -q \"unable to connect\" %s "
+			      "|| exit 1; sleep 0.2; done' && grep -q receiver %s",
+			      ip, dir ? "-R" : "", out_lx, out_lx, out_lx) == 0,
+		      "iperf3 %s %s", net, dir ? "-R" : "");
+		/* a server the client never reached ends here, not never */
+		for (i = 0; i < 300 && waitpid(srv, &st, WNOHANG) == 0; i++)
+			host_msleep(100);
+		if (i == 300) {
+			kill(srv, SIGKILL);
+			waitpid(srv, &st, 0);
+		}
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "lxexec iperf3 -s: %#x", st);
 	}
 }
 
