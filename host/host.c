@@ -472,7 +472,7 @@ GUARDED(long long, lx_hostfd_fd_seek, (int fd, long long off, int whence),
 GUARDED(long, lx_fs_fuse_read,
 	(const struct lx_fuse_ref *ref, void *iov, int cnt, long long pos),
 	(ref, iov, cnt, pos))
-GUARDED(void, lx_fs_fuse_forget, (const struct lx_fuse_ref *ref, int all),
+GUARDED(void, lx_fs_fuse_closed, (const struct lx_fuse_ref *ref, int all),
 	(ref, all))
 GUARDED(long, lx_fs_fuse_write,
 	(const struct lx_fuse_ref *ref, const void *iov, int cnt,
@@ -511,7 +511,7 @@ static struct lx_host_ops ops = {
 	.fd_seek = guarded_lx_hostfd_fd_seek,
 	.fuse_read = guarded_lx_fs_fuse_read,
 	.fuse_write = guarded_lx_fs_fuse_write,
-	.fuse_forget = guarded_lx_fs_fuse_forget,
+	.fuse_closed = guarded_lx_fs_fuse_closed,
 	.fpu_sync = host_fpu_sync,
 	.kick = host_kick,
 };

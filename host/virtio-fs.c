@@ -173,7 +173,7 @@ static void file_fd_close(struct file_fds *e, int w)
 static void file_unpin(struct file_fds *e)
 {
 	pthread_mutex_lock(&file_lock);
-	/* a close asked for while it was in use (lx_fs_fuse_forget()) */
+	/* a close asked for while it was in use (lx_fs_fuse_closed()) */
 	if (!--e->pins && e->closing) {
 		file_fd_close(e, 1);
 		if (e->closing > 1)
@@ -223,7 +223,7 @@ long lx_fs_fuse_write(const struct lx_fuse_ref *ref, const void *iov, int cnt,
 	return file_io(ref, 1, iov, cnt, pos);
 }
 
-void lx_fs_fuse_forget(const struct lx_fuse_ref *ref, int all)
+void lx_fs_fuse_closed(const struct lx_fuse_ref *ref, int all)
 {
 	struct file_fds *e;
 

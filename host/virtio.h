@@ -204,7 +204,7 @@ long lx_fs_fuse_read(const struct lx_fuse_ref *ref, void *iov, int cnt,
 		     long long pos);
 long lx_fs_fuse_write(const struct lx_fuse_ref *ref, const void *iov, int cnt,
 		      long long pos);
-void lx_fs_fuse_forget(const struct lx_fuse_ref *ref, int all);
+void lx_fs_fuse_closed(const struct lx_fuse_ref *ref, int all);
 void lx_fs_files_forget(void);
 
 /* The virtio-console's host fd (the boot console writes there), or -1. */

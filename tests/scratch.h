@@ -32,19 +32,9 @@ static void cleanup(void)
 /* Killed (run-tests.sh's timeout): end the program running, clean up. */
 static void on_signal(int sig)
 {
-	static char rm[] = "rm", rf[] = "-rf";
-	char *const argv[] = { rm, rf, top, NULL };
-	pid_t pid;
-
 	if (running > 0)
 		kill(running, SIGKILL);
-	pid = fork();
-	if (pid == 0) {
-		execv("/bin/rm", argv);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
+	remove_tree_now(top);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }

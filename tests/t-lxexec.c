@@ -244,6 +244,18 @@ static void cleanup(void)
 	host_sh("rm -rf %s %s %s", base, out_lx, out_host);
 }
 
+/* Killed (run-tests.sh's timeout): leave nothing under /tmp behind. */
+static void on_signal(int sig)
+{
+	umount2(bb, MNT_DETACH);
+	umount2(deb, MNT_DETACH);
+	remove_tree_now(base);
+	remove_tree_now(out_lx);
+	remove_tree_now(out_host);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static void setup(void)
 {
 	char *t = strdup("/tmp/lx-exec-XXXXXX"), self[256], img[192];
@@ -255,6 +267,8 @@ static void setup(void)
 	free(t);
 	snprintf(out_lx, sizeof(out_lx), "%s.lx", base);
 	snprintf(out_host, sizeof(out_host), "%s.host", base);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n < 0)
 		tap_bail("readlink /proc/self/exe");

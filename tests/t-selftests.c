@@ -293,10 +293,8 @@ static void cleanup(void)
  */
 static void on_signal(int sig)
 {
-	static char rm[] = "rm", rf[] = "-rf";
-	char *const argv[] = { rm, rf, top, NULL };
 	struct timespec pause = { 0, 100 * 1000 * 1000 };
-	pid_t pid, r;
+	pid_t r;
 	int i, n;
 
 	__atomic_store_n(&stopping, 1, __ATOMIC_SEQ_CST);
@@ -307,15 +305,8 @@ static void on_signal(int sig)
 	}
 	/* the killed runs may still be closing their output files */
 	nanosleep(&pause, NULL);
-	for (n = 0; n < 2 && top[0]; n++) {
-		pid = fork();
-		if (pid == 0) {
-			execv("/bin/rm", argv);
-			_exit(127);
-		}
-		if (pid > 0)
-			waitpid(pid, NULL, 0);
-	}
+	for (n = 0; n < 2 && top[0]; n++)
+		remove_tree_now(top);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }

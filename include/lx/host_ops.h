@@ -139,7 +139,7 @@ struct lx_host_ops {
 	 * process): close this process's write fd of it, and the read fd too
 	 * if all.
 	 */
-	void (*fuse_forget)(const struct lx_fuse_ref *ref, int all);
+	void (*fuse_closed)(const struct lx_fuse_ref *ref, int all);
 
 	/*
 	 * The kernel is about to read or replace the calling thread's vector

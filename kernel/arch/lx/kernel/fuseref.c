@@ -292,11 +292,11 @@ void arch_fuse_release(struct file *file)
 	struct fuse_file *ff = file->private_data;
 	struct lx_fuse_ref ref = { 0 };
 
-	if (!lx_host->fuse_forget || !S_ISREG(inode->i_mode) ||
+	if (!lx_host->fuse_closed || !S_ISREG(inode->i_mode) ||
 	    strcmp(inode->i_sb->s_type->name, "virtiofs"))
 		return;
 	ref.nodeid = ff->nodeid;
 	strscpy(ref.tag, real_mount(file->f_path.mnt)->mnt_devname,
 		sizeof(ref.tag));
-	lx_host->fuse_forget(&ref, !inode->i_nlink);
+	lx_host->fuse_closed(&ref, !inode->i_nlink);
 }
