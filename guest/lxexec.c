@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -75,8 +76,8 @@ static const char usage[] =
 	"                 and which stay trapped, and why, and how long each\n"
 	"                 step of the launch took\n"
 	"\n"
-	"Verified sites are cached per host file in $LX_CACHE/sites (default\n"
-	"~/.cache/lx/sites).\n";
+	"Verified sites are cached per host file in $LX_CACHE/sites.d (default\n"
+	"~/.cache/lx/sites.d).\n";
 
 static int debug;
 
@@ -117,6 +118,29 @@ static void *preload(void *arg)
 {
 	(void)arg;
 	return (void *)(long)lx_rewrite_preload();
+}
+
+/*
+ * Start preload() on a CPU other than this thread's, which is the one
+ * the kernel's threads will boot on (host.c): ~2 ms of relocations that
+ * would otherwise often start there and hold the launch up.
+ */
+static int start_preload(pthread_t *t)
+{
+	int cpu = sched_getcpu();
+	pthread_attr_t attr;
+	cpu_set_t cpus;
+	int err;
+
+	pthread_attr_init(&attr);
+	if (cpu >= 0 && !sched_getaffinity(0, sizeof(cpus), &cpus) &&
+	    CPU_COUNT(&cpus) > 1 && CPU_ISSET(cpu, &cpus)) {
+		CPU_CLR(cpu, &cpus);
+		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+	}
+	err = pthread_create(t, &attr, preload, NULL);
+	pthread_attr_destroy(&attr);
+	return err;
 }
 
 /*
@@ -328,15 +352,15 @@ static const char *find_prog(const char *prog, const char *path, char *buf,
 static pid_t home_pid;
 
 /*
- * The rewriter's cache of verified sites ($LX_CACHE/sites), for the home
- * process, which alone reads and writes it: it answers the program
+ * The rewriter's cache of verified sites ($LX_CACHE/sites.d), for the
+ * home process, which alone reads and writes it: it answers the program
  * process's questions (guest/homefd.c), which therefore holds no fd of
  * it.  Without it the sites are found again at every start.
  */
 static void open_site_cache(void)
 {
 	const char *dir = getenv("LX_CACHE"), *home = getenv("HOME");
-	char path[4096];
+	char path[4096], old[4096 + 8];
 
 	if (dir && *dir)
 		snprintf(path, sizeof(path), "%s", dir);
@@ -352,9 +376,12 @@ static void open_site_cache(void)
 		mkdir(parent, 0755);
 	}
 	mkdir(path, 0755);
-	strncat(path, "/sites", sizeof(path) - strlen(path) - 1);
-	lx_rewrite_cache_fd = open(path, O_RDWR | O_APPEND | O_CREAT |
-				   O_CLOEXEC, 0644);
+	/* the append-only file of earlier versions, read whole each start */
+	snprintf(old, sizeof(old), "%s/sites", path);
+	unlink(old);
+	strncat(path, "/sites.d", sizeof(path) - strlen(path) - 1);
+	mkdir(path, 0755);
+	lx_rewrite_cache_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (lx_rewrite_cache_fd < 0 && lx_rewrite_debug)
 		fprintf(stderr, "lxexec: %s: %s (no site cache)\n", path,
 			strerror(errno));
@@ -499,8 +526,7 @@ int main(int argc, char **argv)
 	 * On a thread of its own, started before the home is confined (the
 	 * library's path is the host's), which ends before the fork.
 	 */
-	if (lx_rewrite_enabled &&
-	    pthread_create(&preloader, NULL, preload, NULL))
+	if (lx_rewrite_enabled && start_preload(&preloader))
 		lx_rewrite_enabled = 0;
 	if (rootfs) {
 		snprintf(spec, sizeof(spec), "fs:tag=root,cache=%s,dir=%s",

@@ -43,6 +43,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lx/lx.h>
@@ -433,22 +435,27 @@ out:
 }
 
 /*
- * The cache: records appended to one file, each
+ * The cache: a directory ($LX_CACHE/sites.d, lx_rewrite_cache_fd) of at
+ * most SLOTS files, each one record
  *	struct rec, then n struct site
  * keyed by the identity of the host file a home process swept (struct
  * file_key: what its own fstat() of the fd it swept says) and the
  * mapping's range.  A key names bytes, not a claim a file makes about
  * itself: a build-id is any file's to copy, so a file planted in one
  * container could lend its sites to another container's library (the
- * LXS2 records were keyed so).  Only home processes read and write the
- * file, each through one O_RDWR | O_APPEND fd (lx_rewrite_cache_fd); a
- * record is one write(), which the host kernel does not interleave with
- * another home's.  A home keeps the whole records it has read in memory
- * and reads only what was appended since.
+ * LXS2 records were keyed so).  A key has two slots, from two hashes of
+ * it: a lookup reads one or two small files whatever the cache holds
+ * (the append-only file this replaced was read and checksummed whole at
+ * every start, ~1 ms at 1 MiB).  A new record takes a free slot of its
+ * two, or the one written longer ago.  Only home processes read and
+ * write the cache.  A record is written whole to the slot's temporary
+ * file, then renamed over the slot: a reader sees the old record or the
+ * new one, never a torn one.
  */
 #define REC_MAGIC 0x3353584cU	/* "LXS3" */
-#define CACHE_MAX (8 << 20)
+#define SLOTS 4096
 #define REC_SITES_MAX (1 << 20)
+#define TMP_STALE_S 10		/* a temporary file older: its writer died */
 
 /*
  * A host file: written (contents or size) since, it has another mtime
@@ -510,109 +517,111 @@ static uint32_t rec_sum(const struct rec *r)
 	return (uint32_t)(s ^ (s >> 32));
 }
 
-/* The home's copy of the file's first len bytes: whole, checked records. */
-static struct {
-	uint8_t *buf;
-	size_t len, cap;
-} mem;
-
-/* Forget the file's records, here and in the file (for every home). */
-static void cache_empty(void)
+/* Slot i (0, 1) of key: its file's name and its temporary file's. */
+static void slot_names(const struct file_key *key, int i, char name[8],
+		       char tmp[8])
 {
-	mem.len = 0;
-	if (ftruncate(lx_rewrite_cache_fd, 0))
-		say("lx: cannot empty the site cache\n");
+	uint64_t h = fnv(0xcbf29ce484222325ULL + i, key, sizeof(*key));
+	unsigned int slot = (h ^ (h >> 32)) % SLOTS;
+
+	snprintf(name, 8, "%03x", slot);
+	snprintf(tmp, 8, ".%03x", slot);
+}
+
+/* The record in the slot named name if it is key's, checked whole. */
+static struct rec *slot_load(const char *name, const struct file_key *key)
+{
+	size_t max = sizeof(struct rec) + REC_SITES_MAX * sizeof(struct site);
+	struct rec *r = NULL;
+	struct stat st;
+	int fd;
+
+	fd = openat(lx_rewrite_cache_fd, name,
+		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (size_t)st.st_size < sizeof(*r) || (size_t)st.st_size > max)
+		goto out;
+	r = malloc(st.st_size);
+	if (r && (pread(fd, r, st.st_size, 0) != st.st_size ||
+		  r->magic != REC_MAGIC || r->n > REC_SITES_MAX ||
+		  sizeof(*r) + (size_t)r->n * sizeof(struct site) !=
+			  (size_t)st.st_size ||
+		  rec_sum(r) != r->sum ||
+		  memcmp(&r->key, key, sizeof(*key)))) {
+		free(r);	/* another key's, another format's, garbage */
+		r = NULL;
+	}
+out:
+	close(fd);
+	return r;
+}
+
+/* key's record (malloc'ed), or NULL */
+static struct rec *cache_load(const struct file_key *key)
+{
+	char name[8], tmp[8];
+	struct rec *r = NULL;
+	int i;
+
+	for (i = 0; i < 2 && !r; i++) {
+		slot_names(key, i, name, tmp);
+		r = slot_load(name, key);
+	}
+	return r;
+}
+
+/* The slot of key's two to write: a free one, else the older. */
+static void slot_pick(const struct file_key *key, char name[8], char tmp[8])
+{
+	char name1[8], tmp1[8];
+	struct stat st, st1;
+
+	slot_names(key, 0, name, tmp);
+	if (fstatat(lx_rewrite_cache_fd, name, &st, AT_SYMLINK_NOFOLLOW))
+		return;
+	slot_names(key, 1, name1, tmp1);
+	if (fstatat(lx_rewrite_cache_fd, name1, &st1, AT_SYMLINK_NOFOLLOW) ||
+	    st1.st_mtim.tv_sec < st.st_mtim.tv_sec ||
+	    (st1.st_mtim.tv_sec == st.st_mtim.tv_sec &&
+	     st1.st_mtim.tv_nsec < st.st_mtim.tv_nsec)) {
+		memcpy(name, name1, 8);
+		memcpy(tmp, tmp1, 8);
+	}
 }
 
 /*
- * Read what was appended to the file since the last time.  A record being
- * written is read the next time.  A file now shorter than what was read
- * was emptied by another home; one that does not parse where the last read
- * ended may have been emptied and written again: both are read again from
- * the start.  A record that does not parse there (another format's, a
- * torn write of a full disk, garbage) ends the file's use: it is emptied.
+ * The slot's temporary file, made here (O_EXCL: another home may be
+ * writing the slot; one that died doing so left a file that is taken
+ * over once stale).  An fd, or -1.
  */
-static void cache_sync(void)
+static int cache_tmp(const char *tmp)
 {
-	size_t start, end, at, need = 0;
 	struct stat st;
-	int again = 1;
-	ssize_t got;
-	struct rec *r;
+	int fd;
 
-	if (fstat(lx_rewrite_cache_fd, &st))
-		return;
-	if (st.st_size > CACHE_MAX) {
-		cache_empty();
-		return;
-	}
-	if ((size_t)st.st_size < mem.len)
-		mem.len = 0;
-retry:
-	start = mem.len;
-	end = st.st_size;
-	if (end <= start)
-		return;
-	if (end > mem.cap) {
-		size_t cap = (end + 0xffff) & ~0xffffUL;
-		uint8_t *b = realloc(mem.buf, cap);
-
-		if (!b)
-			return;
-		mem.buf = b;
-		mem.cap = cap;
-	}
-	got = pread(lx_rewrite_cache_fd, mem.buf + start, end - start, start);
-	if (got <= 0)
-		return;
-	end = start + got;
-	for (at = start; at + sizeof(*r) <= end; at += need) {
-		r = (struct rec *)(mem.buf + at);
-		if (r->magic != REC_MAGIC || r->n > REC_SITES_MAX)
-			goto bad;
-		need = sizeof(*r) + (size_t)r->n * sizeof(struct site);
-		if (at + need > end)
-			break;
-		if (rec_sum(r) != r->sum)
-			goto bad;
-	}
-	mem.len = at;
-	return;
-bad:
-	if (start && again) {
-		again = 0;
-		mem.len = 0;
-		goto retry;
-	}
-	say("lx: the site cache holds records lx cannot use: emptied\n");
-	cache_empty();
-}
-
-static const struct rec *cache_find(const struct file_key *key)
-{
-	const struct rec *r;
-	size_t at;
-
-	for (at = 0; at < mem.len;
-	     at += sizeof(*r) + (size_t)r->n * sizeof(struct site)) {
-		r = (const struct rec *)(mem.buf + at);
-		if (!memcmp(&r->key, key, sizeof(*key)))
-			return r;
-	}
-	return NULL;
+	fd = openat(lx_rewrite_cache_fd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd >= 0 || errno != EEXIST)
+		return fd;
+	if (fstatat(lx_rewrite_cache_fd, tmp, &st, AT_SYMLINK_NOFOLLOW) ||
+	    time(NULL) - st.st_mtime < TMP_STALE_S ||
+	    unlinkat(lx_rewrite_cache_fd, tmp, 0))
+		return -1;
+	return openat(lx_rewrite_cache_fd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		      O_NOFOLLOW | O_CLOEXEC, 0644);
 }
 
 static void cache_store(const struct file_key *key, const struct sites *s)
 {
 	size_t bytes = sizeof(struct rec) + s->n * sizeof(*s->v);
-	struct stat st;
+	char name[8], tmp[8];
 	struct rec *r;
+	int fd, err = 0;
 
 	if (s->n > REC_SITES_MAX)
 		return;
-	if (!fstat(lx_rewrite_cache_fd, &st) &&
-	    (size_t)st.st_size + bytes > CACHE_MAX)
-		cache_empty();
 	r = malloc(bytes);
 	if (!r)
 		return;
@@ -621,9 +630,26 @@ static void cache_store(const struct file_key *key, const struct sites *s)
 	if (s->n)
 		memcpy(r + 1, s->v, s->n * sizeof(*s->v));
 	r->sum = rec_sum(r);
-	/* a short write (full disk) is a torn record: the next sync empties */
-	if (write(lx_rewrite_cache_fd, r, bytes) != (ssize_t)bytes)
-		say("lx: cannot write the rewrite cache\n");
+	slot_pick(key, name, tmp);
+	fd = cache_tmp(tmp);
+	if (fd < 0) {
+		if (errno != EEXIST)	/* not: another home writes the slot */
+			err = errno;
+	} else {
+		errno = ENOSPC;		/* what a short write means */
+		if (write(fd, r, bytes) != (ssize_t)bytes)
+			err = errno;
+		if (close(fd) && !err)
+			err = errno;
+		if (!err && renameat(lx_rewrite_cache_fd, tmp,
+				     lx_rewrite_cache_fd, name))
+			err = errno;
+		if (err)
+			unlinkat(lx_rewrite_cache_fd, tmp, 0);
+	}
+	if (err)
+		say("lx: cannot write the site cache (slot %s): %s\n", name,
+		    strerror(err));
 	free(r);
 }
 
@@ -852,7 +878,7 @@ long lx_rewrite_sites_host(int fd, uint64_t file_off, uint64_t len,
 	struct sites s = { 0 };
 	struct file_key key, now;
 	const struct site *v;
-	const struct rec *rec = NULL;
+	struct rec *rec = NULL;
 	struct stat st;
 	size_t n, room;
 	int r;
@@ -864,10 +890,8 @@ long lx_rewrite_sites_host(int fd, uint64_t file_off, uint64_t len,
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size <= file_off)
 		return -EINVAL;
 	file_key(&st, file_off, len, &key);
-	if (lx_rewrite_cache_fd >= 0) {
-		cache_sync();
-		rec = cache_find(&key);
-	}
+	if (lx_rewrite_cache_fd >= 0)
+		rec = cache_load(&key);
 	if (rec) {
 		v = (const struct site *)(rec + 1);
 		n = rec->n;
@@ -896,5 +920,6 @@ long lx_rewrite_sites_host(int fd, uint64_t file_off, uint64_t len,
 	if (h->n)
 		memcpy(h + 1, v, h->n * sizeof(*v));
 	free(s.v);
+	free(rec);
 	return sizeof(*h) + h->n * sizeof(*v);
 }

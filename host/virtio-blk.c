@@ -284,7 +284,7 @@ static void blk_serve(struct blk *b, struct lx_vreq *req)
 
 static void blk_queue_work(struct lx_vdev *dev, struct lx_vq *vq)
 {
-	static __thread struct lx_vreq req;
+	struct lx_vreq req;
 	struct blk *b = dev->priv;
 
 	pthread_mutex_lock(&b->lock);
@@ -300,7 +300,7 @@ static void blk_queue_work(struct lx_vdev *dev, struct lx_vq *vq)
 
 static void *blk_helper(void *arg)
 {
-	static __thread struct lx_vreq req;
+	struct lx_vreq req;
 	struct blk *b = arg;
 
 	pthread_mutex_lock(&b->lock);

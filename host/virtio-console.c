@@ -21,7 +21,7 @@
 
 static void console_queue_work(struct lx_vdev *dev, struct lx_vq *vq)
 {
-	static __thread struct lx_vreq req;
+	struct lx_vreq req;
 	int fd = (int)(long)dev->priv;
 
 	while (lx_vq_pop(dev, vq, &req) > 0) {

@@ -260,7 +260,7 @@ void lx_fs_files_forget(void)
 
 static void fs_queue_work(struct lx_vdev *dev, struct lx_vq *vq)
 {
-	static __thread struct lx_vreq req;
+	struct lx_vreq req;
 	struct lx_fuse_server *s = dev->priv;
 	long n;
 	int done = 0;

@@ -105,8 +105,8 @@ static int backend_iov(struct net *n, const struct iovec *in, int nin,
 
 static void net_tx_work(struct lx_vdev *dev, struct lx_vq *vq)
 {
-	static __thread struct lx_vreq req;
-	static __thread struct iovec iov[LX_VREQ_IOV + 2];
+	struct lx_vreq req;
+	struct iovec iov[LX_VREQ_IOV + 2];
 	struct net *n = dev->priv;
 	int cnt;
 

@@ -102,7 +102,11 @@ struct lx_vq {
 	bool has_thread;
 };
 
-/* One request: a descriptor chain as I/O vectors. */
+/*
+ * One request: a descriptor chain as I/O vectors.  10 KiB: a queue thread
+ * keeps its own on its stack; in TLS every thread of the process (kernel
+ * threads and program threads too) would carry and first-touch it.
+ */
 struct lx_vreq {
 	uint16_t head;
 	int nrd, nwr;		/* buffers the device reads, then writes */

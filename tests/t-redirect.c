@@ -132,12 +132,17 @@ static void test_dlopen(void)
 /*
  * --debug says what was rewritten; the first start has the home process
  * find the sites (it alone reads and writes the cache), the second uses
- * the cache
+ * the cache.  The cache is a directory of one record a file (no
+ * temporary file stays); the append-only file of earlier versions goes.
  */
 static void test_debug_and_cache(void)
 {
-	host_sh("rm -f %s/sites", cache);
+	host_sh("rm -rf %s/sites.d && echo old > %s/sites", cache, cache);
 	CHECK_EQ(lx("--debug", "/bin/redirect reach"), 0);
+	CHECK_EQ(host_sh("[ ! -e %s/sites ] && [ -z \"$(ls -A %s/sites.d | "
+			 "grep -v '^[0-9a-f][0-9a-f][0-9a-f]$')\" ] && "
+			 "[ $(ls %s/sites.d | wc -l) -ge 1 ]", cache, cache,
+			 cache), 0);
 	if (!CHECK(out_has("^lx: /bin/redirect: [0-9]* of [0-9]* syscall "
 			   "sites rewritten (verified by the home process), "
 			   "the rest trapped"), "--debug"))
@@ -147,7 +152,9 @@ static void test_debug_and_cache(void)
 		   "cached"))
 		show_out();
 	/* a cache full of garbage is not trusted, and rebuilt */
-	CHECK_EQ(host_sh("head -c 4096 /dev/urandom > %s/sites", cache), 0);
+	CHECK_EQ(host_sh("n=0; for f in %s/sites.d/*; do "
+			 "head -c 4096 /dev/urandom > $f; n=$((n + 1)); done; "
+			 "[ $n -gt 0 ]", cache), 0);
 	CHECK_EQ(lx("--debug", "/bin/redirect regs /file /bin/redirect"), 0);
 	if (!CHECK_EQ(out_count(": ok (no error) site=rewritten"), 4))
 		show_out();
@@ -209,7 +216,7 @@ static void test_planted_build_id(void)
 	snprintf(other, sizeof(other), "%s.other", root);
 	snprintf(real, sizeof(real), "%s/redirect", progs);
 	snprintf(copy, sizeof(copy), "%s/bin/redirect", other);
-	host_sh("rm -rf %s %s/sites && mkdir -p %s/bin %s/proc %s/dev %s/tmp",
+	host_sh("rm -rf %s %s/sites.d && mkdir -p %s/bin %s/proc %s/dev %s/tmp",
 		other, cache, other, other, other, other);
 	if (!CHECK_EQ(plant_copy(real, copy), 0))
 		goto out;
@@ -405,17 +412,17 @@ static void test_confined(void)
 	CHECK(!strcmp(val, "1"), "program NoNewPrivs: %s", val);
 	/*
 	 * the site cache, shared by containers: the home alone holds it
-	 * (once, to read and append); the program process asks the home
+	 * (its directory, once); the program process asks the home
 	 */
 	CHECK_EQ(host_sh("for f in /proc/%d/fd/*; do "
-			 "case $(readlink $f) in */sites) exit 1;; esac; "
+			 "case $(readlink $f) in */sites.d*) exit 1;; esac; "
 			 "done; exit 0", prog), 0);
 	CHECK_EQ(host_sh("n=0; for f in /proc/%d/fd/*; do "
-			 "case $(readlink $f) in */sites) ;; *) continue;; esac; "
+			 "case $(readlink $f) in */sites.d) ;; *) continue;; esac; "
 			 "n=$((n + 1)); "
 			 "fl=$(awk '/^flags:/ { print $2 }' /proc/%d/fdinfo/${f##*/}); "
-			 "[ $(( 0$fl & 03 )) -eq 2 ] && "
-			 "[ $(( 0$fl & 02000 )) -ne 0 ] || exit 1; done; "
+			 "[ $(( 0$fl & 03 )) -eq 0 ] && "
+			 "[ $(( 0$fl & 0200000 )) -ne 0 ] || exit 1; done; "
 			 "[ $n -eq 1 ]", home, home), 0);
 	/*
 	 * the program read /readme.txt: lx read it from the host file,
