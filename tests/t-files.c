@@ -6,11 +6,13 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/sysinfo.h>
 
+#include "../host/home.h"
 #include "util.h"
 
 #ifndef SA_RESTORER
@@ -576,6 +578,57 @@ static void test_rt_sigaction(void)
 			     KSIGSET_SIZE), 0);
 }
 
+/*
+ * A name at the very end of a mapping right below lx's RAM (where the
+ * host may put a program's stack): getname() reads up to 4064 bytes, but
+ * only the name is the caller's, and that is all it may check.  A name
+ * that runs into the RAM is a fault, as one running into unmapped memory.
+ * In an lx_fork() child, whose one thread can take the page below RAM
+ * even when it was a stack of one of lx's host threads here.  The child's
+ * exit status is the number of the check that failed.
+ */
+static int name_below_ram(char *page)
+{
+	char *name = page + 4096 - 5;
+	struct stat st;
+
+	munmap(page, 4096);
+	if (mmap(page, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+		 MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != page)
+		return 1;
+	memcpy(name, "/tmp", 5);
+	if (lx_syscall2(SYS_stat, name, &st) || !S_ISDIR(st.st_mode))
+		return 2;
+	/* strnlen_user() bounds mount's strings the same way */
+	if (lx_syscall5(SYS_mount, "none", "/tmp", name, 0, NULL) != -ENODEV)
+		return 3;
+	memset(name + 1, 'x', 4);
+	if (lx_syscall2(SYS_stat, name + 1, &st) != -EFAULT)
+		return 4;
+	return 0;
+}
+
+static void test_name_below_ram(void)
+{
+	char *ram = lx_guest_ptr(0, 1);
+	int status = -1;
+	long lx_pid;
+	pid_t pid;
+
+	pid = lx_fork();
+	if (pid == 0) {
+		lx_syscall1(SYS_exit_group, name_below_ram(ram - 4096));
+		_exit(99);
+	}
+	if (!CHECK(pid > 0, "lx_fork: %d", pid))
+		return;
+	waitpid(pid, NULL, 0);
+	lx_pid = lx_syscall4(SYS_wait4, -1, &status, 0, NULL);
+	CHECK(lx_pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "check %d in the child failed (status %#x)",
+	      WEXITSTATUS(status), status);
+}
+
 int main(void)
 {
 	boot_kernel();
@@ -598,6 +651,8 @@ int main(void)
 		test_epoll_event);
 	tap_run("rt_sigaction set and read back field by field",
 		test_rt_sigaction);
+	tap_run("a name that ends right below lx's RAM is read; one that "
+		"runs into it is a fault", test_name_below_ram);
 	halt_kernel();
 	return tap_done();
 }

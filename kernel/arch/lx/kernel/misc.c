@@ -16,6 +16,23 @@ static bool overlaps(unsigned long addr, unsigned long size,
 	return addr < end && addr + size > start;
 }
 
+#define NR_OWN 4
+
+struct area {
+	unsigned long start, end;
+};
+
+/* lx's own memory, which no user range may overlap */
+static void own_areas(struct area a[NR_OWN])
+{
+	a[0] = (struct area){ memory_start, memory_end };
+	a[1] = (struct area){ (unsigned long)_stext, (unsigned long)_etext };
+	a[2] = (struct area){ (unsigned long)__start_rodata,
+			      (unsigned long)__end_rodata };
+	a[3] = (struct area){ (unsigned long)lx_data_start,
+			      (unsigned long)lx_data_end };
+}
+
 /*
  * A user pointer may not reach the null page, the kernel's RAM or the
  * kernel image: a wild pointer from a program gets -EFAULT instead of
@@ -23,6 +40,9 @@ static bool overlaps(unsigned long addr, unsigned long size,
  */
 int lx_access_ok(unsigned long addr, unsigned long size)
 {
+	struct area own[NR_OWN];
+	int i;
+
 	/* an orphan's user memory is gone: the home process's is not its */
 	if (unlikely(current->thread.flags & LX_THREAD_ORPHAN))
 		return 0;
@@ -31,14 +51,29 @@ int lx_access_ok(unsigned long addr, unsigned long size)
 		return addr <= TASK_SIZE;
 	if (addr < PAGE_SIZE || size > TASK_SIZE || addr > TASK_SIZE - size)
 		return 0;
-	if (overlaps(addr, size, memory_start, memory_end) ||
-	    overlaps(addr, size, (unsigned long)_stext, (unsigned long)_etext) ||
-	    overlaps(addr, size, (unsigned long)__start_rodata,
-		     (unsigned long)__end_rodata) ||
-	    overlaps(addr, size, (unsigned long)lx_data_start,
-		     (unsigned long)lx_data_end))
-		return 0;
+	own_areas(own);
+	for (i = 0; i < NR_OWN; i++)
+		if (overlaps(addr, size, own[i].start, own[i].end))
+			return 0;
 	return 1;
+}
+
+/*
+ * The bound of a user string read at addr, at most max: up to the first
+ * of lx's areas above it.  The host maps a program's memory anywhere, a
+ * stack right below kernel RAM too, and strncpy_from_user() checks its
+ * whole bound (4064 bytes for a file name) with access_ok() first.
+ */
+unsigned long lx_user_string_max(unsigned long addr, unsigned long max)
+{
+	struct area own[NR_OWN];
+	int i;
+
+	own_areas(own);
+	for (i = 0; i < NR_OWN; i++)
+		if (own[i].start > addr && own[i].start - addr < max)
+			max = own[i].start - addr;
+	return max;
 }
 
 void show_regs(struct pt_regs *regs)

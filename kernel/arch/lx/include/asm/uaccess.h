@@ -11,8 +11,11 @@
 unsigned long lx_copy_user(void *to, const void *from, unsigned long n);
 unsigned long lx_clear_user(void *to, unsigned long n);
 int lx_access_ok(unsigned long addr, unsigned long size);
+unsigned long lx_user_string_max(unsigned long addr, unsigned long max);
 
 #define __access_ok(ptr, size) lx_access_ok((unsigned long)(ptr), (size))
+/* strncpy_from_user() and strnlen_user() stop before lx's memory */
+#define user_string_max lx_user_string_max
 
 static inline unsigned long raw_copy_from_user(void *to,
 					       const void __user *from,
