@@ -2,10 +2,10 @@
 /*
  * sched.c - one virtual CPU shared by host threads.
  *
- * Every kernel task is backed by one host thread; only the thread of the
- * task Linux's scheduler chose (current) runs kernel code.  Switching is
- * handing over: __switch_to() wakes the next task's thread through its run
- * word and parks the previous one on its own.
+ * Every kernel task is backed by one host thread, or is a fiber (below);
+ * only the thread of the task Linux's scheduler chose (current) runs kernel
+ * code.  Switching is handing over: __switch_to() wakes the next task's
+ * thread through its run word and parks the previous one on its own.
  *
  * The CPU word says whether some thread runs kernel code.  When none does,
  * current is either the idle task, whose thread is parked in
@@ -27,6 +27,8 @@
 #include <linux/interrupt.h>
 #include <linux/tick.h>
 #include <linux/cpu.h>
+#include <linux/init.h>
+#include <linux/string.h>
 #include <asm/lx.h>
 
 /* kernel/sched/sched.h is private to the scheduler */
@@ -50,14 +52,181 @@ static struct {
 /* Idle's thread waits in arch_cpu_idle() with the CPU released. */
 static bool idle_parked;
 
-/* Host threads that back kernel threads, for lx_halt(). */
+/* Host threads that back kernel threads, and fibers, for lx_halt(). */
 static unsigned int kthreads_alive;
 unsigned int lx_halting;
+
+/*
+ * Fibers.  The kernel threads of the home process (PF_KTHREAD: kthreadd
+ * and all it makes - workers, ksoftirqd, rescuers, kswapd...) have no
+ * host thread each: one host thread of the home, the runner, runs them.
+ * A parked fiber's context is its resume point on its own kernel stack
+ * (park_jb); the runner jumps there when the fiber is woken, and the fiber
+ * jumps back to the runner when it parks.  A switch between two fibers is
+ * then two jumps on one host thread instead of a futex wake-up of another
+ * thread and a futex wait, and a new kernel thread costs no clone (a boot
+ * makes ~20 and switches ~150 times; each host thread also costs its
+ * process's exit a wake-up and teardown).  A fiber must never wait on the
+ * host without the CPU (lx_task_leave()): the others would wait with it;
+ * only tasks with a thread of their own do that.  lx_fibers=0 on the
+ * command line gives every kernel thread a host thread again.
+ */
+static void kthread_gone(void);
+
+static bool fibers_on = true;
+static unsigned int fibers_pid;		/* the home's: where the runner is */
+static bool runner_started;
+static unsigned int fibers_alive;	/* made, and not dead or gone */
+static struct task_struct *runner_queue; /* woken, LIFO via fiber_next */
+static unsigned int runner_word;	/* bumped at each wake-up */
+static struct task_struct *runner_fiber; /* the fiber the runner is in */
+static struct lx_jmp runner_jb;		/* where a fiber leaves the runner */
+static enum { FIBER_DIED, FIBER_PARKED, FIBER_GONE } runner_why;
+
+static int __init lx_fibers_param(char *p)
+{
+	fibers_on = strcmp(p, "0") != 0;
+	return 0;
+}
+early_param("lx_fibers", lx_fibers_param);
+
+static bool on_runner(void)
+{
+	struct task_struct *f = READ_ONCE(runner_fiber);
+
+	return f && lx_host->task_get() == f;
+}
+
+/* Queue woken fiber t for the runner (t's run word is set). */
+static void fiber_wake(struct task_struct *t)
+{
+	struct task_struct *head;
+
+	if (__atomic_exchange_n(&t->thread.fiber_queued, 1, __ATOMIC_ACQ_REL))
+		return;		/* queued and not yet looked at: it will run */
+	head = __atomic_load_n(&runner_queue, __ATOMIC_RELAXED);
+	do {
+		t->thread.fiber_next = head;
+	} while (!__atomic_compare_exchange_n(&runner_queue, &head, t, 1,
+					      __ATOMIC_RELEASE,
+					      __ATOMIC_RELAXED));
+	__atomic_add_fetch(&runner_word, 1, __ATOMIC_RELEASE);
+	/* the runner looks at its queue as soon as the fiber in it parks */
+	if (!on_runner())
+		lx_host->futex_wake(&runner_word, 1);
+}
+
+/* Back to the runner from the fiber it runs, for good unless PARKED. */
+static void __noreturn fiber_leave(int why)
+{
+	runner_why = why;
+	lx_longjmp(&runner_jb);
+}
+
+static void fiber_gone(void)
+{
+	__atomic_sub_fetch(&fibers_alive, 1, __ATOMIC_RELEASE);
+	if (__atomic_sub_fetch(&kthreads_alive, 1, __ATOMIC_RELEASE) == 0)
+		lx_host->futex_wake(&kthreads_alive, 1);
+}
+
+static struct task_struct *park_done(struct task_struct *t);
+
+/* A fiber's first run, on its kernel stack. */
+static long fiber_body(void *arg)
+{
+	struct task_struct *t = arg;
+
+	schedule_tail(park_done(t));
+	t->thread.fn(t->thread.fn_arg);
+	/* kernel threads end in do_exit() */
+	BUG();
+}
+
+/* Run fiber t until it parks, dies or, at halt, is gone. */
+static void fiber_run(struct task_struct *t)
+{
+	WRITE_ONCE(runner_fiber, t);
+	lx_host->task_set(t);
+	runner_why = FIBER_DIED;	/* a dead task jumps to its exit_jb */
+	if (lx_setjmp(&runner_jb) == 0) {
+		if (!(t->thread.flags & LX_THREAD_FIBER_RAN)) {
+			t->thread.flags |= LX_THREAD_FIBER_RAN;
+			t->thread.exit_jb = &runner_jb;
+			lx_call_on_stack(fiber_body, t, lx_stack_top(t));
+		}
+		lx_longjmp(lx_park_jb(t));
+	}
+	WRITE_ONCE(runner_fiber, NULL);
+	lx_host->task_set(NULL);
+	if (runner_why == FIBER_DIED) {
+		/* off the dead stack, which the next task frees */
+		lx_wake_dead_next();
+		fiber_gone();
+	}
+}
+
+/* The runner's host thread. */
+static void fiber_runner(void *unused)
+{
+	struct task_struct *list, *t, *next, *rev;
+	unsigned int w;
+
+	for (;;) {
+		w = __atomic_load_n(&runner_word, __ATOMIC_ACQUIRE);
+		list = __atomic_exchange_n(&runner_queue, NULL,
+					   __ATOMIC_ACQUIRE);
+		if (!list) {
+			if (READ_ONCE(lx_halting) &&
+			    !__atomic_load_n(&fibers_alive, __ATOMIC_ACQUIRE))
+				break;
+			lx_host->futex_wait(&runner_word, w);
+			continue;
+		}
+		/* in the order they were woken */
+		for (rev = NULL; list; list = next) {
+			next = list->thread.fiber_next;
+			list->thread.fiber_next = rev;
+			rev = list;
+		}
+		for (t = rev; t; t = next) {
+			next = t->thread.fiber_next;
+			__atomic_store_n(&t->thread.fiber_queued, 0,
+					 __ATOMIC_RELEASE);
+			if (__atomic_exchange_n(&t->thread.run, 0,
+						__ATOMIC_ACQUIRE))
+				fiber_run(t);
+		}
+	}
+	kthread_gone();
+}
+
+/* Whether kernel thread p (being made) is a fiber; starts the runner. */
+static int fiber_make(struct task_struct *p, const struct kernel_clone_args *args)
+{
+	int ret;
+
+	if (!fibers_on || !args->kthread || p->thread.host_pid != fibers_pid)
+		return 0;
+	if (!runner_started) {
+		__atomic_add_fetch(&kthreads_alive, 1, __ATOMIC_RELAXED);
+		ret = lx_host->thread_start(fiber_runner, NULL);
+		if (ret) {
+			__atomic_sub_fetch(&kthreads_alive, 1, __ATOMIC_RELAXED);
+			return ret;
+		}
+		runner_started = true;
+	}
+	p->thread.flags |= LX_THREAD_FIBER;
+	__atomic_add_fetch(&fibers_alive, 1, __ATOMIC_RELAXED);
+	return 1;
+}
 
 /* The boot thread, which becomes the idle task's. */
 void lx_boot_thread_start(void)
 {
 	__atomic_add_fetch(&kthreads_alive, 1, __ATOMIC_RELAXED);
+	fibers_pid = init_task.thread.host_pid;
 }
 
 /* Take the CPU for a thread of host process host_pid. */
@@ -129,7 +298,10 @@ void lx_task_wake(struct task_struct *t)
 	/* from now on t's process holds the CPU, whether it runs yet or not */
 	WRITE_ONCE(lx_cpu_holder, t->thread.host_pid);
 	__atomic_store_n(&t->thread.run, 1, __ATOMIC_RELEASE);
-	lx_host->futex_wake(&t->thread.run, 1);
+	if (t->thread.flags & LX_THREAD_FIBER)
+		fiber_wake(t);
+	else
+		lx_host->futex_wake(&t->thread.run, 1);
 }
 
 /* The task the dying one switched to, woken once off the dead stack. */
@@ -155,16 +327,25 @@ struct task_struct *lx_task_park(struct task_struct *t)
 {
 	/*
 	 * The point to resume t at, on its stack in the shared region, if its
-	 * process dies while t waits here: another thread goes on as t.
+	 * process dies while t waits here: another thread goes on as t.  A
+	 * fiber's runner resumes it there too.
 	 */
 	if (lx_setjmp(lx_park_jb(t)) == 0) {
 		WRITE_ONCE(t->thread.parked, 1);
+		if (t->thread.flags & LX_THREAD_FIBER)
+			fiber_leave(FIBER_PARKED);
 		if (unlikely(t->thread.flags & LX_THREAD_ORPHAN))
 			lx_orphan_parked();
 		while (__atomic_exchange_n(&t->thread.run, 0,
 					   __ATOMIC_ACQUIRE) == 0)
 			lx_host->park_wait(&t->thread.run, 0);
 	}
+	return park_done(t);
+}
+
+/* t's turn came: the task that ran before (a kernel thread at halt ends). */
+static struct task_struct *park_done(struct task_struct *t)
+{
 	WRITE_ONCE(t->thread.parked, 0);
 	if (unlikely(t->thread.flags & LX_THREAD_UNBORN)) {
 		/* exit_thread() waits for this, then t is freed: not a look more */
@@ -174,8 +355,13 @@ struct task_struct *lx_task_park(struct task_struct *t)
 	}
 	/* lx_task_wake() made t's process the CPU's holder */
 	if (unlikely(READ_ONCE(lx_halting)) &&
-	    (t->thread.flags & LX_THREAD_KERNEL))
+	    (t->thread.flags & LX_THREAD_KERNEL)) {
+		if (t->thread.flags & LX_THREAD_FIBER) {
+			fiber_gone();
+			fiber_leave(FIBER_GONE);
+		}
 		kthread_gone();
+	}
 	return t->thread.prev_sched;
 }
 
@@ -416,8 +602,10 @@ int copy_thread(struct task_struct *p, const struct kernel_clone_args *args)
 	p->thread.fn_arg = args->fn_arg;
 	p->thread.flags = LX_THREAD_KERNEL;
 	__atomic_add_fetch(&kthreads_alive, 1, __ATOMIC_RELAXED);
-	ret = lx_host->thread_start(kthread_start, p);
-	if (ret) {
+	ret = fiber_make(p, args);
+	if (ret == 0)
+		ret = lx_host->thread_start(kthread_start, p);
+	if (ret < 0) {
 		__atomic_sub_fetch(&kthreads_alive, 1, __ATOMIC_RELAXED);
 		return ret;
 	}
@@ -441,6 +629,11 @@ void exit_thread(struct task_struct *tsk)
 	}
 	if (tsk == current || !(tsk->thread.flags & LX_THREAD_KERNEL))
 		return;
+	if (tsk->thread.flags & LX_THREAD_FIBER) {
+		/* it never ran (its fork failed): nothing runs on its stack */
+		fiber_gone();
+		return;
+	}
 	tsk->thread.flags |= LX_THREAD_UNBORN;
 	__atomic_store_n(&tsk->thread.run, 1, __ATOMIC_RELEASE);
 	lx_host->futex_wake(&tsk->thread.run, 1);
@@ -517,6 +710,9 @@ void lx_threads_stop(void)
 	/* idle is no process: wake it too */
 	if (init_task.thread.flags & LX_THREAD_KERNEL)
 		lx_task_wake(&init_task);
+	/* the runner ends when its fibers are gone */
+	__atomic_add_fetch(&runner_word, 1, __ATOMIC_RELEASE);
+	lx_host->futex_wake(&runner_word, 1);
 	while ((n = __atomic_load_n(&kthreads_alive, __ATOMIC_ACQUIRE)))
 		lx_host->futex_wait(&kthreads_alive, n);
 }

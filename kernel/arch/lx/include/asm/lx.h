@@ -16,7 +16,7 @@ int lx_setjmp(struct lx_jmp *jb) __attribute__((returns_twice));
 void lx_longjmp(struct lx_jmp *jb) __attribute__((noreturn));
 
 /* thread_struct.flags */
-#define LX_THREAD_KERNEL 0x1	/* a kernel thread on a host thread of its own */
+#define LX_THREAD_KERNEL 0x1	/* a kernel thread (of its own host thread, or a fiber) */
 #define LX_THREAD_ORPHAN 0x2	/* its host process died: the adopter runs it */
 #define LX_THREAD_PLAIN 0x4	/* in a call from lx_syscall(): no user context */
 #define LX_THREAD_UNBORN 0x8	/* its fork failed before it ever ran */
@@ -24,6 +24,8 @@ void lx_longjmp(struct lx_jmp *jb) __attribute__((noreturn));
 #define LX_THREAD_USER 0x20	/* has run user code: a program's thread */
 #define LX_THREAD_SIGDEFER 0x40	/* signals left for its way back to user code */
 #define LX_THREAD_HOSTIO 0x80	/* in a system call, in a host call without the CPU */
+#define LX_THREAD_FIBER 0x100	/* a kernel thread the fiber runner runs (sched.c) */
+#define LX_THREAD_FIBER_RAN 0x200 /* ... that has run */
 
 struct task_struct;
 

@@ -34,6 +34,9 @@ struct thread_struct {
 	unsigned int unborn_ack;
 	/* the host process the task's thread belongs to */
 	unsigned int host_pid;
+	/* a fiber woken for the runner: its queue (sched.c) */
+	struct task_struct *fiber_next;
+	unsigned int fiber_queued;
 	/* the last fault in user code, for a signal's sigcontext (as x86) */
 	unsigned long trap_nr, error_code, cr2;
 };
