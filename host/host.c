@@ -258,7 +258,11 @@ static void boot_unpin(void)
 	pthread_mutex_lock(&kthreads_lock);
 	if (boot_pinned) {
 		boot_pinned = false;
-		/* one that ended is not joined yet: ESRCH, harmless */
+		/*
+		 * One that ended (init's, when the boot is done) is not
+		 * joined yet; libc then passes its tid, 0, and sets the
+		 * caller's own affinity: to the mask the caller has anyway.
+		 */
 		for (i = 0; i < nr_kthreads; i++)
 			pthread_setaffinity_np(kthreads[i], sizeof(boot_saved),
 					       &boot_saved);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Tests booting and halting lx, each boot in a fork()ed child. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,59 @@ static void test_default_cmdline(void)
 	CHECK_EQ(lx_halt(), 0);
 }
 
+/* this process's host threads */
+static int host_threads(void)
+{
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/task");
+	int n = 0;
+
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir)))
+		n += d->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
+/*
+ * Kernel threads are fibers of one host thread by default (a bare
+ * "lx_fibers" too), or each on a host thread of its own with
+ * lx_fibers=0; both boot, make their kernel threads and halt.  The boot
+ * makes ~15 kernel threads: a host thread each is twice this process's
+ * threads of the default.
+ */
+static void boot_count(const char *cmdline, int *threads)
+{
+	*threads = -1;
+	if (!CHECK_EQ(lx_start_kernel(cmdline), 0))
+		return;
+	/* work for a kernel thread (a worker), and a wait for it */
+	CHECK_EQ(lx_syscall0(SYS_sync), 0);
+	*threads = host_threads();
+	CHECK_EQ(lx_halt(), 0);
+}
+
+static void test_fibers(void)
+{
+	int fibers, own;
+	pid_t pid;
+	int st;
+
+	/* each boot in a child of its own: one boot a process */
+	pid = fork();
+	if (pid == 0) {
+		boot_count("mem=64M lx_fibers=0", &own);
+		_exit(own < 0 || own > 250 ? 255 : own);
+	}
+	waitpid(pid, &st, 0);
+	own = WIFEXITED(st) && WEXITSTATUS(st) != 255 ? WEXITSTATUS(st) : -1;
+	boot_count("mem=64M lx_fibers", &fibers);
+	tap_diag("host threads: %d with fibers, %d without", fibers, own);
+	CHECK(fibers > 0 && own > 0 && own >= 2 * fibers,
+	      "host threads: %d with fibers, %d without", fibers, own);
+}
+
 static void test_enodev(void)
 {
 	CHECK_EQ(lx_syscall0(SYS_getpid), -ENODEV);
@@ -243,6 +297,8 @@ int main(void)
 		       test_late_memory);
 	tap_run_forked("mem=258M: and by itself a while after boot",
 		       test_late_memory_background);
+	tap_run_forked("kernel threads are fibers of one host thread; "
+		       "lx_fibers=0 gives each its own", test_fibers);
 	tap_run_forked("boot with the default (NULL) command line",
 		       test_default_cmdline);
 	tap_run_forked("syscalls return -ENODEV before boot and after halt",

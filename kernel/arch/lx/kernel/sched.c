@@ -85,7 +85,7 @@ static enum { FIBER_DIED, FIBER_PARKED, FIBER_GONE } runner_why;
 
 static int __init lx_fibers_param(char *p)
 {
-	fibers_on = strcmp(p, "0") != 0;
+	fibers_on = !p || strcmp(p, "0") != 0;
 	return 0;
 }
 early_param("lx_fibers", lx_fibers_param);
@@ -102,7 +102,12 @@ static void fiber_wake(struct task_struct *t)
 {
 	struct task_struct *head;
 
-	if (__atomic_exchange_n(&t->thread.fiber_queued, 1, __ATOMIC_ACQ_REL))
+	/*
+	 * With the runner's clear of fiber_queued and exchange of run, a
+	 * store-then-exchange on each side: sequentially consistent, or both
+	 * could miss the other's store (free on x86, where xchg is a fence).
+	 */
+	if (__atomic_exchange_n(&t->thread.fiber_queued, 1, __ATOMIC_SEQ_CST))
 		return;		/* queued and not yet looked at: it will run */
 	head = __atomic_load_n(&runner_queue, __ATOMIC_RELAXED);
 	do {
@@ -146,6 +151,12 @@ static long fiber_body(void *arg)
 /* Run fiber t until it parks, dies or, at halt, is gone. */
 static void fiber_run(struct task_struct *t)
 {
+	/*
+	 * The home holds the CPU from now on.  Not before: a program process
+	 * that dies between waking t and queueing it held the CPU last, and
+	 * its death must say so (lx_kernel_process_died()).
+	 */
+	WRITE_ONCE(lx_cpu_holder, fibers_pid);
 	WRITE_ONCE(runner_fiber, t);
 	lx_host->task_set(t);
 	runner_why = FIBER_DIED;	/* a dead task jumps to its exit_jb */
@@ -192,9 +203,9 @@ static void fiber_runner(void *unused)
 		for (t = rev; t; t = next) {
 			next = t->thread.fiber_next;
 			__atomic_store_n(&t->thread.fiber_queued, 0,
-					 __ATOMIC_RELEASE);
+					 __ATOMIC_SEQ_CST);
 			if (__atomic_exchange_n(&t->thread.run, 0,
-						__ATOMIC_ACQUIRE))
+						__ATOMIC_SEQ_CST))
 				fiber_run(t);
 		}
 	}
@@ -295,13 +306,16 @@ void lx_task_wake(struct task_struct *t)
 		lx_host->futex_wake(&lx_adopt_count, 1);
 		return;
 	}
+	if (t->thread.flags & LX_THREAD_FIBER) {
+		/* the runner makes the home the holder (fiber_run()) */
+		__atomic_store_n(&t->thread.run, 1, __ATOMIC_SEQ_CST);
+		fiber_wake(t);
+		return;
+	}
 	/* from now on t's process holds the CPU, whether it runs yet or not */
 	WRITE_ONCE(lx_cpu_holder, t->thread.host_pid);
 	__atomic_store_n(&t->thread.run, 1, __ATOMIC_RELEASE);
-	if (t->thread.flags & LX_THREAD_FIBER)
-		fiber_wake(t);
-	else
-		lx_host->futex_wake(&t->thread.run, 1);
+	lx_host->futex_wake(&t->thread.run, 1);
 }
 
 /* The task the dying one switched to, woken once off the dead stack. */
@@ -332,8 +346,11 @@ struct task_struct *lx_task_park(struct task_struct *t)
 	 */
 	if (lx_setjmp(lx_park_jb(t)) == 0) {
 		WRITE_ONCE(t->thread.parked, 1);
-		if (t->thread.flags & LX_THREAD_FIBER)
+		if (t->thread.flags & LX_THREAD_FIBER) {
+			/* only the runner runs a fiber: runner_jb is its */
+			WARN_ON_ONCE(!on_runner());
 			fiber_leave(FIBER_PARKED);
+		}
 		if (unlikely(t->thread.flags & LX_THREAD_ORPHAN))
 			lx_orphan_parked();
 		while (__atomic_exchange_n(&t->thread.run, 0,
@@ -701,8 +718,9 @@ void lx_threads_stop(void)
 	unsigned int n;
 
 	WRITE_ONCE(lx_halting, 1);
+	/* a dead one's stack is no place to resume (a fiber's is freed) */
 	for_each_process_thread(g, t)
-		if (t->thread.flags & LX_THREAD_KERNEL)
+		if ((t->thread.flags & LX_THREAD_KERNEL) && !t->exit_state)
 			lx_task_wake(t);
 	/* the adopter ends too */
 	__atomic_add_fetch(&lx_adopt_count, 1, __ATOMIC_RELEASE);
