@@ -579,13 +579,18 @@ static long guest_unsupported(long nr)
 
 /*
  * clone(CLONE_THREAD): a host thread of this process for the new program
- * thread.  Its task is made by its first call into lx (a thread of this
- * process); it tells us its tid, then starts where the program's clone
- * returns, with the registers the clone left, its stack and its TLS.
+ * thread.  Its task is a clone of the creator's, made here in the
+ * creator's name (lx_thread_prepare()) and adopted by the new thread; it
+ * tells us its tid, then starts where the program's clone returns, with
+ * the registers the clone left, its stack and its TLS.  If a signal the
+ * creator does not block came meanwhile (libcs block all around clone),
+ * the new thread's first call makes its task from the process's anchor
+ * instead, with the creator's mask and name set after.
  */
 struct clone_req {
 	struct lx_start start;
 	uint64_t fs, flags, ctid, ptid;
+	void *task;		/* the creator's clone, or NULL */
 	uint64_t mask;		/* the creator's signal mask, in lx */
 	char comm[16];		/* and its name (a thread's starts as its) */
 	uint32_t done;		/* host futex word: the tid is there */
@@ -642,6 +647,8 @@ static void *thread_main(void *arg)
 	sigset_t none;
 	long tid;
 
+	if (c->task)
+		lx_thread_adopt(c->task);
 	tid = lx_syscall0(SYS_gettid);
 	/*
 	 * A program thread from now on (LX_SYS_KICKABLE): a signal lx's own
@@ -649,15 +656,16 @@ static void *thread_main(void *arg)
 	 */
 	if (tid > 0 && (!t || lx_guest_thread_init(t)))
 		tid = -EAGAIN;
-	/* the creator's mask, as clone() gives it (libcs block all first) */
-	if (tid > 0)
-		lx_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, &c->mask, NULL, 8);
 	/*
-	 * and its name: the task was made from the process's anchor, whose
-	 * name is not the program's (ps -T, top, /proc/PID/task/TID/comm)
+	 * A task made from the process's anchor: the creator's mask, as
+	 * clone() gives it (libcs block all first), and its name (the
+	 * anchor's is not the program's: ps -T, /proc/PID/task/TID/comm)
 	 */
-	if (tid > 0 && c->comm[0])
-		lx_syscall2(SYS_prctl, PR_SET_NAME, c->comm);
+	if (tid > 0 && !c->task) {
+		lx_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, &c->mask, NULL, 8);
+		if (c->comm[0])
+			lx_syscall2(SYS_prctl, PR_SET_NAME, c->comm);
+	}
 	/*
 	 * The parent's copy of the tid before the thread runs: written after
 	 * it, it could land after the thread's exit cleared it, and
@@ -718,8 +726,15 @@ static long spawn_thread(struct lx_thread *t, struct pt_regs *r,
 	};
 	c->fs = flags & CLONE_SETTLS ? tls : t->prog_fs;
 	c->flags = flags;
-	lx_syscall4(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &c->mask, 8);
-	lx_syscall2(SYS_prctl, PR_GET_NAME, c->comm);
+	tid = lx_thread_prepare(&c->task);
+	if (tid == -EINTR) {
+		c->task = NULL;
+		lx_syscall4(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &c->mask, 8);
+		lx_syscall2(SYS_prctl, PR_GET_NAME, c->comm);
+	} else if (tid < 0) {
+		free(c);
+		return tid;
+	}
 	c->ctid = ctid;
 	c->ptid = ptid;
 	pthread_attr_init(&attr);
@@ -737,6 +752,8 @@ static long spawn_thread(struct lx_thread *t, struct pt_regs *r,
 	pthread_sigmask(SIG_SETMASK, &was, NULL);
 	if (r_create) {
 		pthread_attr_destroy(&attr);
+		if (c->task)
+			lx_thread_abandon(c->task);
 		free(c);
 		return -EAGAIN;
 	}

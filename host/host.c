@@ -426,6 +426,21 @@ static void host_task_set(void *task)
 		pthread_setspecific(task_key, task);
 }
 
+long lx_thread_prepare(void **task)
+{
+	return lx_kernel_thread_prepare(task);
+}
+
+void lx_thread_adopt(void *task)
+{
+	host_task_set(task);
+}
+
+void lx_thread_abandon(void *task)
+{
+	lx_kernel_thread_gone(task);
+}
+
 static void task_key_destroy(void *task)
 {
 	lx_kernel_thread_gone(task);

@@ -80,6 +80,7 @@ static const struct pcase cases[] = {
 	{ { "cputime" }, 0, "--no-rewrite" },
 	{ { "cputime", "hard" }, 128 + SIGKILL, NULL },
 	{ { "filter" }, 0, NULL },
+	{ { "inherit" }, 0, NULL },
 };
 
 static const struct pcase *cur_case;

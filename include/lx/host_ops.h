@@ -252,6 +252,7 @@ long lx_kernel_fork_prepare(void **anchor, void **main);
 void lx_kernel_fork_child(void *anchor, void *main, int host_pid);
 void lx_kernel_fork_parent(void *anchor, void *main, int host_pid);
 void lx_kernel_fork_cancel(void *anchor, void *main);
+long lx_kernel_thread_prepare(void **task);
 int lx_kernel_process_died(int host_pid);
 void lx_kernel_adopter(void);
 

@@ -64,6 +64,18 @@ int lx_running(void);
 int lx_thread_has_task(void);
 
 /*
+ * A thread that is about to start another host thread makes that thread's
+ * task, as clone(CLONE_THREAD) would: a clone of its own (credentials,
+ * seccomp filters, signal mask, name...).  lx_thread_prepare() returns the
+ * new task's tid and sets *task, or returns -errno; the new host thread
+ * calls lx_thread_adopt(task) before its first call into lx.  A task no
+ * host thread will adopt is ended with lx_thread_abandon(task).
+ */
+long lx_thread_prepare(void **task);
+void lx_thread_adopt(void *task);
+void lx_thread_abandon(void *task);
+
+/*
  * Make the x86-64 system call nr with six arguments.  A host thread that has
  * no lx task yet gets one (a new thread of this process) on its first call;
  * the task exits with the host thread.  Returns the kernel's result: a value

@@ -4,7 +4,7 @@
  * builds them: x86-64 calls only (the x32 range and other architectures
  * kill the process).  What it does afterwards - map memory, start and
  * join a thread, a futex wait a timer interrupts - must still work, and
- * the filter must still stop a call it refuses.  Inside lx the filter is
+ * the filter must still stop a call it refuses, in the thread too.  Inside lx the filter is
  * in lx's kernel, where lx's own calls made for the program (guest/
  * telling lx of a mapping, turning a kicked wait into EINTR) must not
  * meet it.
@@ -57,8 +57,13 @@ static void on_sig(int sig)
 	flag = 1;
 }
 
-static void *nothing(void *arg)
+/* a thread inherits its creator's filters: the call is refused here too */
+static void *refused_here(void *arg)
 {
+	long r = syscall(SYS_getpriority, 0, 0);
+
+	printf("the same call in a thread made after: %s\n",
+	       r == -1 ? prog_errname(errno) : "0");
 	return arg;
 }
 
@@ -93,7 +98,7 @@ int main(void)
 	printf("mmap and munmap: %s\n",
 	       prog_yes(p != MAP_FAILED && !munmap(p, 1 << 20)));
 	printf("a thread made and joined: %s\n",
-	       prog_yes(!pthread_create(&t, NULL, nothing, NULL) &&
+	       prog_yes(!pthread_create(&t, NULL, refused_here, NULL) &&
 			!pthread_join(t, NULL)));
 	prog_handle(SIGALRM, on_sig, 0);
 	prog_arm_timer(50000);

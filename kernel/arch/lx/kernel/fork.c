@@ -105,6 +105,62 @@ long lx_kernel_fork_prepare(void **anchor, void **main)
 	return 0;
 }
 
+struct thread_args {
+	struct task_struct *creator, *t;
+	long tid;
+};
+
+static long thread_body(void *arg)
+{
+	struct thread_args *a = arg;
+	struct task_struct *t;
+
+	lx_task_enter(a->creator);
+	t = lx_task_create(a->creator, CLONE_VM | CLONE_FS | CLONE_FILES |
+			   CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM);
+	if (!IS_ERR(t)) {
+		/* as clone(): the creator's mask (lx_task_create() cleared it) */
+		t->blocked = a->creator->blocked;
+		recalc_sigpending();
+		a->tid = task_pid_vnr(t);
+	}
+	a->t = t;
+	wake_up_state(a->creator, TASK_PARKED);
+	lx_become(a->creator);
+	lx_task_leave();
+	return IS_ERR(t) ? PTR_ERR(t) : 0;
+}
+
+/*
+ * In a thread of a program, for the host thread it is about to start: the
+ * task of that thread, a clone of the caller's own task as clone() makes
+ * it (credentials, seccomp filters, no_new_privs, name, signal mask and
+ * all else a thread inherits from its creator), parked until the new host
+ * thread adopts it (lx_thread_adopt()).  Returns its tid, or -errno:
+ * -EINTR if a signal the caller does not block came meanwhile (clone()
+ * would deliver it and start again; there is no user context here).
+ */
+long lx_kernel_thread_prepare(void **task)
+{
+	struct thread_args a = { 0 };
+	struct task_struct *t;
+	long ret;
+
+	if (!lx_kernel_running())
+		return -ENODEV;
+	t = lx_this_task();
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	a.creator = t;
+	ret = lx_task_call(t, thread_body, &a);
+	if (ret == -ERESTARTNOINTR)
+		ret = -EINTR;
+	if (ret)
+		return ret;
+	*task = a.t;
+	return a.tid;
+}
+
 /*
  * After the host fork, on both sides: the tasks of the child process
  * belong to host process host_pid.  The child says so first thing, before
