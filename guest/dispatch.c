@@ -580,21 +580,16 @@ static long guest_unsupported(long nr)
 /*
  * clone(CLONE_THREAD): a host thread of this process for the new program
  * thread.  Its task is a clone of the creator's, made here in the
- * creator's name (lx_thread_prepare()) and adopted by the new thread; it
- * tells us its tid, then starts where the program's clone returns, with
- * the registers the clone left, its stack and its TLS.  If a signal the
- * creator does not block came meanwhile (libcs block all around clone),
- * the new thread's first call makes its task from the process's anchor
- * instead, with the creator's mask and name set after.
+ * creator's name (lx_thread_prepare()) and adopted by the new thread,
+ * which tells us it is ready, then starts where the program's clone
+ * returns, with the registers the clone left, its stack and its TLS.
  */
 struct clone_req {
 	struct lx_start start;
 	uint64_t fs, flags, ctid, ptid;
-	void *task;		/* the creator's clone, or NULL */
-	uint64_t mask;		/* the creator's signal mask, in lx */
-	char comm[16];		/* and its name (a thread's starts as its) */
-	uint32_t done;		/* host futex word: the tid is there */
-	long tid;
+	void *task;		/* the creator's clone */
+	uint32_t done;		/* host futex word: tid is final */
+	long tid;		/* the task's, or -EAGAIN if the thread failed */
 };
 
 /* A bad pointer is ignored, as Linux does. */
@@ -645,26 +640,19 @@ static void *thread_main(void *arg)
 	struct lx_start st = c->start;
 	struct lx_thread *t = calloc(1, sizeof(*t));
 	sigset_t none;
-	long tid;
+	long tid = c->tid;
 
-	if (c->task)
-		lx_thread_adopt(c->task);
-	tid = lx_syscall0(SYS_gettid);
 	/*
-	 * A program thread from now on (LX_SYS_KICKABLE): a signal lx's own
-	 * calls below meet waits for its code, and kicks reach it
+	 * No call of the program's before its code runs: the task has its
+	 * seccomp filters already, which would see them.  lx's own
+	 * LX_SYS_KICKABLE (lx_guest_thread_init()) is the first, and fails
+	 * if the task was killed meanwhile; from then on a signal lx's own
+	 * calls meet waits for the program's code, and kicks reach it.
 	 */
-	if (tid > 0 && (!t || lx_guest_thread_init(t)))
+	lx_thread_adopt(c->task);
+	if (!t || lx_guest_thread_init(t)) {
+		lx_thread_abandon(c->task);
 		tid = -EAGAIN;
-	/*
-	 * A task made from the process's anchor: the creator's mask, as
-	 * clone() gives it (libcs block all first), and its name (the
-	 * anchor's is not the program's: ps -T, /proc/PID/task/TID/comm)
-	 */
-	if (tid > 0 && !c->task) {
-		lx_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, &c->mask, NULL, 8);
-		if (c->comm[0])
-			lx_syscall2(SYS_prctl, PR_SET_NAME, c->comm);
 	}
 	/*
 	 * The parent's copy of the tid before the thread runs: written after
@@ -674,8 +662,6 @@ static void *thread_main(void *arg)
 	 */
 	if (tid > 0 && (c->flags & CLONE_PARENT_SETTID))
 		put_tid(c->ptid, tid);
-	if (tid > 0 && (c->flags & CLONE_CHILD_CLEARTID))
-		lx_syscall1(SYS_set_tid_address, c->ctid);
 	if (tid > 0 && (c->flags & CLONE_CHILD_SETTID))
 		put_tid(c->ctid, tid);
 	if (t)
@@ -726,15 +712,13 @@ static long spawn_thread(struct lx_thread *t, struct pt_regs *r,
 	};
 	c->fs = flags & CLONE_SETTLS ? tls : t->prog_fs;
 	c->flags = flags;
-	tid = lx_thread_prepare(&c->task);
-	if (tid == -EINTR) {
-		c->task = NULL;
-		lx_syscall4(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &c->mask, 8);
-		lx_syscall2(SYS_prctl, PR_GET_NAME, c->comm);
-	} else if (tid < 0) {
+	tid = lx_thread_prepare(&c->task,
+				flags & CLONE_CHILD_CLEARTID ? ctid : 0);
+	if (tid < 0) {
 		free(c);
 		return tid;
 	}
+	c->tid = tid;
 	c->ctid = ctid;
 	c->ptid = ptid;
 	pthread_attr_init(&attr);
@@ -752,8 +736,7 @@ static long spawn_thread(struct lx_thread *t, struct pt_regs *r,
 	pthread_sigmask(SIG_SETMASK, &was, NULL);
 	if (r_create) {
 		pthread_attr_destroy(&attr);
-		if (c->task)
-			lx_thread_abandon(c->task);
+		lx_thread_abandon(c->task);
 		free(c);
 		return -EAGAIN;
 	}

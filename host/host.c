@@ -426,9 +426,9 @@ static void host_task_set(void *task)
 		pthread_setspecific(task_key, task);
 }
 
-long lx_thread_prepare(void **task)
+long lx_thread_prepare(void **task, unsigned long clear_tid)
 {
-	return lx_kernel_thread_prepare(task);
+	return lx_kernel_thread_prepare(task, clear_tid);
 }
 
 void lx_thread_adopt(void *task)
@@ -438,7 +438,13 @@ void lx_thread_adopt(void *task)
 
 void lx_thread_abandon(void *task)
 {
-	lx_kernel_thread_gone(task);
+	/* the adopter whose task was killed in its first call: it is gone */
+	if (!thread_task)
+		return;
+	lx_kernel_thread_unprepare(task);
+	/* ended: not again when this thread ends (task_key_destroy()) */
+	if (thread_task == task)
+		host_task_set(NULL);
 }
 
 static void task_key_destroy(void *task)

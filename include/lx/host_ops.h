@@ -252,7 +252,8 @@ long lx_kernel_fork_prepare(void **anchor, void **main);
 void lx_kernel_fork_child(void *anchor, void *main, int host_pid);
 void lx_kernel_fork_parent(void *anchor, void *main, int host_pid);
 void lx_kernel_fork_cancel(void *anchor, void *main);
-long lx_kernel_thread_prepare(void **task);
+long lx_kernel_thread_prepare(void **task, unsigned long clear_tid);
+void lx_kernel_thread_unprepare(void *task);
 int lx_kernel_process_died(int host_pid);
 void lx_kernel_adopter(void);
 

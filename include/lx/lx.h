@@ -66,12 +66,14 @@ int lx_thread_has_task(void);
 /*
  * A thread that is about to start another host thread makes that thread's
  * task, as clone(CLONE_THREAD) would: a clone of its own (credentials,
- * seccomp filters, signal mask, name...).  lx_thread_prepare() returns the
- * new task's tid and sets *task, or returns -errno; the new host thread
- * calls lx_thread_adopt(task) before its first call into lx.  A task no
- * host thread will adopt is ended with lx_thread_abandon(task).
+ * seccomp filters, signal mask, name...); clear_tid, if not 0, is the
+ * address CLONE_CHILD_CLEARTID clears at its exit.  lx_thread_prepare()
+ * returns the new task's tid and sets *task, or returns -errno; the new
+ * host thread calls lx_thread_adopt(task) before its first call into lx.
+ * A task whose thread will not run (it did not start, or failed before)
+ * is ended with lx_thread_abandon(task), by the one or the other thread.
  */
-long lx_thread_prepare(void **task);
+long lx_thread_prepare(void **task, unsigned long clear_tid);
 void lx_thread_adopt(void *task);
 void lx_thread_abandon(void *task);
 

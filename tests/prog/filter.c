@@ -77,10 +77,16 @@ int main(void)
 		/* the x32 range: killed, as libseccomp's filters do */
 		BPF_JUMP(BPF_JGE_K, 0x40000000, 0, 1),
 		BPF_STMT(BPF_RET_K, SECCOMP_RET_KILL_PROCESS),
-		/* and one refused call, to see the filter works */
-		BPF_JUMP(BPF_JEQ_K, SYS_getpriority, 0, 1),
-		BPF_STMT(BPF_RET_K, SECCOMP_RET_ERRNO | EPERM),
+		/*
+		 * refused calls, to see the filter works: none a libc makes
+		 * to start a thread (gettid and set_tid_address neither), so
+		 * threads must start as on Linux
+		 */
+		BPF_JUMP(BPF_JEQ_K, SYS_getpriority, 3, 0),
+		BPF_JUMP(BPF_JEQ_K, SYS_gettid, 2, 0),
+		BPF_JUMP(BPF_JEQ_K, SYS_set_tid_address, 1, 0),
 		BPF_STMT(BPF_RET_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET_K, SECCOMP_RET_ERRNO | EPERM),
 	};
 	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
 	static unsigned int word;
@@ -92,6 +98,8 @@ int main(void)
 	TRYSYS(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog));
 	r = syscall(SYS_getpriority, 0, 0);
 	printf("a refused call: %s\n", r == -1 ? prog_errname(errno) : "0");
+	r = syscall(SYS_gettid);
+	printf("gettid, refused: %s\n", r == -1 ? prog_errname(errno) : "a tid");
 
 	p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -107,6 +107,7 @@ long lx_kernel_fork_prepare(void **anchor, void **main)
 
 struct thread_args {
 	struct task_struct *creator, *t;
+	unsigned long clear_tid;	/* CLONE_CHILD_CLEARTID's, or 0 */
 	long tid;
 };
 
@@ -114,19 +115,41 @@ static long thread_body(void *arg)
 {
 	struct thread_args *a = arg;
 	struct task_struct *t;
+	sigset_t mask, all;
 
 	lx_task_enter(a->creator);
+	/*
+	 * A signal pending for the creator would fail the clone (for clone()
+	 * to deliver it and start again): blocked meanwhile, as libcs block
+	 * them around clone, it is the creator's once it is back.  Only a
+	 * fatal one still fails it.
+	 */
+	mask = current->blocked;
+	sigfillset(&all);
+	set_current_blocked(&all);
+	/*
+	 * Untraced: a tracer's stop of the creator inside the clone would
+	 * leave the new task to run with no host thread to run it.
+	 */
 	t = lx_task_create(a->creator, CLONE_VM | CLONE_FS | CLONE_FILES |
-			   CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM);
+			   CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+			   CLONE_UNTRACED);
 	if (!IS_ERR(t)) {
 		/* as clone(): the creator's mask (lx_task_create() cleared it) */
-		t->blocked = a->creator->blocked;
+		t->blocked = mask;
 		recalc_sigpending();
+		t->clear_child_tid = (int __user *)a->clear_tid;
+		/* a signal meets it in the program's code, not lx's first calls */
+		t->thread.flags |= LX_THREAD_USER;
 		a->tid = task_pid_vnr(t);
 	}
 	a->t = t;
 	wake_up_state(a->creator, TASK_PARKED);
 	lx_become(a->creator);
+	set_current_blocked(&mask);
+	/* one that came meanwhile: the creator takes it in its code */
+	if (signal_pending(current))
+		lx_kick_self();
 	lx_task_leave();
 	return IS_ERR(t) ? PTR_ERR(t) : 0;
 }
@@ -135,14 +158,13 @@ static long thread_body(void *arg)
  * In a thread of a program, for the host thread it is about to start: the
  * task of that thread, a clone of the caller's own task as clone() makes
  * it (credentials, seccomp filters, no_new_privs, name, signal mask and
- * all else a thread inherits from its creator), parked until the new host
- * thread adopts it (lx_thread_adopt()).  Returns its tid, or -errno:
- * -EINTR if a signal the caller does not block came meanwhile (clone()
- * would deliver it and start again; there is no user context here).
+ * all else a thread inherits from its creator; clear_tid, if not 0, is
+ * CLONE_CHILD_CLEARTID's address), parked until the new host thread
+ * adopts it.  Returns its tid, or -errno.
  */
-long lx_kernel_thread_prepare(void **task)
+long lx_kernel_thread_prepare(void **task, unsigned long clear_tid)
 {
-	struct thread_args a = { 0 };
+	struct thread_args a = { .clear_tid = clear_tid };
 	struct task_struct *t;
 	long ret;
 
@@ -154,11 +176,24 @@ long lx_kernel_thread_prepare(void **task)
 	a.creator = t;
 	ret = lx_task_call(t, thread_body, &a);
 	if (ret == -ERESTARTNOINTR)
-		ret = -EINTR;
+		ret = -EINTR;	/* not expected: all but fatal ones blocked */
 	if (ret)
 		return ret;
 	*task = a.t;
 	return a.tid;
+}
+
+/*
+ * A prepared task whose thread will not run the program's code ends,
+ * from the creator's host thread or its own: no clone happened for the
+ * program, so there is no tid of its to clear.
+ */
+void lx_kernel_thread_unprepare(void *task)
+{
+	struct task_struct *t = task;
+
+	WRITE_ONCE(t->clear_child_tid, NULL);
+	lx_task_exit(t);
 }
 
 /*
