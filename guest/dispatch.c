@@ -577,6 +577,20 @@ static long guest_unsupported(long nr)
 	return -ENOSYS;
 }
 
+static unsigned int inside, exiting;	/* end_process() */
+static void leave_lx(void);
+
+/*
+ * Into lx, counted as a program thread in a call (end_process() waits for
+ * those); a thread that finds the process ending ends.  leave_lx() after.
+ */
+static void count_in(void)
+{
+	__atomic_add_fetch(&inside, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&exiting, __ATOMIC_SEQ_CST))
+		leave_lx();
+}
+
 /*
  * clone(CLONE_THREAD): a host thread of this process for the new program
  * thread.  Its task is a clone of the creator's, made here in the
@@ -650,10 +664,12 @@ static void *thread_main(void *arg)
 	 * calls meet waits for the program's code, and kicks reach it.
 	 */
 	lx_thread_adopt(c->task);
+	count_in();
 	if (!t || lx_guest_thread_init(t)) {
 		lx_thread_abandon(c->task);
 		tid = -EAGAIN;
 	}
+	leave_lx();
 	/*
 	 * The parent's copy of the tid before the thread runs: written after
 	 * it, it could land after the thread's exit cleared it, and
@@ -712,8 +728,10 @@ static long spawn_thread(struct lx_thread *t, struct pt_regs *r,
 	};
 	c->fs = flags & CLONE_SETTLS ? tls : t->prog_fs;
 	c->flags = flags;
+	count_in();
 	tid = lx_thread_prepare(&c->task,
 				flags & CLONE_CHILD_CLEARTID ? ctid : 0);
+	leave_lx();
 	if (tid < 0) {
 		free(c);
 		return tid;
@@ -736,7 +754,9 @@ static long spawn_thread(struct lx_thread *t, struct pt_regs *r,
 	pthread_sigmask(SIG_SETMASK, &was, NULL);
 	if (r_create) {
 		pthread_attr_destroy(&attr);
+		count_in();
 		lx_thread_abandon(c->task);
+		leave_lx();
 		free(c);
 		return -EAGAIN;
 	}
@@ -788,11 +808,10 @@ static long guest_clone3(struct lx_thread *t, struct pt_regs *r)
  * task (a fatal signal) - waits until the others have left lx; lx has
  * killed their tasks too, which wakes them.  A thread that finds the
  * process ending when it leaves lx, or before it enters, ends its host
- * thread.  lxexec reports the status lx gave the process.
+ * thread.  lxexec reports the status lx gave the process.  (inside:
+ * program threads in a call into lx, count_in(); exiting: the process
+ * ends.)
  */
-static unsigned int inside;	/* program threads in a call into lx */
-static unsigned int exiting;
-
 static void leave_lx(void)
 {
 	__atomic_sub_fetch(&inside, 1, __ATOMIC_SEQ_CST);
@@ -886,9 +905,7 @@ static long enter_lx(struct pt_regs *r, int sig, int code, unsigned long addr)
 {
 	int sys = sig < 0;	/* else a fault, or 0: take pending signals */
 
-	__atomic_add_fetch(&inside, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&exiting, __ATOMIC_SEQ_CST))
-		leave_lx();
+	count_in();
 	if (__atomic_load_n(&lx_host_sigs, __ATOMIC_RELAXED) ||
 	    __atomic_load_n(&lx_cputimers_fired, __ATOMIC_RELAXED))
 		send_host_sigs();
