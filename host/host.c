@@ -222,17 +222,17 @@ static unsigned int nr_kthreads, max_kthreads;
 static pthread_mutex_t kthreads_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /*
- * While the kernel boots, only kernel threads run kernel code, one at a
- * time (the one lx CPU), handing it over with a futex wake at each
- * switch: a boot makes ~150 such hand-overs.  On one host CPU a
- * hand-over is a wake-up on the CPU being left; spread over several, the
- * host sends an interrupt to wake the other CPU, which in a VM costs far
- * more (launch of /bin/true: 20.5 ms spread, 17 ms on one CPU, here).  So
- * the boot pins kernel threads' host threads to the CPU the caller was
- * on, then gives them back the caller's CPUs: afterwards program threads,
- * which take the lx CPU from wherever they run, and device threads share
- * the host's CPUs as the host scheduler sees fit.  kthreads_lock guards
- * both.
+ * While the kernel boots, only kernel tasks run kernel code, one at a
+ * time (the one lx CPU); between those with host threads of their own -
+ * idle's, init's and the runner of the fibers (sched.c) - the CPU goes
+ * with a futex wake.  On one host CPU that is a wake-up on the CPU being
+ * left; spread over several, the host sends an interrupt to wake the
+ * other CPU, which in a VM costs far more (launch of /bin/true, before
+ * fibers: 20.5 ms spread, 17 ms with all of lxexec on one CPU).  So the
+ * boot pins these host threads to the CPU the caller was on, then gives
+ * them back the caller's CPUs: afterwards program threads, which take
+ * the lx CPU from wherever they run, and device threads share the host's
+ * CPUs as the host scheduler sees fit.  kthreads_lock guards both.
  */
 static cpu_set_t boot_cpus, boot_saved;
 static bool boot_pinned;
