@@ -6,9 +6,11 @@
  * root), no_new_privs, the name, the signal mask.  Run as root; the
  * thread made before the changes keeps what it had where Linux keeps it
  * per thread (the name) and follows where libc makes the change for the
- * whole process (the ids).
+ * whole process (the ids).  /proc/self/task lists the program's threads,
+ * no thread of lx's.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +31,21 @@ static void report(const char *who)
 	       (int)geteuid(), (int)getgid(), (int)getegid(),
 	       prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), name,
 	       sigismember(&mask, SIGUSR1) ? "yes" : "no");
+}
+
+/* the entries of /proc/self/task */
+static int tasks_listed(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
 }
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -69,6 +86,7 @@ int main(void)
 	while (stage < 1)
 		pthread_cond_wait(&cond, &lock);
 	pthread_mutex_unlock(&lock);
+	printf("threads in /proc/self/task: %d\n", tasks_listed());
 
 	TRYSYS(prctl(PR_SET_NAME, "inheritor", 0, 0, 0));
 	sigemptyset(&usr1);

@@ -80,6 +80,16 @@ out:
 }
 
 /*
+ * A process's anchor is lx's, not the program's: as it is not counted in
+ * the process's threads, /proc/PID/task does not list it, nor does /proc
+ * find it by its tid (patches/0010).
+ */
+bool lx_task_hidden(struct task_struct *t)
+{
+	return t->thread.flags & LX_THREAD_UNCOUNTED;
+}
+
+/*
  * In the parent, before the host fork: make the child's process.  Returns
  * 0 with its anchor and first thread, or -errno.
  */

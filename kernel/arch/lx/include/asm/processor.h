@@ -43,6 +43,11 @@ struct thread_struct {
 
 #define INIT_THREAD { }
 
+/* /proc neither lists nor finds a process's anchor (fork.c) */
+struct task_struct;
+bool lx_task_hidden(struct task_struct *t);
+#define arch_proc_task_hidden(t) lx_task_hidden(t)
+
 /*
  * Spinning kernel code waits for something an interrupt brings: run the
  * interrupts host threads raised, as the hardware would have.
