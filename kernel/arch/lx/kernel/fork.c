@@ -90,12 +90,13 @@ bool lx_task_hidden(struct task_struct *t)
 }
 
 /*
- * In the parent, before the host fork: make the child's process.  Returns
- * 0 with its anchor and first thread, or -errno.
+ * Run body(arg) on the calling host thread's task, which *self is set to
+ * first.  -EINTR where a signal came that would have the call restarted:
+ * there is no user context to restart here.
  */
-long lx_kernel_fork_prepare(void **anchor, void **main)
+static long call_as_self(long (*body)(void *), void *arg,
+			 struct task_struct **self)
 {
-	struct fork_args f = { 0 };
 	struct task_struct *t;
 	long ret;
 
@@ -104,10 +105,21 @@ long lx_kernel_fork_prepare(void **anchor, void **main)
 	t = lx_this_task();
 	if (IS_ERR(t))
 		return PTR_ERR(t);
-	f.parent = t;
-	ret = lx_task_call(t, fork_body, &f);
-	if (ret == -ERESTARTNOINTR)
-		ret = -EINTR;	/* a signal came: no user context to restart */
+	*self = t;
+	ret = lx_task_call(t, body, arg);
+	return ret == -ERESTARTNOINTR ? -EINTR : ret;
+}
+
+/*
+ * In the parent, before the host fork: make the child's process.  Returns
+ * 0 with its anchor and first thread, or -errno.
+ */
+long lx_kernel_fork_prepare(void **anchor, void **main)
+{
+	struct fork_args f = { 0 };
+	long ret;
+
+	ret = call_as_self(fork_body, &f, &f.parent);
 	if (ret)
 		return ret;
 	*anchor = f.anchor;
@@ -175,18 +187,9 @@ static long thread_body(void *arg)
 long lx_kernel_thread_prepare(void **task, unsigned long clear_tid)
 {
 	struct thread_args a = { .clear_tid = clear_tid };
-	struct task_struct *t;
 	long ret;
 
-	if (!lx_kernel_running())
-		return -ENODEV;
-	t = lx_this_task();
-	if (IS_ERR(t))
-		return PTR_ERR(t);
-	a.creator = t;
-	ret = lx_task_call(t, thread_body, &a);
-	if (ret == -ERESTARTNOINTR)
-		ret = -EINTR;	/* not expected: all but fatal ones blocked */
+	ret = call_as_self(thread_body, &a, &a.creator);
 	if (ret)
 		return ret;
 	*task = a.t;
