@@ -94,13 +94,18 @@ static bool same_file(const struct file_fds *e, const struct lx_fuse_ref *ref)
 	       !strncmp(e->tag, ref->tag, sizeof(e->tag));
 }
 
+static void file_fd_close(struct file_fds *e, int w)
+{
+	if (e->fd[w] >= 0)
+		close(e->fd[w]);
+	e->fd[w] = -1;
+}
+
+/* both fds: the entry is free */
 static void file_fds_close(struct file_fds *e)
 {
-	if (e->fd[0] >= 0)
-		close(e->fd[0]);
-	if (e->fd[1] >= 0)
-		close(e->fd[1]);
-	e->fd[0] = e->fd[1] = -1;
+	file_fd_close(e, 0);
+	file_fd_close(e, 1);
 	e->used = 0;
 }
 
@@ -163,12 +168,6 @@ found:
 	return e;
 }
 
-static void file_fd_close(struct file_fds *e, int w)
-{
-	if (e->fd[w] >= 0)
-		close(e->fd[w]);
-	e->fd[w] = -1;
-}
 
 static void file_unpin(struct file_fds *e)
 {

@@ -124,6 +124,9 @@ static void vq_map(struct lx_vdev *dev, struct lx_vq *vq, uint32_t gen)
 	uint64_t d = __atomic_load_n(&r->desc_pa, __ATOMIC_RELAXED);
 	uint64_t a = __atomic_load_n(&r->avail_pa, __ATOMIC_RELAXED);
 	uint64_t u = __atomic_load_n(&r->used_pa, __ATOMIC_RELAXED);
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
 
 	vq->gen = gen;
 	vq->num = 0;
@@ -141,16 +144,16 @@ static void vq_map(struct lx_vdev *dev, struct lx_vq *vq, uint32_t gen)
 		return;
 	}
 	/* each ring with its event-index word at the end */
-	vq->desc = lx_guest_ptr(d, 16ULL * n);
-	vq->avail = lx_guest_ptr(a, 6 + 2ULL * n);
-	vq->used = lx_guest_ptr(u, 6 + 8ULL * n);
-	if (!vq->desc || !vq->avail || !vq->used) {
-		vq->desc = NULL;
-		vq->avail = NULL;
-		vq->used = NULL;
+	desc = lx_guest_ptr(d, 16ULL * n);
+	avail = lx_guest_ptr(a, 6 + 2ULL * n);
+	used = lx_guest_ptr(u, 6 + 8ULL * n);
+	if (!desc || !avail || !used) {
 		vdev_broken(dev, vq, "ring outside kernel RAM");
 		return;
 	}
+	vq->desc = desc;
+	vq->avail = avail;
+	vq->used = used;
 	vq->num = n;
 	vq->broken = false;
 }

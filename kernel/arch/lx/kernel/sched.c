@@ -177,7 +177,11 @@ static void fiber_run(struct task_struct *t)
 	}
 }
 
-/* The runner's host thread. */
+/*
+ * The runner's host thread.  Its own frames, on its host stack, hold
+ * nothing the kernel links into shared lists: it waits only on
+ * runner_word, and kernel code proper runs on the fibers' stacks.
+ */
 static void fiber_runner(void *unused)
 {
 	struct task_struct *list, *t, *next, *rev;
