@@ -579,18 +579,23 @@ static void test_rt_sigaction(void)
 }
 
 /*
- * A name at the very end of a mapping right below lx's RAM (where the
- * host may put a program's stack): getname() reads up to 4064 bytes, but
- * only the name is the caller's, and that is all it may check.  A name
- * that runs into the RAM is a fault, as one running into unmapped memory.
- * In an lx_fork() child, whose one thread can take the page below RAM
- * even when it was a stack of one of lx's host threads here.  The child's
- * exit status is the number of the check that failed.
+ * User memory right below lx's RAM (where the host may put a program's
+ * stack or heap) is the program's, up to the last byte, and lx's RAM is as
+ * unmapped memory is natively.  A name at the very end of the page:
+ * getname() reads up to 4064 bytes, but only the name is the caller's; a
+ * name that runs into the RAM is a fault.  read() into a long buffer there
+ * with less left of the file reads it; more is a short read; write() of a
+ * buffer that runs into the RAM writes what is before it.  In an
+ * lx_fork() child, whose one thread can take the page below RAM even when
+ * it was a stack of one of lx's host threads here.  The child's exit
+ * status is the number of the check that failed.
  */
-static int name_below_ram(char *page)
+static int below_ram(char *page)
 {
-	char *name = page + 4096 - 5;
+	char *name = page + 4096 - 5, *tail = page + 4096 - 123;
+	static char data[300];
 	struct stat st;
+	long fd;
 
 	munmap(page, 4096);
 	if (mmap(page, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE |
@@ -605,10 +610,33 @@ static int name_below_ram(char *page)
 	memset(name + 1, 'x', 4);
 	if (lx_syscall2(SYS_stat, name + 1, &st) != -EFAULT)
 		return 4;
+	memset(data, 'd', sizeof(data));
+	fd = lx_syscall4(SYS_openat, AT_FDCWD, "/tmp/below-ram",
+			 O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || lx_syscall3(SYS_write, fd, data, 300) != 300)
+		return 5;
+	/* 100 bytes left, a 1 MiB buffer 123 bytes below the RAM */
+	if (lx_syscall4(SYS_pread64, fd, tail, 1 << 20, 200) != 100 ||
+	    memcmp(tail, data, 100))
+		return 6;
+	/* 300 bytes left: the 123 before the RAM */
+	if (lx_syscall4(SYS_pread64, fd, tail, 1 << 20, 0) != 123)
+		return 7;
+	/* a write of what runs into the RAM: the 123 bytes before it */
+	memset(tail, 'w', 123);
+	if (lx_syscall4(SYS_pwrite64, fd, tail, 1 << 20, 0) != 123 ||
+	    lx_syscall4(SYS_pread64, fd, data, 300, 0) != 300 ||
+	    data[122] != 'w' || data[123] != 'd')
+		return 8;
+	/* a buffer that starts in the RAM is a fault */
+	if (lx_syscall4(SYS_pread64, fd, page + 4096, 10, 0) != -EFAULT)
+		return 9;
+	lx_syscall1(SYS_close, fd);
+	lx_syscall1(SYS_unlink, "/tmp/below-ram");
 	return 0;
 }
 
-static void test_name_below_ram(void)
+static void test_below_ram(void)
 {
 	char *ram = lx_guest_ptr(0, 1);
 	int status = -1;
@@ -617,7 +645,7 @@ static void test_name_below_ram(void)
 
 	pid = lx_fork();
 	if (pid == 0) {
-		lx_syscall1(SYS_exit_group, name_below_ram(ram - 4096));
+		lx_syscall1(SYS_exit_group, below_ram(ram - 4096));
 		_exit(99);
 	}
 	if (!CHECK(pid > 0, "lx_fork: %d", pid))
@@ -651,8 +679,8 @@ int main(void)
 		test_epoll_event);
 	tap_run("rt_sigaction set and read back field by field",
 		test_rt_sigaction);
-	tap_run("a name that ends right below lx's RAM is read; one that "
-		"runs into it is a fault", test_name_below_ram);
+	tap_run("user memory right below lx's RAM: names, read(), write(); "
+		"the RAM is a fault", test_below_ram);
 	halt_kernel();
 	return tap_done();
 }

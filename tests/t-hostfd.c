@@ -25,6 +25,7 @@
 
 #include <lx/lx.h>
 
+#include "../host/home.h"
 #include "tap.h"
 #include "util.h"
 
@@ -335,6 +336,68 @@ static void test_child(void)
 	close(p[1]);
 }
 
+/*
+ * The host reads into a program's buffer itself: only the program's part
+ * of it.  A child takes the page right below lx's RAM (where the host may
+ * put a program's heap): a long read there stops before the RAM, and the
+ * rest of the pipe's bytes are read after it, through 12 segments (more
+ * than the kernel keeps on its stack).  The child's status is the number
+ * of the check that failed.
+ */
+static int read_below_ram(long fd, unsigned char *page)
+{
+	unsigned char want[300], got[340];
+	struct iovec iov[12];
+	int i;
+
+	for (i = 0; i < 300; i++)
+		want[i] = i * 7;
+	munmap(page, 4096);
+	if (mmap(page, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+		 MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != page)
+		return 1;
+	if (lx_syscall3(SYS_read, fd, page + 4096 - 100, 1 << 20) != 100 ||
+	    memcmp(page + 4096 - 100, want, 100))
+		return 2;
+	for (i = 0; i < 12; i++)
+		iov[i] = (struct iovec){ got + 100 + i * 20, 20 };
+	if (lx_syscall3(SYS_readv, fd, iov, 12) != 200 ||
+	    memcmp(got + 100, want + 100, 200))
+		return 3;
+	if (lx_syscall3(SYS_read, fd, page + 4096, 10) != -EFAULT)
+		return 4;
+	return 0;
+}
+
+static void test_child_below_ram(void)
+{
+	unsigned char data[300];
+	int p[2], hst, i;
+	long fd, st = -1;
+	pid_t pid;
+
+	for (i = 0; i < 300; i++)
+		data[i] = i * 7;
+	CHECK(pipe(p) == 0, "pipe");
+	CHECK_EQ(write(p[1], data, 300), 300);
+	fd = lx_hostfd(p[0], O_RDONLY);
+	CHECK_OK(fd);
+	pid = lx_fork();
+	if (pid == 0) {
+		lx_syscall1(SYS_exit_group,
+			    read_below_ram(fd, (unsigned char *)lx_guest_ptr(0, 1) -
+					       4096));
+		_exit(99);
+	}
+	CHECK(pid > 0, "lx_fork");
+	waitpid(pid, &hst, 0);
+	CHECK(lx_syscall4(SYS_wait4, -1, &st, 0, NULL) > 0 && WIFEXITED(st) &&
+	      WEXITSTATUS(st) == 0, "check %ld failed (status %#lx)",
+	      (long)WEXITSTATUS(st), st);
+	close_fd(fd);
+	close(p[1]);
+}
+
 int main(void)
 {
 	boot_kernel();
@@ -351,6 +414,8 @@ int main(void)
 	tap_run("a regular file shares its offset with the host's holders",
 		test_shared_offset);
 	tap_run("a forked lx process reads its copy", test_child);
+	tap_run("the host reads into user memory right below lx's RAM, "
+		"not into it", test_child_below_ram);
 	halt_kernel();
 	return tap_done();
 }

@@ -29,6 +29,8 @@
 
 #include <lx/lx.h>
 
+#include "../host/home.h"
+
 #include "tap.h"
 #include "util.h"
 
@@ -649,7 +651,8 @@ static void test_host_reads(void)
 	CHECK_EQ(lx_syscall3(SYS_lseek, fd, 0, SEEK_SET), 0);
 	for (n = 0; (r = lx_syscall3(SYS_read, fd, buf + n, 1 << 20)) > 0;)
 		n += r;
-	CHECK(n == len && !memcmp(buf, want, len), "read all: %zu", n);
+	CHECK(n == len && !memcmp(buf, want, len), "read all: %zu, then %ld",
+	      n, r);
 	/* the bytes came from a host fd of the file, this process's own */
 	CHECK(host_fd_of("big", 0), "no host fd of the file read");
 	/* changed on the host: seen at once, though lx cached the old */
@@ -662,6 +665,42 @@ static void test_host_reads(void)
 	CHECK_OK(posix_fadvise(hfd, 0, 0, POSIX_FADV_DONTNEED));
 	CHECK_EQ(lx_syscall4(SYS_pread64, fd, buf, len, 0), (long)len);
 	CHECK(!memcmp(buf, want, len), "bytes after the host dropped them");
+	/*
+	 * A long buffer right below lx's RAM, as the host may place a
+	 * program's heap: the bytes left of the file, or those before the
+	 * RAM (a short read), in the host's cache or not (the FUSE way).
+	 * In a child, whose one thread can take the page below RAM.
+	 */
+	for (i = 0; i < 2; i++) {
+		unsigned char *page = lx_guest_ptr(0, 1);
+		unsigned char *tail;
+		pid_t pid;
+		long s;
+
+		page -= 4096;
+		tail = page + 4096 - 200;
+		if (i)
+			CHECK_OK(posix_fadvise(hfd, 0, 0, POSIX_FADV_DONTNEED));
+		pid = lx_fork();
+		if (pid == 0) {
+			munmap(page, 4096);
+			CHILD_CHECK(mmap(page, 4096, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS |
+					 MAP_FIXED_NOREPLACE, -1, 0) == page);
+			CHILD_CHECK(lx_syscall4(SYS_pread64, fd, tail, 1 << 20,
+						len - 123) == 123);
+			CHILD_CHECK(!memcmp(tail, want + len - 123, 123));
+			CHILD_CHECK(lx_syscall4(SYS_pread64, fd, tail, 1 << 20,
+						len - 300) == 200);
+			CHILD_CHECK(!memcmp(tail, want + len - 300, 200));
+			lx_syscall1(SYS_exit_group, child_fail);
+			_exit(99);
+		}
+		s = reap(pid);
+		CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 0,
+		      "a buffer below lx's RAM (host cache %s): child %#lx",
+		      i ? "dropped" : "kept", s);
+	}
 	close_fd(fd);
 	close(hfd);
 	unlink(host("big"));

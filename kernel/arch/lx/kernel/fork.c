@@ -82,7 +82,7 @@ out:
 /*
  * A process's anchor is lx's, not the program's: as it is not counted in
  * the process's threads, /proc/PID/task does not list it, nor does /proc
- * find it by its tid (patches/0010).
+ * find it by its tid (patches/0009).
  */
 bool lx_task_hidden(struct task_struct *t)
 {

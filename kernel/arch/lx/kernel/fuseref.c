@@ -72,33 +72,6 @@ out:
 }
 
 /*
- * The iovecs of what is left of a user-memory iterator, at most n, none
- * empty (an empty one would read as the end of the file).
- */
-static int user_iovecs(const struct iov_iter *it, struct iovec *iov, int n)
-{
-	size_t left = iov_iter_count(it), skip = it->iov_offset;
-	unsigned long seg;
-	int i = 0;
-
-	if (iter_is_ubuf(it)) {
-		iov[0].iov_base = it->ubuf + skip;
-		iov[0].iov_len = left;
-		return left ? 1 : 0;
-	}
-	for (seg = 0; i < n && seg < it->nr_segs && left; seg++, skip = 0) {
-		size_t len = min(left, it->iov[seg].iov_len - skip);
-
-		if (!len)
-			continue;
-		iov[i].iov_base = it->iov[seg].iov_base + skip;
-		iov[i++].iov_len = len;
-		left -= len;
-	}
-	return i;
-}
-
-/*
  * A regular virtio-fs file, user memory of the calling thread's own
  * process: the host file may serve it.  Not for a kernel thread or an
  * io_uring worker, whose host thread need not be in the process whose
@@ -123,31 +96,18 @@ static bool host_file_io(struct kiocb *iocb, struct iov_iter *it,
 	return true;
 }
 
-/* iov[0..cnt) has bytes of kernel RAM (a mapping of ramfs, shm) */
-static bool in_kernel_ram(const struct iovec *iov, int cnt)
-{
-	int i;
-
-	for (i = 0; i < cnt; i++)
-		if ((unsigned long)iov[i].iov_base < memory_end &&
-		    (unsigned long)iov[i].iov_base + iov[i].iov_len >
-			    memory_start)
-			return true;
-	return false;
-}
-
 /* at most this much a host call: a SIGKILL is looked at in between */
 #define HOST_IO_MAX (8UL << 20)
 
 /*
  * Move the bytes between the host file and it, from pos on: what was
  * moved; *err what stopped it: 0 at the end of the file (or for a task
- * being killed: a short count it never returns), -EOPNOTSUPP where lx
- * must go the FUSE way (no host fd here, a buffer in kernel RAM), else
- * the host's answer (-EAGAIN: on the host's disk).  Without lx's CPU, as
- * the task's own code runs: a copy of megabytes, or a write the host's
- * writeback throttles, holds no one else up.  The iterator is a copy on
- * this task's stack.
+ * being killed: a short count it never returns; or where the buffer runs
+ * into lx's memory), -EOPNOTSUPP where lx must go the FUSE way (no host fd
+ * here, a buffer starting in lx's memory), else the host's answer
+ * (-EAGAIN: on the host's disk).  Without lx's CPU, as the task's own code
+ * runs: a copy of megabytes, or a write the host's writeback throttles,
+ * holds no one else up.  The iterator is a copy on this task's stack.
  */
 static ssize_t host_io(const struct lx_fuse_ref *ref, struct iov_iter *it,
 		       loff_t pos, int write, long *err)
@@ -160,11 +120,11 @@ static ssize_t host_io(const struct lx_fuse_ref *ref, struct iov_iter *it,
 	int cnt, i;
 
 	/*
-	 * Pages of kernel RAM could be freed and reused while the host
-	 * copies without the CPU: those buffers take the FUSE way.
+	 * The host copies only what is the program's, up to where the
+	 * buffer runs into lx's memory (a short count); one that starts
+	 * there goes the FUSE way, to its -EFAULT.
 	 */
-	cnt = user_iovecs(it, iov, ARRAY_SIZE(iov));
-	if (in_kernel_ram(iov, cnt)) {
+	if (!lx_user_iovecs(it, iov, 1)) {
 		*err = -EOPNOTSUPP;
 		return 0;
 	}
@@ -174,7 +134,7 @@ static ssize_t host_io(const struct lx_fuse_ref *ref, struct iov_iter *it,
 	 */
 	t->thread.flags |= LX_THREAD_HOSTIO;
 	lx_task_leave();
-	while ((cnt = user_iovecs(it, iov, ARRAY_SIZE(iov)))) {
+	while ((cnt = lx_user_iovecs(it, iov, ARRAY_SIZE(iov)))) {
 		if (done && __fatal_signal_pending(t))
 			break;	/* a short count: the task dies on its way out */
 		for (i = 0, len = 0; i < cnt; i++) {
@@ -184,10 +144,6 @@ static ssize_t host_io(const struct lx_fuse_ref *ref, struct iov_iter *it,
 				break;
 			}
 			len += iov[i].iov_len;
-		}
-		if (in_kernel_ram(iov, cnt)) {
-			n = -EOPNOTSUPP;
-			break;
 		}
 		n = write ? lx_host->fuse_write(ref, iov, cnt, pos + done) :
 			    lx_host->fuse_read(ref, iov, cnt, pos + done);

@@ -130,7 +130,7 @@ static ssize_t hostfd_io(struct kiocb *iocb, struct iov_iter *it, int write)
 	struct hostfd *h = file->private_data;
 	__poll_t want = write ? EPOLLOUT : EPOLLIN;
 	size_t count = iov_iter_count(it);
-	struct iovec bounce_iov, *iov;
+	struct iovec fast[UIO_FASTIOV], *iov = fast, *big = NULL;
 	void *bounce = NULL;
 	unsigned int seq;
 	bool at_host_pos;
@@ -140,21 +140,22 @@ static ssize_t hostfd_io(struct kiocb *iocb, struct iov_iter *it, int write)
 	if (!count)
 		return 0;
 	if (iter_is_iovec(it) || iter_is_ubuf(it)) {
-		/* user memory is host memory: the host reads and writes it */
-		if (iter_is_ubuf(it)) {
-			bounce_iov.iov_base = it->ubuf + it->iov_offset;
-			bounce_iov.iov_len = count;
-			iov = &bounce_iov;
-			cnt = 1;
-		} else if (it->iov_offset) {
-			bounce_iov.iov_base = it->iov->iov_base + it->iov_offset;
-			bounce_iov.iov_len = min(count,
-						 it->iov->iov_len - it->iov_offset);
-			iov = &bounce_iov;
-			cnt = 1;
-		} else {
-			iov = (struct iovec *)it->iov;
-			cnt = it->nr_segs;
+		/*
+		 * User memory is host memory: the host reads and writes it,
+		 * up to where it runs into lx's (a short count, as a fault).
+		 */
+		unsigned long nsegs = iter_is_ubuf(it) ? 1 : it->nr_segs;
+
+		if (nsegs > ARRAY_SIZE(fast)) {
+			big = kmalloc_array(nsegs, sizeof(*big), GFP_KERNEL);
+			if (!big)
+				return -ENOMEM;
+			iov = big;
+		}
+		cnt = lx_user_iovecs(it, iov, nsegs);
+		if (!cnt) {
+			kfree(big);
+			return -EFAULT;
 		}
 	} else {
 		/* kernel buffers (splice, sendfile): through a bounce buffer */
@@ -166,9 +167,8 @@ static ssize_t hostfd_io(struct kiocb *iocb, struct iov_iter *it, int write)
 			kfree(bounce);
 			return -EFAULT;
 		}
-		bounce_iov.iov_base = (void __user *)bounce;
-		bounce_iov.iov_len = count;
-		iov = &bounce_iov;
+		fast[0].iov_base = (void __user *)bounce;
+		fast[0].iov_len = count;
 		cnt = 1;
 	}
 	/*
@@ -215,6 +215,7 @@ static ssize_t hostfd_io(struct kiocb *iocb, struct iov_iter *it, int write)
 			iocb->ki_pos += n;
 	}
 	kfree(bounce);
+	kfree(big);
 	return n;
 }
 
@@ -280,7 +281,9 @@ static long hostfd_ioctl(struct file *file, unsigned int cmd,
 
 	if (size < 0)
 		return -ENOTTY;
-	if (size && !access_ok((void __user *)arg, size))
+	/* the host reads or writes it: all of it the program's */
+	if (size && (!access_ok((void __user *)arg, size) ||
+		     lx_user_span(arg, size) != size))
 		return -EFAULT;
 	return lx_host->fd_ioctl(h->fd, cmd, arg);
 }

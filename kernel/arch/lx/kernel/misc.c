@@ -6,43 +6,63 @@
 #include <linux/sched/debug.h>
 #include <linux/printk.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 #include <linux/console.h>
 #include <asm/sections.h>
 #include <asm/lx.h>
 
-static bool overlaps(unsigned long addr, unsigned long size,
-		     unsigned long start, unsigned long end)
-{
-	return addr < end && addr + size > start;
-}
-
-#define NR_OWN 4
+#define NR_OWN 3
 
 struct area {
 	unsigned long start, end;
 };
 
-/* lx's own memory, which no user range may overlap */
+/*
+ * lx's own memory, which no copy for a program may touch: kernel RAM, the
+ * kernel's writable data and its code.  (Not its read-only data: in the
+ * host program lx is linked into, the kernel's rodata sections are merged
+ * with the program's and make no one range - __end_rodata is not where
+ * they end - and a write to them faults anyway.)
+ */
 static void own_areas(struct area a[NR_OWN])
 {
 	a[0] = (struct area){ memory_start, memory_end };
 	a[1] = (struct area){ (unsigned long)_stext, (unsigned long)_etext };
-	a[2] = (struct area){ (unsigned long)__start_rodata,
-			      (unsigned long)__end_rodata };
-	a[3] = (struct area){ (unsigned long)lx_data_start,
+	a[2] = (struct area){ (unsigned long)lx_data_start,
 			      (unsigned long)lx_data_end };
 }
 
 /*
- * A user pointer may not reach the null page, the kernel's RAM or the
- * kernel image: a wild pointer from a program gets -EFAULT instead of
- * corrupting lx.
+ * How many of the size bytes at user address addr a copy may touch: those
+ * below the first of lx's areas at or above addr, none if addr is in one.
+ * To a program lx's memory is as unmapped memory is natively: a copy that
+ * runs into it stops there (a short count, or -EFAULT), and a range that
+ * merely overlaps it is fine (read() of 1 MiB into a buffer right below
+ * kernel RAM, with 123 bytes left of the file, reads them).
  */
-int lx_access_ok(unsigned long addr, unsigned long size)
+unsigned long lx_user_span(unsigned long addr, unsigned long size)
 {
 	struct area own[NR_OWN];
 	int i;
 
+	own_areas(own);
+	for (i = 0; i < NR_OWN; i++) {
+		if (addr >= own[i].start && addr < own[i].end)
+			return 0;
+		if (own[i].start > addr && own[i].start - addr < size)
+			size = own[i].start - addr;
+	}
+	return size;
+}
+
+/*
+ * The range check of a user pointer: not the null page, not beyond the
+ * user range, not starting in lx's memory (a wild pointer into the kernel
+ * gets -EFAULT, as a kernel address does natively).  The copies check the
+ * rest (lx_user_span()).
+ */
+int lx_access_ok(unsigned long addr, unsigned long size)
+{
 	/* an orphan's user memory is gone: the home process's is not its */
 	if (unlikely(current->thread.flags & LX_THREAD_ORPHAN))
 		return 0;
@@ -51,29 +71,68 @@ int lx_access_ok(unsigned long addr, unsigned long size)
 		return addr <= TASK_SIZE;
 	if (addr < PAGE_SIZE || size > TASK_SIZE || addr > TASK_SIZE - size)
 		return 0;
-	own_areas(own);
-	for (i = 0; i < NR_OWN; i++)
-		if (overlaps(addr, size, own[i].start, own[i].end))
-			return 0;
-	return 1;
+	return lx_user_span(addr, 1) == 1;
+}
+
+unsigned long lx_copy_to_user(void __user *to, const void *from,
+			      unsigned long n)
+{
+	unsigned long ok = lx_user_span((unsigned long)to, n);
+
+	return lx_copy_user((void __force *)to, from, ok) + (n - ok);
+}
+
+unsigned long lx_copy_from_user(void *to, const void __user *from,
+				unsigned long n)
+{
+	unsigned long ok = lx_user_span((unsigned long)from, n);
+
+	return lx_copy_user(to, (const void __force *)from, ok) + (n - ok);
+}
+
+unsigned long lx_clear_to_user(void __user *to, unsigned long n)
+{
+	unsigned long ok = lx_user_span((unsigned long)to, n);
+
+	return lx_clear_user((void __force *)to, ok) + (n - ok);
 }
 
 /*
- * The bound of a user string read at addr, at most max: up to the first
- * of lx's areas above it.  The host maps a program's memory anywhere, a
- * stack right below kernel RAM too, and strncpy_from_user() checks its
- * whole bound (4064 bytes for a file name) with access_ok() first.
+ * The iovecs of what is left of a user-memory iterator, for the host to
+ * read or write itself: at most n, none empty (an empty one would read as
+ * the end of a file), ending where a segment runs into lx's memory (the
+ * host must not touch it: a short count, as a fault gives natively).
  */
-unsigned long lx_user_string_max(unsigned long addr, unsigned long max)
+int lx_user_iovecs(const struct iov_iter *it, struct iovec *iov, int n)
 {
-	struct area own[NR_OWN];
-	int i;
+	size_t left = iov_iter_count(it), skip = it->iov_offset;
+	const struct iovec *seg, *segs = it->iov;
+	unsigned long nsegs = it->nr_segs;
+	struct iovec ubuf;
+	int i = 0;
 
-	own_areas(own);
-	for (i = 0; i < NR_OWN; i++)
-		if (own[i].start > addr && own[i].start - addr < max)
-			max = own[i].start - addr;
-	return max;
+	if (iter_is_ubuf(it)) {
+		ubuf.iov_base = it->ubuf;
+		ubuf.iov_len = skip + left;
+		segs = &ubuf;
+		nsegs = 1;
+	}
+	for (seg = segs; i < n && seg < segs + nsegs && left; seg++, skip = 0) {
+		unsigned long base = (unsigned long)seg->iov_base + skip;
+		size_t len = min(left, seg->iov_len - skip), ok;
+
+		if (!len)
+			continue;
+		ok = lx_user_span(base, len);
+		if (ok) {
+			iov[i].iov_base = (void __user *)base;
+			iov[i++].iov_len = ok;
+		}
+		if (ok < len)
+			break;
+		left -= len;
+	}
+	return i;
 }
 
 void show_regs(struct pt_regs *regs)
