@@ -89,7 +89,10 @@ _Static_assert(offsetof(struct lx_thread, prog_fs) == LX_THREAD_PROG_FS &&
 	       offsetof(struct lx_thread, ret_rip) == LX_THREAD_RET_RIP &&
 	       offsetof(struct lx_thread, stack_top) == LX_THREAD_STACK_TOP &&
 	       offsetof(struct lx_thread, xsave) == LX_THREAD_XSAVE &&
-	       offsetof(struct lx_thread, kick) == LX_THREAD_KICK,
+	       offsetof(struct lx_thread, kick) == LX_THREAD_KICK &&
+	       offsetof(struct lx_thread, zp_entry) == LX_THREAD_ZP_ENTRY &&
+	       offsetof(struct lx_thread, zp_rcx) == LX_THREAD_ZP_RCX &&
+	       offsetof(struct lx_thread, zp_r11) == LX_THREAD_ZP_R11,
 	       "entry.S's offsets in struct lx_thread");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_RIP]) == UC_RIP,
 	       "entry.S's offset of rip in ucontext_t");
@@ -1285,6 +1288,13 @@ static long guest_call(struct lx_thread *t, struct pt_regs *r)
 {
 	long nr = r->orig_rax;
 
+	if (lx_zpoline_on) {
+		/* the page at 0 is lx's (zpoline.c) */
+		const uint64_t a[5] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8 };
+
+		if (lx_zpoline_guard(nr, a))
+			return -EPERM;
+	}
 	switch (nr) {
 	case SYS_mmap: {
 		long a, fd = -1;
@@ -1492,6 +1502,23 @@ static long with_frame_fpu(struct lx_thread *t, ucontext_t *uc,
 	return ret;
 }
 
+/*
+ * Serve the system call in r from a host signal handler (kicks blocked
+ * meanwhile), the program's state in uc; lx may move the thread (a
+ * restart, a signal handler), and uc follows r.
+ */
+static void serve_from_handler(struct lx_thread *t, ucontext_t *uc,
+			       struct pt_regs *r)
+{
+	t->trapped = 1;
+	if (r->orig_rax < 1024 && host_side[r->orig_rax] != 1)
+		r->rax = with_frame_fpu(t, uc, r, guest_call);
+	else
+		r->rax = guest_call(t, r);
+	t->trapped = 0;
+	regs_to_uc(r, uc);
+}
+
 void lx_guest_sigsys(int sig, void *info, void *ucp)
 {
 	ucontext_t *uc = ucp;
@@ -1506,14 +1533,7 @@ void lx_guest_sigsys(int sig, void *info, void *ucp)
 	regs_from_uc(uc, &r);
 	r.orig_rax = ((siginfo_t *)info)->si_syscall;
 	r.rax = -ENOSYS;
-	t->trapped = 1;
-	if (r.orig_rax < 1024 && host_side[r.orig_rax] != 1)
-		r.rax = with_frame_fpu(t, uc, &r, guest_call);
-	else
-		r.rax = guest_call(t, &r);
-	t->trapped = 0;
-	/* lx may have moved the thread (a restart, a signal handler) */
-	regs_to_uc(&r, uc);
+	serve_from_handler(t, uc, &r);
 }
 
 static long deliver(struct lx_thread *t, struct pt_regs *r)
@@ -1533,6 +1553,7 @@ void lx_guest_user_fault(int sig, void *info, void *ucp)
 	ucontext_t *uc = ucp;
 	struct lx_thread *t;
 	struct pt_regs r;
+	uint64_t nr, ret, sp;
 
 	__asm__ volatile("mov %%gs:0, %0" : "=r"(t));
 	if (si->si_code <= 0) {
@@ -1540,6 +1561,16 @@ void lx_guest_user_fault(int sig, void *info, void *ucp)
 		return;
 	}
 	regs_from_uc(uc, &r);
+	if (lx_zpoline_fault(uc, &nr, &ret, &sp)) {
+		/* a system call after all, with a number past the nops */
+		r.orig_rax = nr;
+		r.rax = -ENOSYS;
+		r.rip = r.rcx = ret;
+		r.r11 = r.eflags;
+		r.rsp = sp;
+		serve_from_handler(t, uc, &r);
+		return;
+	}
 	r.orig_rax = -1;
 	fault.sig = sig;
 	fault.code = si->si_code;
@@ -1549,6 +1580,12 @@ void lx_guest_user_fault(int sig, void *info, void *ucp)
 		.err = uc->uc_mcontext.gregs[REG_ERR],
 		.cr2 = uc->uc_mcontext.gregs[REG_CR2],
 	};
+	if (lx_zpoline_stray(uc, sig, &r.rip)) {
+		/* into lx's page at 0 from no site: where it went, natively */
+		fault = (typeof(fault)){ .sig = SIGSEGV, .code = SEGV_MAPERR,
+					 .addr = r.rip, .trap = { .trapno = 14,
+					 .err = 0x14, .cr2 = r.rip } };
+	}
 	with_frame_fpu(t, uc, &r, deliver);
 	regs_to_uc(&r, uc);
 }
@@ -1648,6 +1685,35 @@ void lx_guest_fast(struct pt_regs *r)
 	xrstor(t->xsave);
 }
 
+/*
+ * A call from the page at 0 (zpoline.c, entry.S's lx_zpoline_entry): a
+ * system call if it came from a site lx made; else a call through a
+ * pointer below 4096, which natively faults at the pointer, the return
+ * address pushed - lx gives the program that fault, with its registers
+ * as they were (rcx and r11 too, kept in the thread block on the way in).
+ */
+void lx_guest_zpoline(struct pt_regs *r)
+{
+	struct lx_thread *t;
+
+	if (lx_zpoline_site(r->rip - 2)) {
+		lx_guest_fast(r);
+		return;
+	}
+	__asm__ volatile("mov %%gs:0, %0" : "=r"(t));
+	r->rax = r->orig_rax;
+	r->rcx = t->zp_rcx;
+	r->r11 = t->zp_r11;
+	r->rsp -= 8;
+	r->rip = r->rax;
+	r->orig_rax = -1;
+	fault.trap = (struct lx_trap){ .trapno = 14, .err = 0x14,
+				       .cr2 = r->rip };
+	lazy_arm(t);
+	enter_lx(r, SIGSEGV, SEGV_MAPERR, r->rip);
+	lazy_end(t);
+}
+
 /* The kernel's sigaction, for SA_RESTORER with lx's own restorer. */
 struct k_sigaction {
 	void (*handler)(int, void *, void *);
@@ -1698,6 +1764,7 @@ int lx_guest_thread_init(struct lx_thread *t)
 
 	t->self = t;
 	t->selector = 0;
+	t->zp_entry = lx_zpoline_entry;
 	__asm__ volatile("rdfsbase %0" : "=r"(fs));
 	t->lx_fs = fs;
 	/*

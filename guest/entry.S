@@ -101,9 +101,7 @@ lx_sigsys_entry:
  * rt_sigreturn) - and the jump back goes through the thread block, so no
  * register is lost to it.
  */
-	.globl lx_fast_entry
-	.type lx_fast_entry, @function
-lx_fast_entry:
+	.macro FAST_ENTRY fn
 	mov %rsp, %gs:LX_THREAD_PROG_SP
 	mov %gs:LX_THREAD_STACK_TOP, %rsp
 	pushq $0x2b			/* ss */
@@ -116,8 +114,14 @@ lx_fast_entry:
 	PUSH_REGS_FROM_RDI $-38		/* rax: -ENOSYS */
 	mov %rsp, %rdi			/* struct pt_regs * */
 	sub $8, %rsp			/* 21 pushes: align for the call */
-	call lx_guest_fast
+	call \fn
 	add $8, %rsp
+	.endm
+
+	.globl lx_fast_entry
+	.type lx_fast_entry, @function
+lx_fast_entry:
+	FAST_ENTRY lx_guest_fast
 lx_fast_out:
 	mov %gs:LX_THREAD_SELF, %rbx
 	TO_PROGRAM_FS %rbx, %rax
@@ -181,6 +185,25 @@ lx_fast_kicked:
 	add $8, %rsp
 	jmp lx_fast_out
 	.size lx_fast_entry, . - lx_fast_entry
+
+/*
+ * lx_zpoline_entry - a "call *%rax" lx made of a syscall instruction
+ * (zpoline.c) slid down the nops at address 0 and jumped here: rax the
+ * number, the return address on the program's stack.  Popped into rcx,
+ * it is what a syscall instruction leaves there, and the stack pointer is
+ * the program's again: the fast path from here, which checks the site
+ * (lx_guest_zpoline()).  The program's rcx and r11 wait in the thread
+ * block, for a call that was no site of lx's.
+ */
+	.globl lx_zpoline_entry
+	.type lx_zpoline_entry, @function
+lx_zpoline_entry:
+	mov %rcx, %gs:LX_THREAD_ZP_RCX
+	mov %r11, %gs:LX_THREAD_ZP_R11
+	pop %rcx
+	FAST_ENTRY lx_guest_zpoline
+	jmp lx_fast_out
+	.size lx_zpoline_entry, . - lx_zpoline_entry
 
 /*
  * A host signal handler's entry (sig, info, uc in rdi, rsi, rdx): clean

@@ -16,6 +16,9 @@
 #define LX_THREAD_STACK_TOP 48
 #define LX_THREAD_XSAVE 56
 #define LX_THREAD_KICK 64
+#define LX_THREAD_ZP_ENTRY 72
+#define LX_THREAD_ZP_RCX 80
+#define LX_THREAD_ZP_R11 88
 /* the interrupted rip in a host signal handler's ucontext_t */
 #define UC_RIP 168
 /* LX_KICK_SIGNAL (lx.h), for entry.S */
@@ -48,6 +51,8 @@ struct lx_thread {
 	volatile uint8_t kick;		/* 64: kicked in lx: check on the way out */
 	uint8_t trapped;		/* in the SIGSYS handler (kicks blocked) */
 	uint8_t pad2[6];
+	void *zp_entry;			/* 72: lx_zpoline_entry (zpoline.c) */
+	uint64_t zp_rcx, zp_r11;	/* 80, 88: the program's, there */
 	void *altstack;
 	size_t altstack_size;
 	void *exit_jb[5];		/* a thread's way out (spawn_thread()) */
@@ -60,6 +65,7 @@ void lx_sigsys_entry(int sig, void *info, void *uc);
 void lx_sigsys_restorer(void);
 void lx_guest_jump(uint64_t entry, uint64_t sp) __attribute__((noreturn));
 void lx_fast_entry(void);
+void lx_zpoline_entry(void);
 void lx_fault_entry(int sig, void *info, void *uc);
 void lx_kick_entry(int sig, void *info, void *uc);
 extern char lx_fast_jne[], lx_fast_popf[], lx_fast_movrsp[], lx_fast_jmp[];
@@ -90,6 +96,7 @@ void lx_guest_set_brk(uint64_t start);
 void lx_guest_umap(long op, uint64_t start, uint64_t len, long prot,
 		   long fd, uint64_t arg);
 void lx_guest_fast(struct pt_regs *r);
+void lx_guest_zpoline(struct pt_regs *r);
 
 /* homefd.c */
 int lx_homefd_start(void);
@@ -110,6 +117,17 @@ long lx_homefd_sites(long lx_fd, uint64_t off, uint64_t len,
 		     const char *name, void *reply, size_t max);
 /* the most a reply holds: a seqpacket message well within a socket's buffer */
 #define LX_HOMEFD_REPLY_MAX (60 << 10)
+
+/* zpoline.c */
+extern int lx_zpoline_wanted, lx_zpoline_on;
+void lx_zpoline_read_min_addr(void);
+int lx_zpoline_start(void);
+int lx_zpoline_add(uint8_t *site);
+int lx_zpoline_site(uint64_t site);
+int lx_zpoline_guard(long nr, const uint64_t a[5]);
+int lx_zpoline_stray(const void *uc, int sig, uint64_t *at);
+int lx_zpoline_fault(const void *uc, uint64_t *nr, uint64_t *ret,
+		     uint64_t *sp);
 
 /* confine.c */
 int lx_guest_confine(void);

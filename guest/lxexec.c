@@ -39,7 +39,7 @@ static const char usage[] =
 	"usage: lxexec (--rootfs DIR | --image IMG) [--mem SIZE] [--env K=V]...\n"
 	"              [--cwd DIR] [--sysctl KEY=VALUE]...\n"
 	"              [--net tap:NAME,ip=ADDR/LEN[,gw=GW]] [--cache MODE]\n"
-	"              [--no-rewrite]\n"
+	"              [--no-rewrite] [--zpoline]\n"
 	"              [--debug]\n"
 	"              -- PROG [ARGS...]\n"
 	"\n"
@@ -72,6 +72,15 @@ static const char usage[] =
 	"  --no-rewrite   leave every system call site trapped (Syscall User\n"
 	"                 Dispatch); by default the sites in a program's and\n"
 	"                 its libraries' text become direct calls into lx\n"
+	"  --zpoline      also make the sites a jump cannot take (a branch\n"
+	"                 lands among the bytes around them) calls through\n"
+	"                 address 0, where lx maps a page of its own, instead\n"
+	"                 of leaving them trapped.  The host must allow the\n"
+	"                 mapping (vm.mmap_min_addr = 0; lx does not change\n"
+	"                 it): else lxexec says so and they stay trapped.\n"
+	"                 Opt-in: the call stores its return address in the\n"
+	"                 8 bytes below the stack pointer, which hand-written\n"
+	"                 code may be using (the red zone)\n"
 	"  --debug        the kernel log on stderr, which sites were rewritten\n"
 	"                 and which stay trapped, and why, and how long each\n"
 	"                 step of the launch took\n"
@@ -403,6 +412,9 @@ static void __attribute__((noreturn)) run_program(char **argv, char **envp,
 	prog = find_prog(argv[0], path, buf, sizeof(buf));
 	if (!prog)
 		die(127, "%s: not found in PATH", argv[0]);
+	/* before the loader rewrites the program's sites */
+	if (lx_zpoline_wanted && lx_rewrite_enabled)
+		lx_zpoline_start();
 	r = lx_guest_load(prog, argv, envp, &img, err, sizeof(err));
 	if (r)
 		die(r == -ENOENT ? 127 : 126, "%s", err);
@@ -432,6 +444,7 @@ int main(int argc, char **argv)
 		{ "cwd", required_argument, NULL, 'c' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "no-rewrite", no_argument, NULL, 'R' },
+		{ "zpoline", no_argument, NULL, 'Z' },
 		{ "cache", required_argument, NULL, 'C' },
 		{ "net", required_argument, NULL, 'n' },
 		{ "sysctl", required_argument, NULL, 's' },
@@ -480,6 +493,10 @@ int main(int argc, char **argv)
 			break;
 		case 'R':
 			lx_rewrite_enabled = 0;
+			break;
+		case 'Z':
+			lx_zpoline_wanted = 1;
+			lx_zpoline_read_min_addr();
 			break;
 		case 'C':
 			if (strcmp(optarg, "fast") && strcmp(optarg, "strict"))

@@ -138,8 +138,10 @@ struct site {
  * SITE_BEFORE: [off, off + len) are the instructions before the syscall,
  * which stays after them.  SITE_AFTER: the syscall is at off, and the
  * instructions after it, to off + len, are moved into the stub too.
+ * SITE_CALL: a syscall at off (len 2) that no jump can take, for the
+ * zpoline mode (zpoline.c), which makes it "call *%rax" in place.
  */
-enum { SITE_BEFORE, SITE_AFTER };
+enum { SITE_BEFORE, SITE_AFTER, SITE_CALL };
 
 struct sites {
 	struct site *v;
@@ -244,6 +246,7 @@ struct sweep {
 	uint64_t *targets;
 	size_t ntargets, cap;
 	struct sites cand;	/* offsets from code, before verification */
+	struct sites calls;	/* every syscall instruction, as SITE_CALL */
 };
 
 static int add_target(struct sweep *w, uint64_t t)
@@ -305,6 +308,9 @@ static int sweep_section(struct sweep *w, const uint8_t *code, size_t len,
 		}
 		if (w->in->id == X86_INS_SYSCALL) {
 			w->cand.found++;
+			if (push_site(&w->calls, w->in->address, 2,
+				      SITE_CALL))
+				return -ENOMEM;
 			for (i = nlast - 1, g = 0; i >= 0 && g < JMP_LEN; i--) {
 				if (!last[i])
 					break;
@@ -328,33 +334,46 @@ static int sweep_section(struct sweep *w, const uint8_t *code, size_t len,
 	return 0;
 }
 
+/* Does a direct branch of the sweep land in (start, end)? */
+static int lands_inside(const struct sweep *w, uint64_t start, uint64_t end)
+{
+	size_t lo = 0, hi = w->ntargets;
+
+	/* the first target above start */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (w->targets[mid] <= start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < w->ntargets && w->targets[lo] < end;
+}
+
+/* The syscall instruction of a jump site. */
+static uint64_t site_syscall(const struct site *s)
+{
+	return s->kind == SITE_BEFORE ? s->off + s->len : s->off;
+}
+
 /*
  * Keep the candidates no direct branch lands inside of (at their first
  * byte is fine: the jump starts there), and that do not overlap the one
- * kept before (a syscall's following bytes, the next one's group).
+ * kept before (a syscall's following bytes, the next one's group).  Then
+ * the syscalls no kept site takes, as SITE_CALL.
  */
 static void verify(struct sweep *w, struct sites *out)
 {
-	uint64_t kept_end = 0;
-	size_t i, lo, hi;
+	uint64_t kept_end = 0, *taken;
+	size_t i, jumps;
 
 	qsort(w->targets, w->ntargets, sizeof(uint64_t), cmp_u64);
 	for (i = 0; i < w->cand.n; i++) {
 		uint64_t start = w->cand.v[i].off;
 		uint64_t end = start + w->cand.v[i].len;
 
-		/* the first target above start */
-		lo = 0;
-		hi = w->ntargets;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-
-			if (w->targets[mid] <= start)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < w->ntargets && w->targets[lo] < end) {
+		if (lands_inside(w, start, end)) {
 			say("lx: %s: site +%#lx: a branch lands inside it, "
 			    "trapped\n", w->name, (unsigned long)start);
 			continue;
@@ -364,6 +383,21 @@ static void verify(struct sweep *w, struct sites *out)
 		out->v[out->n++] = w->cand.v[i];
 		kept_end = end;
 	}
+	jumps = out->n;
+	taken = malloc((jumps + 1) * sizeof(*taken));
+	if (!taken)
+		return;		/* no SITE_CALL then: they stay trapped */
+	for (i = 0; i < jumps; i++)
+		taken[i] = site_syscall(&out->v[i]);
+	qsort(taken, jumps, sizeof(*taken), cmp_u64);
+	for (i = 0; i < w->calls.n; i++) {
+		uint64_t at = w->calls.v[i].off;
+
+		if (!bsearch(&at, taken, jumps, sizeof(*taken), cmp_u64) &&
+		    !lands_inside(w, at, at + 2))
+			out->v[out->n++] = w->calls.v[i];
+	}
+	free(taken);
 }
 
 /*
@@ -416,7 +450,7 @@ static int find_sites(file_read rd, long fd, uint64_t file_off,
 				  s - file_off);
 	}
 	if (!r) {
-		out->v = malloc((w.cand.n + 1) * sizeof(*out->v));
+		out->v = malloc((w.cand.n + w.calls.n + 1) * sizeof(*out->v));
 		if (out->v) {
 			out->found = w.cand.found;
 			verify(&w, out);
@@ -429,6 +463,7 @@ out_cs:
 	cs.close(&w.cs);
 out:
 	free(w.cand.v);
+	free(w.calls.v);
 	free(w.targets);
 	free(sh);
 	return r;
@@ -452,7 +487,7 @@ out:
  * file, then renamed over the slot: a reader sees the old record or the
  * new one, never a torn one.
  */
-#define REC_MAGIC 0x3353584cU	/* "LXS3" */
+#define REC_MAGIC 0x3453584cU	/* "LXS4": SITE_CALL sites too */
 #define SLOTS 4096
 #define REC_SITES_MAX (1 << 20)
 #define TMP_STALE_S 10		/* a temporary file older: its writer died */
@@ -690,37 +725,42 @@ static uint8_t *put_call(uint8_t *q, const uint8_t *ret, const uint8_t *area)
 }
 
 /*
- * Rewrite the sites: stubs in one area near the mapping, then the jumps.
- * A SITE_BEFORE stub is the group, then the call returning after the
- * syscall in the text; a SITE_AFTER stub is the call returning into the
- * stub, a syscall instruction (lx's restart of an interrupted call goes
- * back 2 bytes), the moved instructions and a jump back.  The area's
- * first 8 bytes hold lx_fast_entry's address.
+ * Rewrite the jump sites: stubs in one area near the mapping, then the
+ * jumps.  A SITE_BEFORE stub is the group, then the call returning after
+ * the syscall in the text; a SITE_AFTER stub is the call returning into
+ * the stub, a syscall instruction (lx's restart of an interrupted call
+ * goes back 2 bytes), the moved instructions and a jump back.  The area's
+ * first 8 bytes hold lx_fast_entry's address.  How many were rewritten.
  */
-static size_t patch(uint8_t *text, size_t len, const struct sites *s)
+static size_t patch_jumps(uint8_t *text, size_t len, const struct sites *s)
 {
 	uint64_t entry = (uint64_t)lx_fast_entry;
-	uint8_t *area, *stub, *ok;
-	size_t i, done = 0, size;
+	uint8_t *area, **stubs, *stub;
+	size_t i, n = 0, done = 0, size;
 
-	size = (8 + s->n * STUB_LEN + 4095) & ~4095UL;
+	for (i = 0; i < s->n; i++)
+		n += s->v[i].kind != SITE_CALL;
+	if (!n)
+		return 0;
+	size = (8 + n * STUB_LEN + 4095) & ~4095UL;
 	area = stub_area((uint64_t)text, (uint64_t)text + len, size);
-	ok = calloc(s->n, 1);
-	if (!area || !ok) {
+	stubs = calloc(s->n, sizeof(*stubs));	/* a site's, if made */
+	if (!area || !stubs) {
 		say("lx: no room for stubs near %p: its sites stay trapped\n",
 		    text);
 		if (area)
 			munmap(area, size);
-		free(ok);
+		free(stubs);
 		return 0;
 	}
 	memcpy(area, &entry, 8);
-	for (i = 0, stub = area + 8; i < s->n; i++, stub += STUB_LEN) {
+	for (i = 0, stub = area + 8; i < s->n; i++) {
 		uint8_t *g = text + s->v[i].off, *sys = g + s->v[i].len;
 		uint8_t *q = stub;
 
 		/* what was verified is what is there (a cache could be stale) */
-		if (s->v[i].len < JMP_LEN || s->v[i].len > GROUP_MAX ||
+		if (s->v[i].kind == SITE_CALL || s->v[i].len < JMP_LEN ||
+		    s->v[i].len > GROUP_MAX ||
 		    s->v[i].off + s->v[i].len + 2 > len)
 			continue;
 		if (s->v[i].kind == SITE_BEFORE) {
@@ -742,24 +782,39 @@ static size_t patch(uint8_t *text, size_t len, const struct sites *s)
 			*q = 0xe9;			/* jmp rel32 */
 			put32(q + 1, (g + s->v[i].len) - (q + 5));
 		}
-		ok[i] = 1;
+		stubs[i] = stub;
+		stub += STUB_LEN;
 	}
 	if (mprotect(area, size, PROT_READ | PROT_EXEC)) {
 		munmap(area, size);
-		free(ok);
+		free(stubs);
 		return 0;
 	}
-	for (i = 0, stub = area + 8; i < s->n; i++, stub += STUB_LEN) {
+	for (i = 0; i < s->n; i++) {
 		uint8_t *g = text + s->v[i].off;
 
-		if (!ok[i])
+		if (!stubs[i])
 			continue;
 		g[0] = 0xe9;				/* jmp rel32 */
-		put32(g + 1, stub - (g + JMP_LEN));
+		put32(g + 1, stubs[i] - (g + JMP_LEN));
 		memset(g + JMP_LEN, 0xcc, s->v[i].len - JMP_LEN);
 		done++;
 	}
-	free(ok);
+	free(stubs);
+	return done;
+}
+
+/* In the zpoline mode, the syscalls no jump takes become calls. */
+static size_t patch_calls(uint8_t *text, size_t len, const struct sites *s)
+{
+	size_t i, done = 0;
+
+	if (!lx_zpoline_on)
+		return 0;
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].kind == SITE_CALL && s->v[i].off + 2 <= len &&
+		    !lx_zpoline_add(text + s->v[i].off))
+			done++;
 	return done;
 }
 
@@ -802,7 +857,7 @@ void lx_rewrite(long fd, uint64_t file_off, void *text, size_t len,
 	struct sites s = { 0 };
 	char path[256];
 	const char *how = "";
-	size_t done;
+	size_t done, calls;
 
 	if (!lx_rewrite_enabled || !memmem(text, len, "\x0f\x05", 2))
 		return;	/* no syscall instruction can be in there */
@@ -828,8 +883,13 @@ void lx_rewrite(long fd, uint64_t file_off, void *text, size_t len,
 		    !s.v)
 			return;
 	}
-	done = s.n ? patch(text, len, &s) : 0;
-	if (s.found)
+	done = patch_jumps(text, len, &s);
+	calls = patch_calls(text, len, &s);
+	if (s.found && lx_zpoline_on)
+		say("lx: %s: %zu of %zu syscall sites rewritten%s, %zu made "
+		    "calls through address 0 (zpoline), the rest trapped\n",
+		    name, done, s.found, how, calls);
+	else if (s.found)
 		say("lx: %s: %zu of %zu syscall sites rewritten%s, the rest "
 		    "trapped\n", name, done, s.found, how);
 	free(s.v);

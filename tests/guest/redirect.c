@@ -21,6 +21,10 @@
  *                        handler changes vector, x87 and MXCSR state
  *   redirect inside      getpid through a site a branch lands inside of
  *                        (lx must leave it trapped), the branch taken
+ *   redirect zpoline     numbers through a site no jump can take (lx
+ *                        --zpoline makes it a call through address 0),
+ *                        and calls through null and small pointers
+ *   redirect zploop N    the time of N getppid calls through that site
  *
  * Each system call is "mov $NR, %eax; syscall" in one asm block, the
  * pattern lx rewrites; the program says whether its site was rewritten
@@ -32,6 +36,7 @@
 #include <fcntl.h>
 #include <stddef.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,6 +45,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 static int avx512;
@@ -429,6 +435,107 @@ static int inside(void)
 	return 0;
 }
 
+/*
+ * A syscall no jump can take - a branch lands on it, a jump follows it -
+ * which lx --zpoline makes "call *%rax": getppid, and numbers past the
+ * nops at address 0 (the jump's own bytes, the page's end, beyond, a
+ * kernel address, one not canonical: ENOSYS, as natively); then a call
+ * through a null (and a small) pointer from code lx did not make: the
+ * fault at the pointer, the return address pushed, as natively.
+ */
+long zp_call(long nr, long a0);
+extern const uint8_t zp_site[];
+__asm__(".text\n"
+	".globl zp_call\n"
+	".type zp_call, @function\n"
+	"zp_call:\n\t"
+	"mov %rdi, %rax\n\t"
+	"mov %rsi, %rdi\n\t"
+	"jmp 1f\n"
+	"1:\n"
+	".globl zp_site\n"
+	"zp_site:\n\t"
+	"syscall\n\t"
+	"jmp 2f\n"
+	"2:\tret\n"
+	".size zp_call, .-zp_call\n");
+
+void null_call(long target);
+extern const uint8_t null_ret[];
+__asm__(".text\n"
+	".globl null_call\n"
+	".type null_call, @function\n"
+	"null_call:\n\t"
+	"mov %rdi, %rax\n\t"
+	"call *%rax\n"
+	".globl null_ret\n"
+	"null_ret:\n\t"
+	"ret\n"
+	".size null_call, .-null_call\n");
+
+static sigjmp_buf zp_jb;
+static volatile uint64_t zp_addr, zp_rip, zp_ret;
+
+static void zp_segv(int sig, siginfo_t *si, void *ucp)
+{
+	ucontext_t *uc = ucp;
+
+	(void)sig;
+	zp_addr = (uint64_t)si->si_addr;
+	zp_rip = uc->uc_mcontext.gregs[REG_RIP];
+	zp_ret = *(uint64_t *)uc->uc_mcontext.gregs[REG_RSP];
+	siglongjmp(zp_jb, 1);
+}
+
+static int zpoline(void)
+{
+	static const long nrs[] = { -1, 511, 512, 513, 514, 515, 516, 517,
+				    518, 519, 520, 1000, 4095, 4096,
+				    (1L << 40) + 1000, (1L << 47) + 1000,
+				    0x40000000 + SYS_getppid };
+	static const long targets[] = { 0, 8, 4000 };
+	struct sigaction sa = { .sa_sigaction = zp_segv,
+				.sa_flags = SA_SIGINFO | SA_NODEFER };
+	unsigned int i;
+	long r;
+
+	printf("zpoline site=%s\n", zp_site[0] == 0xff ? "call" :
+	       zp_site[0] == 0x0f ? "original" : "other");
+	printf("getppid %s\n", zp_call(SYS_getppid, 0) == getppid() ?
+	       "same" : "differs");
+	for (i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
+		r = zp_call(nrs[i], 0);
+		printf("number %#lx: %ld\n", nrs[i], r);
+	}
+	sigaction(SIGSEGV, &sa, NULL);
+	for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		zp_addr = zp_rip = zp_ret = 1;
+		if (!sigsetjmp(zp_jb, 1))
+			null_call(targets[i]);
+		printf("call through %#lx: fault at %#lx, rip %#lx, return "
+		       "address %s\n", targets[i], (unsigned long)zp_addr,
+		       (unsigned long)zp_rip,
+		       zp_ret == (uint64_t)null_ret ? "pushed" : "wrong");
+	}
+	return 0;
+}
+
+/* ns per getppid through the site no jump can take (a measurement) */
+static int zploop(long n)
+{
+	struct timespec a, b;
+	long i;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (i = 0; i < n; i++)
+		zp_call(SYS_getppid, 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	printf("getppid through the site: %.0f ns (site=%s)\n",
+	       ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n,
+	       zp_site[0] == 0xff ? "call" : "original");
+	return 0;
+}
+
 static void *nothing(void *arg)
 {
 	return arg;
@@ -450,6 +557,10 @@ int main(int argc, char **argv)
 		return sigfp();
 	if (argc == 2 && !strcmp(argv[1], "inside"))
 		return inside();
+	if (argc == 2 && !strcmp(argv[1], "zpoline"))
+		return zpoline();
+	if (argc == 3 && !strcmp(argv[1], "zploop"))
+		return zploop(atol(argv[2]));
 	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "wait")) {
 		/* until stdin closes: t-redirect looks at the processes */
 		int i, n = argc == 3 ? atoi(argv[2]) : 0;
