@@ -1561,7 +1561,7 @@ void lx_guest_user_fault(int sig, void *info, void *ucp)
 		return;
 	}
 	regs_from_uc(uc, &r);
-	if (lx_zpoline_fault(uc, &nr, &ret, &sp)) {
+	if (lx_zpoline_fault(uc, sig, &nr, &ret, &sp)) {
 		/* a system call after all, with a number past the nops */
 		r.orig_rax = nr;
 		r.rax = -ENOSYS;
@@ -1585,6 +1585,12 @@ void lx_guest_user_fault(int sig, void *info, void *ucp)
 		fault = (typeof(fault)){ .sig = SIGSEGV, .code = SEGV_MAPERR,
 					 .addr = r.rip, .trap = { .trapno = 14,
 					 .err = 0x14, .cr2 = r.rip } };
+	} else if (lx_zpoline_on && sig == SIGSEGV &&
+		   fault.addr < 4096) {
+		/* a store to lx's page at 0 (or a read, with protection
+		 * keys): natively nothing is mapped there */
+		fault.code = SEGV_MAPERR;
+		fault.trap.err &= ~1UL;	/* not present */
 	}
 	with_frame_fpu(t, uc, &r, deliver);
 	regs_to_uc(&r, uc);
@@ -1687,10 +1693,11 @@ void lx_guest_fast(struct pt_regs *r)
 
 /*
  * A call from the page at 0 (zpoline.c, entry.S's lx_zpoline_entry): a
- * system call if it came from a site lx made; else a call through a
- * pointer below 4096, which natively faults at the pointer, the return
- * address pushed - lx gives the program that fault, with its registers
- * as they were (rcx and r11 too, kept in the thread block on the way in).
+ * system call if it came from a site lx made; else a call (or jump)
+ * through a pointer below 4096, which natively faults at the pointer, the
+ * return address pushed - lx gives the program that fault, with its
+ * registers as they were (rcx and r11 too, kept in the thread block on
+ * the way in), at the pointer if it can tell (lx_zpoline_target()).
  */
 void lx_guest_zpoline(struct pt_regs *r)
 {
@@ -1702,10 +1709,10 @@ void lx_guest_zpoline(struct pt_regs *r)
 	}
 	__asm__ volatile("mov %%gs:0, %0" : "=r"(t));
 	r->rax = r->orig_rax;
-	r->rcx = t->zp_rcx;
 	r->r11 = t->zp_r11;
 	r->rsp -= 8;
-	r->rip = r->rax;
+	r->rip = lx_zpoline_target(r, t->zp_rcx, r->rip);
+	r->rcx = t->zp_rcx;
 	r->orig_rax = -1;
 	fault.trap = (struct lx_trap){ .trapno = 14, .err = 0x14,
 				       .cr2 = r->rip };

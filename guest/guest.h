@@ -126,8 +126,10 @@ int lx_zpoline_add(uint8_t *site);
 int lx_zpoline_site(uint64_t site);
 int lx_zpoline_guard(long nr, const uint64_t a[5]);
 int lx_zpoline_stray(const void *uc, int sig, uint64_t *at);
-int lx_zpoline_fault(const void *uc, uint64_t *nr, uint64_t *ret,
+int lx_zpoline_fault(const void *uc, int sig, uint64_t *nr, uint64_t *ret,
 		     uint64_t *sp);
+uint64_t lx_zpoline_target(const struct pt_regs *r, uint64_t rcx,
+			   uint64_t ret);
 
 /* confine.c */
 int lx_guest_confine(void);

@@ -529,6 +529,9 @@ int main(int argc, char **argv)
 		die(2, "no program given (lxexec --help)");
 	if (!rootfs == !image)
 		die(2, "one of --rootfs DIR and --image IMG (lxexec --help)");
+	if (lx_zpoline_wanted && !lx_rewrite_enabled)
+		die(2, "--zpoline rewrites sites, --no-rewrite leaves them all "
+		    "trapped: one or the other");
 	for (i = 0; i < nenv && strncmp(envp[i], "PATH=", 5); i++)
 		;
 	if (i == nenv) {

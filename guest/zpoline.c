@@ -36,7 +36,9 @@
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
+#include <asm/ptrace.h>
 
+#include <lx/host_ops.h>
 #include "guest.h"
 
 int lx_zpoline_wanted;	/* lxexec --zpoline */
@@ -108,6 +110,8 @@ int lx_zpoline_start(void)
 
 		if (p != MAP_FAILED)
 			munmap(p, ZP_PAGE);	/* an old kernel: a hint */
+		munmap(zp_sites, ZP_SLOTS * sizeof(*zp_sites));
+		zp_sites = NULL;
 		fprintf(stderr, "lxexec: --zpoline: the host does not allow a "
 			"mapping at address 0 (%s; vm.mmap_min_addr is %ld): "
 			"the sites a jump cannot take stay trapped\n",
@@ -124,10 +128,13 @@ int lx_zpoline_start(void)
 	p[ZP_JMP + 4] = LX_THREAD_ZP_ENTRY;
 	p[ZP_JMP + 5] = p[ZP_JMP + 6] = p[ZP_JMP + 7] = 0;
 	memset(p + ZP_JMP + 8, 0xcc, ZP_PAGE - ZP_JMP - 8);	/* int3 */
-	if (mprotect(p, ZP_PAGE, PROT_READ | PROT_EXEC)) {
+	/* execute-only where the CPU has protection keys; else readable */
+	if (mprotect(p, ZP_PAGE, PROT_EXEC)) {
 		int err = errno;
 
 		munmap(p, ZP_PAGE);
+		munmap(zp_sites, ZP_SLOTS * sizeof(*zp_sites));
+		zp_sites = NULL;
 		return -err;
 	}
 	lx_zpoline_on = 1;
@@ -158,10 +165,20 @@ int lx_zpoline_add(uint8_t *site)
 	return -1;
 }
 
+/*
+ * Read n bytes at a program address that may not be mapped (a library
+ * gone, a stack pointer gone wild): 0, or -1 if it faulted.
+ */
+static int peek(uint64_t addr, void *buf, size_t n)
+{
+	return lx_copy_user(buf, (const void *)addr, n) ? -1 : 0;
+}
+
 /* Is site (a return address minus 2) one lx made? */
 int lx_zpoline_site(uint64_t site)
 {
 	uint64_t i, h, v;
+	uint8_t b[2];
 
 	if (!lx_zpoline_on || site < ZP_PAGE)
 		return 0;
@@ -170,10 +187,38 @@ int lx_zpoline_site(uint64_t site)
 		if (!v)
 			return 0;
 		if (v == site)
-			return ((const uint8_t *)site)[0] == 0xff &&
-			       ((const uint8_t *)site)[1] == 0xd0;
+			return !peek(site, b, 2) && b[0] == 0xff &&
+			       b[1] == 0xd0;
 	}
 	return 0;
+}
+
+/*
+ * Where a call that came down the nops from no site of lx's was going:
+ * the register of a "call *%reg" just before ret (r: the registers, rcx
+ * as the program had it), else rax if it is in the nops (call *%rax, or
+ * a jump through rax), else 0 (a call through memory: not known).
+ */
+uint64_t lx_zpoline_target(const struct pt_regs *r, uint64_t rcx,
+			   uint64_t ret)
+{
+	const uint64_t regs[16] = { r->rax, rcx, r->rdx, r->rbx, r->rsp + 8,
+				    r->rbp, r->rsi, r->rdi, r->r8, r->r9,
+				    r->r10, r->r11, r->r12, r->r13, r->r14,
+				    r->r15 };
+	uint8_t b[3];
+
+	if (ret >= 3 && !peek(ret - 3, b, 3) && b[1] == 0xff &&
+	    b[2] >= 0xd0 && b[2] <= 0xd7)		/* ff /2, a register */
+		return regs[(b[0] == 0x41 ? 8 : 0) + b[2] - 0xd0]; /* REX.B */
+	return r->rax <= ZP_JMP ? r->rax : 0;
+}
+
+static int in_page(uint64_t rip, int sig)
+{
+	/* past the nops; 4096 only after the last int3 */
+	return rip > ZP_JMP && (rip < ZP_PAGE ||
+				(rip == ZP_PAGE && sig == SIGTRAP));
 }
 
 /*
@@ -186,22 +231,21 @@ int lx_zpoline_site(uint64_t site)
  * (the number is rax).  Then *nr is the number, *ret where the system
  * call returns to and *sp the stack pointer after it: 1; else 0.
  */
-int lx_zpoline_fault(const void *ucp, uint64_t *nr, uint64_t *ret,
-		     uint64_t *sp)
+int lx_zpoline_fault(const void *ucp, int sig, uint64_t *nr,
+		     uint64_t *ret, uint64_t *sp)
 {
 	const ucontext_t *uc = ucp;
 	const greg_t *g = uc->uc_mcontext.gregs;
-	uint64_t rip = g[REG_RIP], rsp = g[REG_RSP];
+	uint64_t rip = g[REG_RIP], rsp = g[REG_RSP], rax = g[REG_RAX], top;
 
 	if (!lx_zpoline_on)
 		return 0;
-	if (rip == (uint64_t)g[REG_RAX] ||
-	    (rip > ZP_JMP && rip <= ZP_PAGE)) {
-		/* the call's push succeeded: the slot is readable */
-		if (!lx_zpoline_site(*(uint64_t *)rsp - 2))
+	if ((rip == rax && rip >= ZP_PAGE) || in_page(rip, sig)) {
+		if (peek(rsp, &top, sizeof(top)) || !lx_zpoline_site(top - 2))
 			return 0;
-		*nr = rip;
-		*ret = *(uint64_t *)rsp;
+		/* an int3 stops one byte on: rax is the number still */
+		*nr = sig == SIGTRAP && rax == rip - 1 ? rax : rip;
+		*ret = top;
 		*sp = rsp + 8;
 		return 1;
 	}
@@ -227,10 +271,9 @@ int lx_zpoline_guard(long nr, const uint64_t a[5])
 	switch (nr) {
 	case SYS_mmap:
 		return (a[3] & (MAP_FIXED | MAP_FIXED_NOREPLACE)) &&
-		       a[0] < ZP_PAGE;
+		       a[0] < ZP_PAGE && a[1];
 	case SYS_munmap:
 	case SYS_mprotect:
-	case SYS_pkey_mprotect:
 	case SYS_madvise:
 		return a[0] < ZP_PAGE && a[1];
 	case SYS_mremap:
@@ -251,7 +294,7 @@ int lx_zpoline_stray(const void *ucp, int sig, uint64_t *at)
 	const ucontext_t *uc = ucp;
 	uint64_t rip = uc->uc_mcontext.gregs[REG_RIP];
 
-	if (!lx_zpoline_on || rip <= ZP_JMP || rip > ZP_PAGE)
+	if (!lx_zpoline_on || !in_page(rip, sig))
 		return 0;
 	*at = sig == SIGTRAP && rip > ZP_JMP + 8 ? rip - 1 : rip;
 	return 1;

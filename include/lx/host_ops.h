@@ -260,5 +260,10 @@ void lx_kernel_adopter(void);
 /* Address ranges of the kernel image, for the host side of lx. */
 extern char lx_data_start[], lx_data_end[];
 extern char lx_uaccess_start[], lx_uaccess_end[], lx_uaccess_fixup[];
+/*
+ * A copy whose fault (on a host thread whose fault handler calls
+ * lx_uaccess_fault()) returns the bytes not copied: arch/lx lib.S.
+ */
+unsigned long lx_copy_user(void *to, const void *from, unsigned long n);
 
 #endif /* _LX_HOST_OPS_H */

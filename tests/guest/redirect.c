@@ -23,7 +23,8 @@
  *                        (lx must leave it trapped), the branch taken
  *   redirect zpoline     numbers through a site no jump can take (lx
  *                        --zpoline makes it a call through address 0),
- *                        and calls through null and small pointers
+ *                        calls through null and small pointers in rax
+ *                        and rdx, a store through one
  *   redirect zploop N    the time of N getppid calls through that site
  *
  * Each system call is "mov $NR, %eax; syscall" in one asm block, the
@@ -473,8 +474,24 @@ __asm__(".text\n"
 	"ret\n"
 	".size null_call, .-null_call\n");
 
+/* the same through rdx, with rax at a nop of the page's */
+void null_call_rdx(long target);
+extern const uint8_t null_ret_rdx[];
+__asm__(".text\n"
+	".globl null_call_rdx\n"
+	".type null_call_rdx, @function\n"
+	"null_call_rdx:\n\t"
+	"mov %rdi, %rdx\n\t"
+	"mov $5, %eax\n\t"
+	"call *%rdx\n"
+	".globl null_ret_rdx\n"
+	"null_ret_rdx:\n\t"
+	"ret\n"
+	".size null_call_rdx, .-null_call_rdx\n");
+
 static sigjmp_buf zp_jb;
 static volatile uint64_t zp_addr, zp_rip, zp_ret;
+static volatile int zp_code;
 
 static void zp_segv(int sig, siginfo_t *si, void *ucp)
 {
@@ -482,6 +499,7 @@ static void zp_segv(int sig, siginfo_t *si, void *ucp)
 
 	(void)sig;
 	zp_addr = (uint64_t)si->si_addr;
+	zp_code = si->si_code;
 	zp_rip = uc->uc_mcontext.gregs[REG_RIP];
 	zp_ret = *(uint64_t *)uc->uc_mcontext.gregs[REG_RSP];
 	siglongjmp(zp_jb, 1);
@@ -516,7 +534,24 @@ static int zpoline(void)
 		       "address %s\n", targets[i], (unsigned long)zp_addr,
 		       (unsigned long)zp_rip,
 		       zp_ret == (uint64_t)null_ret ? "pushed" : "wrong");
+		zp_addr = zp_rip = zp_ret = 1;
+		if (!sigsetjmp(zp_jb, 1))
+			null_call_rdx(targets[i]);
+		printf("call through %%rdx = %#lx: fault at %#lx, rip %#lx, "
+		       "return address %s\n", targets[i],
+		       (unsigned long)zp_addr, (unsigned long)zp_rip,
+		       zp_ret == (uint64_t)null_ret_rdx ? "pushed" : "wrong");
 	}
+	/* a store through a small pointer: nothing is mapped there */
+	zp_addr = 1;
+	zp_code = 0;
+	if (!sigsetjmp(zp_jb, 1)) {
+		volatile int *volatile small = (volatile int *)16;
+
+		*small = 1;
+	}
+	printf("store to 0x10: fault at %#lx, code %d\n",
+	       (unsigned long)zp_addr, zp_code);
 	return 0;
 }
 
