@@ -853,6 +853,20 @@ static __thread struct {
 } fault;
 
 /*
+ * The fault of a jump to addr where nothing is mapped (an instruction
+ * fetch by user code): what a call into lx's page at 0 from no site of
+ * lx's gets, as it does natively (zpoline.c).
+ */
+static void fetch_fault(unsigned long addr)
+{
+	fault.sig = SIGSEGV;
+	fault.code = SEGV_MAPERR;
+	fault.addr = addr;
+	fault.trap = (struct lx_trap){ .trapno = 14, .err = 0x14,
+				       .cr2 = addr };
+}
+
+/*
  * Into lx for a program thread: a system call (sig < 0) with
  * lx_syscall_regs(), or from user code (a fault, sig > 0) with
  * lx_user_entry().  Returns rax.
@@ -1582,9 +1596,7 @@ void lx_guest_user_fault(int sig, void *info, void *ucp)
 	};
 	if (lx_zpoline_stray(uc, sig, &r.rip)) {
 		/* into lx's page at 0 from no site: where it went, natively */
-		fault = (typeof(fault)){ .sig = SIGSEGV, .code = SEGV_MAPERR,
-					 .addr = r.rip, .trap = { .trapno = 14,
-					 .err = 0x14, .cr2 = r.rip } };
+		fetch_fault(r.rip);
 	} else if (lx_zpoline_on && sig == SIGSEGV &&
 		   fault.addr < 4096) {
 		/* a store to lx's page at 0 (or a read, with protection
@@ -1714,10 +1726,9 @@ void lx_guest_zpoline(struct pt_regs *r)
 	r->rip = lx_zpoline_target(r, t->zp_rcx, r->rip);
 	r->rcx = t->zp_rcx;
 	r->orig_rax = -1;
-	fault.trap = (struct lx_trap){ .trapno = 14, .err = 0x14,
-				       .cr2 = r->rip };
+	fetch_fault(r->rip);
 	lazy_arm(t);
-	enter_lx(r, SIGSEGV, SEGV_MAPERR, r->rip);
+	enter_lx(r, fault.sig, fault.code, fault.addr);
 	lazy_end(t);
 }
 
