@@ -661,6 +661,7 @@ static void print_table(void)
 int main(int argc, char **argv)
 {
 	int i, net = 1, disk = 1, fs = 1;
+	char cmdline[512] = "mem=1G";
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--net")) {
@@ -673,18 +674,29 @@ int main(int argc, char **argv)
 			seconds = 0.3;
 			rr_rounds = 2000;
 			disk_mib = 32;
+		} else if (!strcmp(argv[i], "--kernel") && i + 1 < argc) {
+			snprintf(cmdline, sizeof(cmdline), "mem=1G %s",
+				 argv[++i]);
 		} else {
-			printf("usage: lx-devbench [--quick] [--net|--disk|--fs]\n"
-			       "Network and disk of lx against native Linux; needs root.\n");
-			return strcmp(argv[i], "--help") ? 2 : 0;
+			if (strcmp(argv[i], "--help")) {
+				fprintf(stderr, "lx-devbench: bad option '%s' "
+					"(--help)\n", argv[i]);
+				return 2;
+			}
+			printf("usage: lx-devbench [--quick] [--net|--disk|--fs] "
+			       "[--kernel ARGS]\n"
+			       "Network and disk of lx against native Linux; needs root.\n"
+			       "  --kernel ARGS  more kernel arguments after mem=1G\n"
+			       "                 (e.g. lx_hugeram=1)\n");
+			return 0;
 		}
 	}
 	setup_net();
 	lx_net();
 	lx_disk();
 	lx_fs();
-	if (lx_start_kernel("mem=1G"))
-		die("lx did not boot");
+	if (lx_start_kernel(cmdline))
+		die("lx did not boot (%s)", cmdline);
 	lx_net_config();
 	if (net) {
 		fprintf(stderr, "lx-devbench: network (about 40 s)\n");

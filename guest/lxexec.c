@@ -36,7 +36,8 @@
 #define MAX_SYSCTL 64
 
 static const char usage[] =
-	"usage: lxexec (--rootfs DIR | --image IMG) [--mem SIZE] [--env K=V]...\n"
+	"usage: lxexec (--rootfs DIR | --image IMG) [--mem SIZE] [--kernel ARGS]\n"
+	"              [--env K=V]...\n"
 	"              [--cwd DIR] [--sysctl KEY=VALUE]...\n"
 	"              [--net tap:NAME,ip=ADDR/LEN[,gw=GW]] [--cache MODE]\n"
 	"              [--no-rewrite] [--zpoline]\n"
@@ -53,6 +54,11 @@ static const char usage[] =
 	"  --image IMG    or an ext4 image (a host file: virtio-blk), mounted\n"
 	"                 read-write as the root\n"
 	"  --mem SIZE     the kernel's memory (default 256M)\n"
+	"  --kernel ARGS  more kernel command-line arguments, after mem=SIZE:\n"
+	"                 lx_hugeram=1 (0) puts the memory the kernel takes\n"
+	"                 after boot on the host's 2 MiB (4 KiB) pages; by\n"
+	"                 default 2 MiB unless the host gives its free 2 MiB\n"
+	"                 blocks back to a hypervisor (free page reporting)\n"
 	"  --env K=V      an environment variable for PROG (repeatable)\n"
 	"  --cwd DIR      PROG's working directory inside the root (default /)\n"
 	"  --sysctl KEY=VALUE\n"
@@ -440,6 +446,7 @@ int main(int argc, char **argv)
 		{ "rootfs", required_argument, NULL, 'r' },
 		{ "image", required_argument, NULL, 'i' },
 		{ "mem", required_argument, NULL, 'm' },
+		{ "kernel", required_argument, NULL, 'k' },
 		{ "env", required_argument, NULL, 'e' },
 		{ "cwd", required_argument, NULL, 'c' },
 		{ "debug", no_argument, NULL, 'd' },
@@ -452,9 +459,10 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rootfs = NULL, *image = NULL, *mem = "256M", *cwd = "/";
+	const char *kargs = "";
 	const char *cache = "fast";
 	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	char *envp[MAX_ENV + 3], spec[4200], err[512], cmdline[64];
+	char *envp[MAX_ENV + 3], spec[4200], err[512], cmdline[1024];
 	char *sysctls[MAX_SYSCTL], path_buf[512];
 	struct net_opt net = { "", "", "" };
 	int nenv = 0, nsysctl = 0, c, st, i;
@@ -473,7 +481,14 @@ int main(int argc, char **argv)
 			image = optarg;
 			break;
 		case 'm':
+			if (strlen(optarg) > 32)
+				die(2, "--mem %.32s...: not a size", optarg);
 			mem = optarg;
+			break;
+		case 'k':
+			if (strlen(optarg) > 900)
+				die(2, "--kernel: longer than 900 characters");
+			kargs = optarg;
 			break;
 		case 'e':
 			if (!strchr(optarg, '='))
@@ -569,9 +584,10 @@ int main(int argc, char **argv)
 	if (lx_home_sandbox(err, sizeof(err)))
 		die(1, "cannot confine the home process: %s", err);
 	step("site cache, sandbox");
-	snprintf(cmdline, sizeof(cmdline), "mem=%s", mem);
+	snprintf(cmdline, sizeof(cmdline), "mem=%s %s", mem, kargs);
 	if (lx_start_kernel(cmdline))
-		die(1, "the kernel did not boot (--mem %s?)", mem);
+		die(1, "the kernel did not boot (--mem %s, --kernel '%s'?)",
+		    mem, kargs);
 	step("boot the kernel");
 	if (lx_rewrite_enabled) {
 		void *ret;

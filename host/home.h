@@ -22,4 +22,17 @@ void *lx_guest_ptr(uint64_t pa, uint64_t len);
  */
 int lx_home_thread(pthread_t *t, void *(*fn)(void *), void *arg);
 
+/*
+ * A file of size bytes whose host pages are 2 MiB where the host has them
+ * free (hugeram.c), or -errno where this process may not make one, or
+ * (unless always) where huge pages would cost more than they save.
+ */
+int lx_huge_file(unsigned long size, int always);
+/*
+ * The same made ready now, for a process about to lose the privilege;
+ * forgotten (closed) once the boot is over, whether it took it or not.
+ */
+void lx_huge_prepare(void);
+void lx_huge_forget(void);
+
 #endif /* _LX_HOST_HOME_H */

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include <lx/lx.h>
+#include "home.h"
 #include "hostfd.h"
 
 /* What the FUSE server needs to create, own and open files as lx's users. */
@@ -105,6 +106,8 @@ int lx_home_sandbox(char *err, size_t errlen)
 		errno = -r;
 		return fail(err, errlen, "/proc/self/fd");
 	}
+	/* RAM on 2 MiB host pages needs a tmpfs mount and /sys */
+	lx_huge_prepare();
 	if (unshare(CLONE_NEWNS))
 		return fail(err, errlen, "a mount namespace (unshare)");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))

@@ -3,10 +3,14 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/sysinfo.h>
+#include <sys/wait.h>
 #include <sys/utsname.h>
 
 #include "util.h"
@@ -88,23 +92,89 @@ static void check_klog(void)
 	      strstr(log, "BUG") ? strstr(log, "BUG") : strstr(log, "WARNING"));
 }
 
+/* the host page size the boot says RAM for later has, in KiB (or -1) */
+static long late_page_kib(void)
+{
+	static char log[1 << 17];
+	long n = lx_syscall3(SYS_syslog, 3 /* READ_ALL */, log,
+			     sizeof(log) - 1);
+	char *p;
+
+	if (n <= 0)
+		return -1;
+	log[n] = 0;
+	p = strstr(log, "MiB of RAM for later on ");
+	return p ? atol(p + strlen("MiB of RAM for later on ")) : -1;
+}
+
+/* a field of this process's /proc/self/smaps_rollup, in KiB (or -1) */
+static long smaps_kib(const char *field)
+{
+	char line[256];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+
+	if (!f)
+		return -1;
+	while (kib < 0 && fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, strlen(field)) &&
+		    line[strlen(field)] == ':')
+			kib = atol(line + strlen(field) + 1);
+	fclose(f);
+	return kib;
+}
+
+/* the host's free blocks of 2 MiB and more (/proc/buddyinfo), in MiB */
+static long host_free_huge_mib(void)
+{
+	char line[512], *p;
+	long mib = 0;
+	int order;
+	FILE *f = fopen("/proc/buddyinfo", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		p = strstr(line, "zone");
+		if (!p)
+			continue;
+		p += 4;
+		while (*p == ' ')
+			p++;
+		p = strchr(p, ' ');	/* past the zone's name */
+		for (order = 0; p && order <= 10; order++) {
+			long n = strtol(p, &p, 10);
+
+			if (order >= 9)
+				mib += n << (order - 8);
+		}
+	}
+	fclose(f);
+	return mib;
+}
+
 /*
  * The boot initialises the memmap of its first 32 MiB only; the rest of
  * RAM comes in when the page allocator needs it (CONFIG_ARCH_LATE_MEMMAP):
  * 200 MiB written to a ramfs file at once must fit, read back intact, and
  * be free again after the unlink.  258M: the end of RAM is no multiple of
  * the allocator's largest block.  Free memory counts the memory not in
- * yet, from the start.
+ * yet, from the start.  With host_kib, the boot says that memory is on
+ * host pages of that size, and with 2 MiB ones, the host maps them whole
+ * (where it has that much memory free in 2 MiB blocks).
  */
-static void test_late_memory(void)
+static void late_memory_case(const char *cmdline, long host_kib)
 {
 	static char buf[1 << 20];
 	struct sysinfo si = { 0 };
 	unsigned long total;
-	long fd, i, bad = 0;
+	long fd, i, bad = 0, pmd0 = smaps_kib("ShmemPmdMapped"), pmd;
+	long free_huge = host_free_huge_mib();
 
-	if (!CHECK_EQ(lx_start_kernel("mem=258M"), 0))
+	if (!CHECK_EQ(lx_start_kernel(cmdline), 0))
 		return;
+	if (host_kib)
+		CHECK_EQ(late_page_kib(), host_kib);
 	if (CHECK_EQ(lx_syscall1(SYS_sysinfo, &si), 0)) {
 		total = si.totalram * si.mem_unit;
 		CHECK(total > (242UL << 20) && total <= (258UL << 20),
@@ -130,10 +200,58 @@ static void test_late_memory(void)
 		CHECK(!bad, "MiB %ld of /big differs", i);
 	}
 	close_fd(fd);
+	pmd = smaps_kib("ShmemPmdMapped");
+	tap_diag("%s: %ld MiB of the host's RAM on 2 MiB pages "
+		 "(%ld MiB free in such blocks before boot)",
+		 cmdline, (pmd - pmd0) >> 10, free_huge);
+	if (host_kib == 2048 && free_huge >= 1024)
+		CHECK((pmd - pmd0) >> 10 >= 100,
+		      "%ld MiB of the file on 2 MiB pages", (pmd - pmd0) >> 10);
+	if (host_kib == 4)
+		CHECK_EQ(pmd - pmd0, 0);
 	CHECK_OK(lx_syscall1(SYS_unlink, "/big"));
 	CHECK(free_mib() > 200, "%lu MiB free after the unlink", free_mib());
 	check_klog();
 	CHECK_EQ(lx_halt(), 0);
+}
+
+static void test_late_memory(void)
+{
+	late_memory_case("mem=258M", 0);
+}
+
+static void test_late_memory_4k(void)
+{
+	late_memory_case("mem=258M lx_hugeram=0", 4);
+}
+
+static void test_late_memory_huge(void)
+{
+	late_memory_case("mem=258M lx_hugeram=1", 2048);
+}
+
+/*
+ * Not root: the tmpfs for RAM on 2 MiB pages comes from a user namespace
+ * of lx's own (where the host lets anyone make one).
+ */
+static void test_late_memory_huge_user(void)
+{
+	int userns = 0, status;
+	pid_t pid;
+
+	/* as a user who logged in: dumpable, /proc/self is its own */
+	if (!CHECK(setresgid(65534, 65534, 65534) == 0 &&
+		   setresuid(65534, 65534, 65534) == 0 &&
+		   prctl(PR_SET_DUMPABLE, 1) == 0, "become nobody"))
+		return;
+	pid = fork();
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWUSER) == 0 ? 0 : 1);
+	if (pid > 0 && waitpid(pid, &status, 0) == pid)
+		userns = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	tap_diag("the host %s user namespaces to nobody",
+		 userns ? "allows" : "refuses");
+	late_memory_case("mem=258M lx_hugeram=1", userns ? 2048 : 4);
 }
 
 /* free 4 MiB blocks on the allocator's lists (/proc/buddyinfo) */
@@ -295,6 +413,12 @@ int main(void)
 		       test_mem32);
 	tap_run_forked("mem=258M: RAM the boot left out comes in on demand",
 		       test_late_memory);
+	tap_run_forked("mem=258M lx_hugeram=0: that memory on 4 KiB host pages",
+		       test_late_memory_4k);
+	tap_run_forked("mem=258M lx_hugeram=1: on 2 MiB host pages",
+		       test_late_memory_huge);
+	tap_run_forked("mem=258M lx_hugeram=1, not root: 2 MiB pages too",
+		       test_late_memory_huge_user);
 	tap_run_forked("mem=258M: and by itself a while after boot",
 		       test_late_memory_background);
 	tap_run_forked("kernel threads are fibers of one host thread; "

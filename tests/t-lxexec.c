@@ -467,6 +467,32 @@ static void test_path_and_env(void)
 			 "grep -q '^6\\.1\\.'", lxexec, root), 0);
 }
 
+/*
+ * --kernel: more of the kernel's command line.  lx_hugeram=1: RAM for
+ * later on 2 MiB host pages, from a tmpfs lxexec mounts before its
+ * sandbox takes the privilege to; the program runs as without.
+ */
+static void test_kernel_args(void)
+{
+	CHECK_EQ(host_sh("%s --kernel lx_hugeram=1 --debug --rootfs %s -- "
+			 "/bin/busybox sha256sum /etc/random >%s 2>&1 "
+			 "</dev/null", lxexec, root, out_lx), 0);
+	CHECK_EQ(host_sh("grep -q 'command line: mem=256M lx_hugeram=1' %s",
+			 out_lx), 0);
+	CHECK_EQ(host_sh("grep -q 'RAM for later on 2048 KiB host pages' %s",
+			 out_lx), 0);
+	CHECK_EQ(host_sh("cd %s && sha256sum etc/random | cut -d' ' -f1 > %s && "
+			 "grep -q -f %s %s", root, out_host, out_host, out_lx),
+		 0);
+	CHECK_EQ(host_sh("%s --kernel lx_hugeram=0 --debug --rootfs %s -- "
+			 "/bin/busybox true 2>&1 </dev/null | grep -q "
+			 "'RAM for later on 4 KiB host pages'", lxexec, root), 0);
+	CHECK_EQ(host_sh("%s --kernel \"$(head -c 1000 /dev/zero | tr '\\0' x)\" "
+			 "--rootfs %s -- /bin/busybox true 2>%s", lxexec, root,
+			 out_lx), 2);
+	CHECK_EQ(host_sh("grep -q -- '--kernel: longer than' %s", out_lx), 0);
+}
+
 static void test_bad(void)
 {
 	CHECK_EQ(host_sh("%s --rootfs %s -- /no/such/prog 2>%s", lxexec, root,
@@ -647,6 +673,8 @@ int main(void)
 	tap_run("16 pthreads: mutexes, a condition variable, join (5 runs)",
 		test_threads);
 	tap_run("PATH lookup, --env, --cwd; uname says 6.1", test_path_and_env);
+	tap_run("--kernel lx_hugeram=1: kernel RAM on 2 MiB host pages",
+		test_kernel_args);
 	tap_run("missing, non-ELF and 32-bit programs, a missing loader; bad options",
 		test_bad);
 	tap_run("kill -9 of the program process: lxexec exits 137, nothing left",

@@ -30,6 +30,15 @@ struct lx_host_ops {
 	 */
 	unsigned long (*mem_alloc)(unsigned long size);
 	void (*mem_free)(unsigned long addr, unsigned long size);
+	/*
+	 * The part [addr, addr + size) of RAM, 2 MiB aligned, that the boot
+	 * left untouched for the page allocator to bring in later: where page
+	 * cache and program memory go.  Called before anything touches it;
+	 * the host backs it with larger pages where they pay, or always if
+	 * asked.  Returns the host page size behind it.
+	 */
+	unsigned long (*mem_late)(unsigned long addr, unsigned long size,
+				  int always);
 
 	/*
 	 * Start a host thread that runs fn(arg).  Returns 0 or -errno.  The

@@ -66,13 +66,29 @@ static int __init lx_boot_mem_param(char *p)
 early_param("lx_boot_mem", lx_boot_mem_param);
 
 /*
+ * lx_hugeram=0: RAM for later on the host's 4 KiB pages; =1: on its 2 MiB
+ * pages; unset: the host decides (2 MiB pages unless they cost more).
+ */
+static int hugeram = -1;
+static int __init lx_hugeram_param(char *p)
+{
+	bool on;
+
+	if (kstrtobool(p, &on))
+		return -EINVAL;
+	hugeram = on;
+	return 0;
+}
+early_param("lx_hugeram", lx_hugeram_param);
+
+/*
  * The boot's own allocations stay low (bottom-up): all above boot_mem,
  * and above the memmap, which must be there from the start, is left for
- * later.
+ * later, and the host may back it with its 2 MiB pages.
  */
 static void __init late_memory(void)
 {
-	unsigned long memmap, first;
+	unsigned long memmap, first, late, page;
 
 	if (!boot_mem)
 		return;
@@ -83,6 +99,13 @@ static void __init late_memory(void)
 	late_memmap_pfn = first;
 	/* boot allocations past it fail where they are made, not later */
 	memblock_set_current_limit(PFN_PHYS(first));
+	late = (max_low_pfn - first) << PAGE_SHIFT;
+	page = PAGE_SIZE;
+	if (hugeram)
+		page = lx_host->mem_late(memory_start + (first << PAGE_SHIFT),
+					 late, hugeram > 0);
+	pr_info("lx: %lu MiB of RAM for later on %lu KiB host pages\n",
+		late >> 20, page >> 10);
 }
 
 void __init setup_arch(char **cmdline_p)
