@@ -509,7 +509,7 @@ static void lx_disk(void)
 	if (sh("mke2fs -q -F -t ext4 %s/disk.img %ldM >/dev/null",
 	       workdir, disk_mib * 2 + 64))
 		die("mke2fs failed");
-	snprintf(spec, sizeof(spec), "blk:file=%s/disk.img", workdir);
+	snprintf(spec, sizeof(spec), "blk:file=%s/disk.img%s", workdir, getenv("BLKOPT") ? getenv("BLKOPT") : "");
 	if (lx_device_add(spec, err, sizeof(err)))
 		die("%s", err);
 }

@@ -118,14 +118,46 @@ static unsigned long region_grow(unsigned long len)
 
 #define RAM_ALIGN (4UL << 20)
 
-static unsigned long host_mem_alloc(unsigned long size)
+/*
+ * Kernel RAM on 2 MiB host pages (hugeram.c): all of it is one file, its
+ * offsets the pages' physical addresses (so its 2 MiB line up with RAM's,
+ * and a mapping made from a page of RAM with mremap(old size 0) runs on
+ * in the same file past it).  Mapped MADV_NOHUGEPAGE until the kernel
+ * says which part the boot leaves for later (mem_late): a 2 MiB page for
+ * each place the boot touches would add to every container's memory what
+ * its data does not need.  Open until the boot is over.
+ */
+static int ram_fd = -1;
+
+static int map_ram(unsigned long start, unsigned long size, int hugeram)
 {
-	unsigned long off = region_grow(size), start, end;
+	void *p;
+	int fd = hugeram ? lx_huge_file(size, hugeram > 0) : -1;
+
+	if (fd >= 0) {
+		p = mmap((void *)start, size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, fd, 0);
+		if (p != MAP_FAILED &&
+		    madvise(p, size, MADV_NOHUGEPAGE) == 0) {
+			ram_fd = fd;
+			return 0;
+		}
+		close(fd);
+	}
+	ram_offset = region_grow(size);
+	if (!ram_offset)
+		return -ENOMEM;
+	p = mmap((void *)start, size, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, region_fd, ram_offset);
+	return p == MAP_FAILED ? -errno : 0;
+}
+
+static unsigned long host_mem_alloc(unsigned long size, int hugeram)
+{
+	unsigned long start, end;
 	void *p;
 
-	if (!off)
-		return 0;
-	/* reserve room to align, then map the region into it */
+	/* reserve room to align, then map RAM into it */
 	p = mmap(NULL, size + RAM_ALIGN, PROT_NONE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
@@ -136,51 +168,47 @@ static unsigned long host_mem_alloc(unsigned long size)
 		munmap(p, start - (unsigned long)p);
 	if (end > start + size)
 		munmap((void *)(start + size), end - start - size);
-	p = mmap((void *)start, size, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED, region_fd, off);
-	if (p == MAP_FAILED)
+	if (map_ram(start, size, hugeram)) {
+		munmap((void *)start, size);
 		return 0;
+	}
 	/* kernel stacks live in kernel RAM: tell valgrind, if it runs us */
-	VALGRIND_STACK_REGISTER(p, (char *)p + size);
-	ram_base = (unsigned long)p;
+	VALGRIND_STACK_REGISTER(start, start + size);
+	ram_base = start;
 	ram_size = size;
-	ram_offset = off;
-	return (unsigned long)p;
+	return start;
 }
 
 /*
- * RAM the boot left for later (page cache, program memory) on a file
- * with 2 MiB host pages: a 2 MiB page costs ~80 us where 512 first
- * touches of 4 KiB pages cost ~1.3 ms.  The boot's own part stays on
- * 4 KiB pages: a 2 MiB page for each place it touches would add to every
- * container's memory what its data does not need.  The file's offsets
- * are the pages' physical addresses, so its 2 MiB line up with RAM's.
+ * The part of RAM the boot left for later (page cache, program memory)
+ * may take 2 MiB pages: a 2 MiB page costs ~80 us where 512 first
+ * touches of 4 KiB pages cost ~1.3 ms.  The same file at the same
+ * offsets, mapped again without MADV_NOHUGEPAGE: what is in it stays.
  */
-static unsigned long host_mem_late(unsigned long addr, unsigned long size,
-				   int always)
+static unsigned long host_mem_late(unsigned long addr, unsigned long size)
 {
 	unsigned long pa = addr - ram_base;
-	void *p;
-	int fd;
+	int tries;
 
-	if (addr < ram_base || size > ram_size || pa > ram_size - size)
+	if (ram_fd < 0 || addr < ram_base || size > ram_size ||
+	    pa > ram_size - size)
 		return 4096;
-	fd = lx_huge_file(ram_size, always);
-	if (fd < 0)
-		return 4096;
-	p = mmap((void *)addr, size, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED, fd, pa);
-	close(fd);
-	if (p == MAP_FAILED) {
-		/* the memfd's mapping is gone: put it back */
-		p = mmap((void *)addr, size, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_FIXED, region_fd,
-			 ram_offset + pa);
-		if (p == MAP_FAILED)
-			host_panic("cannot map kernel RAM back");
-		return 4096;
-	}
-	return 2UL << 20;
+	for (tries = 0; tries < 3; tries++)
+		if (mmap((void *)addr, size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, ram_fd, pa) != MAP_FAILED)
+			return 2UL << 20;
+	/* a failed MAP_FIXED may have left the range unmapped */
+	host_panic("cannot map kernel RAM again");
+	return 0;
+}
+
+/* At the end of a boot, good or not. */
+static void boot_over(void)
+{
+	if (ram_fd >= 0)
+		close(ram_fd);
+	ram_fd = -1;
+	lx_huge_forget();
 }
 
 static void host_threads_stop(void);
@@ -567,10 +595,10 @@ static void host_fpu_sync(void)
 
 GUARDED(void, host_print, (const char *str, int len), (str, len))
 GUARDED(void, host_panic, (const char *msg), (msg))
-GUARDED(unsigned long, host_mem_alloc, (unsigned long size), (size))
-GUARDED(unsigned long, host_mem_late,
-	(unsigned long addr, unsigned long size, int always),
-	(addr, size, always))
+GUARDED(unsigned long, host_mem_alloc, (unsigned long size, int hugeram),
+	(size, hugeram))
+GUARDED(unsigned long, host_mem_late, (unsigned long addr, unsigned long size),
+	(addr, size))
 GUARDED(void, host_mem_free, (unsigned long addr, unsigned long size),
 	(addr, size))
 GUARDED(int, host_thread_start, (void (*fn)(void *), void *arg), (fn, arg))
@@ -851,7 +879,7 @@ static int events_init(void)
 	return 0;
 }
 
-int lx_start_kernel(const char *cmdline)
+static int start_kernel(const char *cmdline)
 {
 	struct sigaction sa = { .sa_sigaction = fault_handler,
 				.sa_flags = SA_SIGINFO | SA_ONSTACK };
@@ -892,7 +920,6 @@ int lx_start_kernel(const char *cmdline)
 	boot_pin();
 	ret = lx_kernel_boot(&ops, full_cmdline);
 	boot_unpin();
-	lx_huge_forget();
 	if (ret)
 		goto fail_devices;
 	ret = lx_home_thread(&adopter_thread, adopter_main, NULL);
@@ -912,6 +939,14 @@ fail_timer:
 		pthread_join(timer_thread, NULL);
 fail_events:
 	events_close();
+	return ret;
+}
+
+int lx_start_kernel(const char *cmdline)
+{
+	int ret = start_kernel(cmdline);
+
+	boot_over();
 	return ret;
 }
 

@@ -15,8 +15,9 @@
  * mount namespace, as in a rootless engine's user namespace) mounts it
  * here; anyone else from a child in a user namespace of its own, which
  * hands the file back over a socket.  The mapping is not MADV_HUGEPAGE,
- * so the host never compacts memory for a huge page: when none is free,
- * the fault takes a 4 KiB page as a memfd's would.  Where free 2 MiB
+ * so with the host's default THP defrag setting ("madvise") it does not
+ * compact memory for a huge page: when none is free, the fault takes a
+ * 4 KiB page as a memfd's would.  Where free 2 MiB
  * blocks go back to a hypervisor, huge pages cost more than they save,
  * and lx does without them unless asked (lx_hugeram=1).
  */
@@ -26,7 +27,6 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -130,10 +130,12 @@ static int tmpfs_file_userns(void)
 	struct cmsghdr *cm;
 	int sv[2], fd = -EPERM, status;
 	void *stack;
+	ssize_t n;
 	pid_t pid;
 
-	snprintf(c.uid_map, sizeof(c.uid_map), "%u %u 1", getuid(), getuid());
-	snprintf(c.gid_map, sizeof(c.gid_map), "%u %u 1", getgid(), getgid());
+	/* who creates the file: the effective ids (a user may map only those) */
+	snprintf(c.uid_map, sizeof(c.uid_map), "%u %u 1", geteuid(), geteuid());
+	snprintf(c.gid_map, sizeof(c.gid_map), "%u %u 1", getegid(), getegid());
 	stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED)
@@ -143,18 +145,22 @@ static int tmpfs_file_userns(void)
 		goto out;
 	}
 	c.sock = sv[1];
+	/* no SIGCHLD for a program that did not make this child */
 	pid = clone(userns_child, (char *)stack + stack_size,
-		    CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD, &c);
+		    CLONE_NEWUSER | CLONE_NEWNS, &c);
 	close(sv[1]);
 	if (pid < 0) {
 		close(sv[0]);
 		goto out;	/* no user namespaces for this user here */
 	}
-	if (recvmsg(sv[0], &msg, MSG_CMSG_CLOEXEC) == 1 &&
-	    (cm = CMSG_FIRSTHDR(&msg)) && cm->cmsg_type == SCM_RIGHTS)
+	while ((n = recvmsg(sv[0], &msg, MSG_CMSG_CLOEXEC)) < 0 &&
+	       errno == EINTR)
+		;
+	if (n == 1 && (cm = CMSG_FIRSTHDR(&msg)) &&
+	    cm->cmsg_type == SCM_RIGHTS)
 		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 	close(sv[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
 		;
 out:
 	munmap(stack, stack_size);
@@ -162,32 +168,22 @@ out:
 }
 
 /*
- * Whether this host hands its free 2 MiB blocks back to a hypervisor
- * (virtio-balloon free page reporting, as in Firecracker VMs): a huge
- * page made of such a block is then one hypervisor fault per 4 KiB page
- * on first touch.  Measured in such a VM, 256 MiB: 430-690 ms on huge
- * pages, 150-165 ms on a memfd's 4 KiB pages (which the host takes from
- * the small free blocks it keeps), 10-14 ms on huge pages freed in the
- * last two seconds (not reported yet).
+ * Whether this host hands its free memory back to a hypervisor
+ * (virtio-balloon free page reporting, as in Firecracker VMs: blocks of
+ * 2 MiB or more, free for ~2 s): a huge page made of such a block is then
+ * one hypervisor fault per 4 KiB page on first touch.  Measured in such a
+ * VM, 256 MiB: 430-690 ms on huge pages, 150-165 ms on a memfd's 4 KiB
+ * pages (which the host takes from the small free blocks it keeps),
+ * 10-14 ms on huge pages freed in the last two seconds (not reported yet).
  */
 static int host_reports_free_pages(void)
 {
 	const char *dir = "/sys/bus/virtio/drivers/virtio_balloon";
-	char path[320], bits[8] = { 0 }, order[8] = { 0 };
+	char path[320], bits[8] = { 0 };
 	struct dirent *d;
 	int fd, found = 0;
 	DIR *dd;
 
-	fd = open("/sys/module/page_reporting/parameters/page_reporting_order",
-		  O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (read(fd, order, sizeof(order) - 1) < 0)
-		order[0] = 0;
-	close(fd);
-	/* blocks of 2 MiB are reported only down to that order */
-	if (atoi(order) > 9)
-		return 0;
 	dd = opendir(dir);
 	if (!dd)
 		return 0;

@@ -479,14 +479,14 @@ static void test_kernel_args(void)
 			 "</dev/null", lxexec, root, out_lx), 0);
 	CHECK_EQ(host_sh("grep -q 'command line: mem=256M lx_hugeram=1' %s",
 			 out_lx), 0);
-	CHECK_EQ(host_sh("grep -q 'RAM for later on 2048 KiB host pages' %s",
+	CHECK_EQ(host_sh("grep -q 'RAM for later, on host pages of up to 2048 KiB' %s",
 			 out_lx), 0);
 	CHECK_EQ(host_sh("cd %s && sha256sum etc/random | cut -d' ' -f1 > %s && "
 			 "grep -q -f %s %s", root, out_host, out_host, out_lx),
 		 0);
 	CHECK_EQ(host_sh("%s --kernel lx_hugeram=0 --debug --rootfs %s -- "
 			 "/bin/busybox true 2>&1 </dev/null | grep -q "
-			 "'RAM for later on 4 KiB host pages'", lxexec, root), 0);
+			 "'RAM for later, on host pages of up to 4 KiB'", lxexec, root), 0);
 	CHECK_EQ(host_sh("%s --kernel \"$(head -c 1000 /dev/zero | tr '\\0' x)\" "
 			 "--rootfs %s -- /bin/busybox true 2>%s", lxexec, root,
 			 out_lx), 2);

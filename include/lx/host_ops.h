@@ -25,20 +25,20 @@ struct lx_host_ops {
 
 	/*
 	 * Kernel RAM: size bytes, aligned to 4 MiB (the largest buddy block),
-	 * zeroed, shared over host fork.  Returns the address or 0.
-	 * mem_free() unmaps it at halt.
+	 * zeroed, shared over host fork.  Returns the address or 0.  hugeram:
+	 * 1 on a file that may take the host's 2 MiB pages where mem_late()
+	 * allows them, 0 not, -1 as the host sees fit.  mem_free() unmaps it
+	 * at halt.
 	 */
-	unsigned long (*mem_alloc)(unsigned long size);
+	unsigned long (*mem_alloc)(unsigned long size, int hugeram);
 	void (*mem_free)(unsigned long addr, unsigned long size);
 	/*
 	 * The part [addr, addr + size) of RAM, 2 MiB aligned, that the boot
-	 * left untouched for the page allocator to bring in later: where page
-	 * cache and program memory go.  Called before anything touches it;
-	 * the host backs it with larger pages where they pay, or always if
-	 * asked.  Returns the host page size behind it.
+	 * left for the page allocator to bring in later: where page cache
+	 * and program memory go, and where 2 MiB host pages pay.  Returns
+	 * the largest host page size it may take.
 	 */
-	unsigned long (*mem_late)(unsigned long addr, unsigned long size,
-				  int always);
+	unsigned long (*mem_late)(unsigned long addr, unsigned long size);
 
 	/*
 	 * Start a host thread that runs fn(arg).  Returns 0 or -errno.  The

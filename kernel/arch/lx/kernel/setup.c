@@ -100,11 +100,8 @@ static void __init late_memory(void)
 	/* boot allocations past it fail where they are made, not later */
 	memblock_set_current_limit(PFN_PHYS(first));
 	late = (max_low_pfn - first) << PAGE_SHIFT;
-	page = PAGE_SIZE;
-	if (hugeram)
-		page = lx_host->mem_late(memory_start + (first << PAGE_SHIFT),
-					 late, hugeram > 0);
-	pr_info("lx: %lu MiB of RAM for later on %lu KiB host pages\n",
+	page = lx_host->mem_late(memory_start + (first << PAGE_SHIFT), late);
+	pr_info("lx: %lu MiB of RAM for later, on host pages of up to %lu KiB\n",
 		late >> 20, page >> 10);
 }
 
@@ -118,7 +115,7 @@ void __init setup_arch(char **cmdline_p)
 	preset_lpj = 1000000;
 	parse_early_param();
 
-	memory_start = lx_host->mem_alloc(mem_size);
+	memory_start = lx_host->mem_alloc(mem_size, hugeram);
 	if (!memory_start)
 		panic("lx: cannot allocate %lu bytes of kernel memory\n",
 		      mem_size);
