@@ -498,6 +498,7 @@ static void file_rw(sys_fn sys, const char *path, int drop_lx, int drop_host,
 }
 
 static char workdir[64];
+static const char *disk_opts = "";	/* --disk-opts */
 
 static void lx_disk(void)
 {
@@ -509,7 +510,8 @@ static void lx_disk(void)
 	if (sh("mke2fs -q -F -t ext4 %s/disk.img %ldM >/dev/null",
 	       workdir, disk_mib * 2 + 64))
 		die("mke2fs failed");
-	snprintf(spec, sizeof(spec), "blk:file=%s/disk.img%s", workdir, getenv("BLKOPT") ? getenv("BLKOPT") : "");
+	snprintf(spec, sizeof(spec), "blk:file=%s/disk.img%s%s", workdir,
+		 disk_opts[0] ? "," : "", disk_opts);
 	if (lx_device_add(spec, err, sizeof(err)))
 		die("%s", err);
 }
@@ -674,6 +676,8 @@ int main(int argc, char **argv)
 			seconds = 0.3;
 			rr_rounds = 2000;
 			disk_mib = 32;
+		} else if (!strcmp(argv[i], "--disk-opts") && i + 1 < argc) {
+			disk_opts = argv[++i];
 		} else if (!strcmp(argv[i], "--kernel") && i + 1 < argc) {
 			snprintf(cmdline, sizeof(cmdline), "mem=1G %s",
 				 argv[++i]);
@@ -684,10 +688,12 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			printf("usage: lx-devbench [--quick] [--net|--disk|--fs] "
-			       "[--kernel ARGS]\n"
+			       "[--kernel ARGS] [--disk-opts OPTS]\n"
 			       "Network and disk of lx against native Linux; needs root.\n"
 			       "  --kernel ARGS  more kernel arguments after mem=1G\n"
-			       "                 (e.g. lx_hugeram=1)\n");
+			       "                 (e.g. lx_hugeram=1)\n"
+			       "  --disk-opts OPTS  more virtio-blk options for lx's disk\n"
+			       "                 (e.g. direct)\n");
 			return 0;
 		}
 	}

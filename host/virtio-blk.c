@@ -2,11 +2,25 @@
 /*
  * virtio-blk.c - a disk on a host file: read, write, flush, discard,
  * write-zeroes, get-id; read-only disks.
+ *
+ * The host's page cache: a writable disk is read and written with
+ * O_DIRECT where the host file system allows it, as VMs use cache=none:
+ * lx's page cache is the disk's cache, and a second copy of every page
+ * in the host's cost a copy and a page of host memory for each (256 MiB
+ * read cold: CPU 0.26-0.41 s buffered, 0.05 s direct).  A request whose
+ * buffers or offset are not aligned as the host file system wants (an
+ * ext4 of 1 KiB blocks on a host disk of 4 KiB sectors) goes through the
+ * host's page cache on a second fd; Linux keeps the two coherent.  A
+ * read-only disk keeps the host's page cache by default: containers
+ * sharing an image share it there.  Options "direct" and "buffered"
+ * choose otherwise.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <linux/falloc.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
@@ -52,7 +66,10 @@
  * push, signal) and the counters.
  */
 struct blk {
-	int fd;
+	int fd;			/* through the host's page cache */
+	int dfd;		/* O_DIRECT, or -1 */
+	uint32_t dio_mem_align;	/* what dfd wants of buffers, */
+	uint32_t dio_off_align;	/* and of offsets and lengths */
 	int ro;
 	uint64_t sectors;
 	char id[VIRTIO_BLK_ID_BYTES];
@@ -111,6 +128,23 @@ static int blk_ranges(struct blk *b, struct lx_vreq *req, uint32_t type)
 	return VIRTIO_BLK_S_OK;
 }
 
+/* The request can go to the O_DIRECT fd. */
+static bool blk_direct_ok(const struct blk *b, const struct iovec *iov,
+			  int cnt, uint64_t off, uint64_t len)
+{
+	int i;
+
+	if (b->dfd < 0 || (off | len) & (b->dio_off_align - 1))
+		return false;
+	/* (the status byte's own buffer is left with nothing to transfer) */
+	for (i = 0; i < cnt; i++)
+		if (iov[i].iov_len &&
+		    (((uintptr_t)iov[i].iov_base & (b->dio_mem_align - 1)) ||
+		     (iov[i].iov_len & (b->dio_off_align - 1))))
+			return false;
+	return true;
+}
+
 /* Data buffers of a request: the vectors between header and status. */
 static ssize_t blk_rw(struct blk *b, struct lx_vreq *req, uint32_t type,
 		      uint64_t sector)
@@ -118,7 +152,7 @@ static ssize_t blk_rw(struct blk *b, struct lx_vreq *req, uint32_t type,
 	struct iovec *iov, save = { 0 };
 	uint64_t off = sector << 9, len;
 	ssize_t n, done = 0;
-	int cnt;
+	int cnt, fd;
 
 	if (type == VIRTIO_BLK_T_IN) {
 		/* device-writable: data..., status byte (may share a buffer) */
@@ -139,11 +173,12 @@ static ssize_t blk_rw(struct blk *b, struct lx_vreq *req, uint32_t type,
 		save = iov[cnt - 1];
 		iov[cnt - 1].iov_len--;
 	}
+	fd = blk_direct_ok(b, iov, cnt, off, len) ? b->dfd : b->fd;
 	while ((uint64_t)done < len) {
 		if (type == VIRTIO_BLK_T_IN)
-			n = preadv(b->fd, iov, cnt, off + done);
+			n = preadv(fd, iov, cnt, off + done);
 		else
-			n = pwritev(b->fd, iov, cnt, off + done);
+			n = pwritev(fd, iov, cnt, off + done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -358,6 +393,42 @@ static const struct lx_vdev_ops blk_ops = {
 	.destroy = blk_destroy,
 };
 
+/*
+ * The file again with O_DIRECT, and what its file system wants aligned
+ * (statx; where it does not say, 4 KiB, which every one takes), or
+ * -errno where it refuses direct I/O (tmpfs before Linux 6.6, some
+ * FUSE file systems).  The same file: st is what the first open found.
+ */
+static int blk_open_direct(const char *file, int ro, const struct stat *st,
+			   uint32_t *mem_align, uint32_t *off_align)
+{
+	struct statx sx = { 0 };
+	struct stat dst;
+	int dfd, err;
+
+	dfd = open(file, (ro ? O_RDONLY : O_RDWR) | O_DIRECT | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	if (fstat(dfd, &dst) || dst.st_dev != st->st_dev ||
+	    dst.st_ino != st->st_ino) {
+		err = -ESTALE;	/* replaced in between */
+		close(dfd);
+		return err;
+	}
+	*mem_align = *off_align = 4096;
+	if (statx(dfd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
+	    (sx.stx_mask & STATX_DIOALIGN)) {
+		if (!sx.stx_dio_offset_align) {
+			close(dfd);
+			return -EINVAL;	/* no direct I/O for this file */
+		}
+		*off_align = sx.stx_dio_offset_align;
+		*mem_align = sx.stx_dio_mem_align ? sx.stx_dio_mem_align :
+						    *off_align;
+	}
+	return dfd;
+}
+
 int lx_blk_add(const char *spec, char *err, size_t errlen)
 {
 	struct virtio_blk_config cfg = { 0 };
@@ -369,7 +440,8 @@ int lx_blk_add(const char *spec, char *err, size_t errlen)
 	struct blk *b;
 	struct stat st;
 	uint64_t features;
-	int i, n, ro = 0, direct = 0, fd;
+	int i, n, ro = 0, cache = 0, fd, dfd = -1;
+	uint32_t mem_align = 0, off_align = 0;
 
 	n = lx_opts_parse(spec, buf, sizeof(buf), opts, LX_OPTS_MAX);
 	if (n < 0) {
@@ -382,9 +454,11 @@ int lx_blk_add(const char *spec, char *err, size_t errlen)
 		} else if (!strcmp(opts[i].key, "ro") && !opts[i].val) {
 			ro = 1;
 		} else if (!strcmp(opts[i].key, "direct") && !opts[i].val) {
-			direct = O_DIRECT;
+			cache = 1;
+		} else if (!strcmp(opts[i].key, "buffered") && !opts[i].val) {
+			cache = -1;
 		} else {
-			snprintf(err, errlen, "blk: unknown option '%s' (file=PATH, ro, direct)",
+			snprintf(err, errlen, "blk: unknown option '%s' (file=PATH, ro, direct, buffered)",
 				 opts[i].key);
 			return -EINVAL;
 		}
@@ -393,7 +467,7 @@ int lx_blk_add(const char *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "blk: no file=PATH given");
 		return -EINVAL;
 	}
-	fd = open(file, (ro ? O_RDONLY : O_RDWR) | direct | O_CLOEXEC);
+	fd = open(file, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
 
@@ -406,16 +480,30 @@ int lx_blk_add(const char *spec, char *err, size_t errlen)
 		close(fd);
 		return -EINVAL;
 	}
+	if (cache > 0 || (!cache && !ro)) {
+		dfd = blk_open_direct(file, ro, &st, &mem_align, &off_align);
+		if (dfd < 0 && cache > 0) {
+			snprintf(err, errlen, "blk: %s: direct: %s", file,
+				 strerror(-dfd));
+			close(fd);
+			return dfd;
+		}
+	}
 	if (S_ISBLK(st.st_mode))
 		st.st_size = lseek(fd, 0, SEEK_END);
 	b = calloc(1, sizeof(*b));
-	if (!b || lx_device_fd_add(fd)) {
+	if (!b || lx_device_fd_add(fd) || (dfd >= 0 && lx_device_fd_add(dfd))) {
 		free(b);
 		close(fd);
+		if (dfd >= 0)
+			close(dfd);
 		snprintf(err, errlen, "blk: %s: too many devices", file);
 		return -ENOMEM;
 	}
 	b->fd = fd;
+	b->dfd = dfd;
+	b->dio_mem_align = mem_align;
+	b->dio_off_align = off_align;
 	b->ro = ro;
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->wake, NULL);

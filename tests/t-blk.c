@@ -7,7 +7,10 @@
  * discard and write-zeroes reach the host file; many requests in flight at
  * once (served side by side) and fsync after them; a forked lx process does
  * its own disk I/O and can make the disk its root; bad specs and a corrupt
- * image give clear errors.
+ * image give clear errors.  The host's page cache: a writable disk goes
+ * around it (O_DIRECT), one declared "buffered" and a read-only one
+ * through it, and requests the host cannot take direct (1 KiB blocks on
+ * a host disk of 4 KiB sectors, a loop device) through it too.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -31,6 +35,7 @@
 #define SCRATCH_LEN (16 << 20)
 
 static char dir[64], img[96], img_ro[96], scratch[96], corrupt[96];
+static char buffered[96], small[96], loopdev[64];
 
 static int host_write(const char *path, const void *buf, size_t len)
 {
@@ -129,6 +134,8 @@ static void make_images(void)
 	snprintf(img_ro, sizeof(img_ro), "%s/ro.img", dir);
 	snprintf(scratch, sizeof(scratch), "%s/scratch.img", dir);
 	snprintf(corrupt, sizeof(corrupt), "%s/corrupt.img", dir);
+	snprintf(buffered, sizeof(buffered), "%s/buffered.img", dir);
+	snprintf(small, sizeof(small), "%s/small.img", dir);
 	fill_pattern(big, BIG_LEN, 7);
 	if (host_sh("mkdir -p %s/tree/sub && echo hello > %s/tree/hello.txt && "
 	       "ln -s hello.txt %s/tree/link", dir, dir, dir) ||
@@ -137,10 +144,45 @@ static void make_images(void)
 	    host_sh("mke2fs -q -F -t ext4 -d %s/tree %s 64M >/dev/null", dir, img) ||
 	    host_sh("cp %s %s", img, img_ro) ||
 	    host_sh("truncate -s %d %s", SCRATCH_LEN, scratch) ||
-	    host_sh("head -c 8M /dev/urandom > %s", corrupt)) {
+	    host_sh("head -c 8M /dev/urandom > %s", corrupt) ||
+	    host_sh("truncate -s %d %s", SCRATCH_LEN, buffered) ||
+	    host_sh("mke2fs -q -F -t ext4 -b 1024 -d %s/tree %s 32M >/dev/null",
+		    dir, small)) {
 		host_sh("rm -rf %s", dir);
 		tap_bail("cannot make the test images in %s", dir);
 	}
+}
+
+/*
+ * small.img behind a loop device of 4 KiB sectors: the host takes direct
+ * I/O on it only 4 KiB aligned, and its ext4 has 1 KiB blocks.
+ */
+static void make_loop(void)
+{
+	char path[128];
+	FILE *f;
+
+	if (host_sh("losetup -f --show --sector-size 4096 %s > %s/loop",
+		    small, dir)) {
+		host_sh("rm -rf %s", dir);
+		tap_bail("losetup of %s failed", small);
+	}
+	snprintf(path, sizeof(path), "%s/loop", dir);
+	f = fopen(path, "r");
+	if (!f || !fgets(loopdev, sizeof(loopdev), f)) {
+		host_sh("rm -rf %s", dir);
+		tap_bail("no loop device for %s", small);
+	}
+	fclose(f);
+	loopdev[strcspn(loopdev, "\n")] = 0;
+}
+
+static void cleanup(void)
+{
+	if (loopdev[0])
+		host_sh("losetup -d %s", loopdev);
+	loopdev[0] = 0;
+	host_sh("rm -rf %s", dir);
 }
 
 static void add_disks(void)
@@ -149,6 +191,8 @@ static void add_disks(void)
 	CHECK_OK(add_device("blk:file=%s,ro", img_ro));
 	CHECK_OK(add_device("blk:file=%s", scratch));
 	CHECK_OK(add_device("blk:file=%s", corrupt));
+	CHECK_OK(add_device("blk:file=%s,buffered", buffered));	/* vde */
+	CHECK_OK(add_device("blk:file=%s", loopdev));		/* vdf */
 }
 
 static void test_mount(void)
@@ -329,6 +373,119 @@ static void test_side_by_side(void)
 	close_fd(fd);
 }
 
+/* pages of the host file's [off, off + len) in the host's page cache */
+static long host_cached(const char *path, long off, long len)
+{
+	unsigned char vec[1024];
+	long n = 0, i;
+	void *p;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || len / 4096 > (long)sizeof(vec))
+		return -1;
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, off);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -1;
+	if (mincore(p, len, vec))
+		n = -1;
+	for (i = 0; n >= 0 && i < len / 4096; i++)
+		n += vec[i] & 1;
+	munmap(p, len);
+	return n;
+}
+
+/* the host drops its page cache of path */
+static void host_uncache(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+
+	if (fd >= 0) {
+		fdatasync(fd);
+		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		close(fd);
+	}
+}
+
+/*
+ * 2 MiB written and read through lx's disk dev: the host file holds them,
+ * and how many of its pages the host caches.
+ */
+static long through_disk(const char *dev, const char *host_file)
+{
+	static unsigned char wbuf[2 << 20], rbuf[2 << 20];
+	const long off = 8 << 20;
+	long fd, dfd, cached;
+	int hfd;
+
+	host_uncache(host_file);
+	fill_pattern(wbuf, sizeof(wbuf), 21);
+	fd = lx_open(dev, O_RDWR);
+	CHECK_OK(fd);
+	CHECK_EQ(lx_syscall4(SYS_pwrite64, fd, wbuf, sizeof(wbuf), off),
+		 (long)sizeof(wbuf));
+	CHECK_OK(lx_syscall1(SYS_fsync, fd));
+	close_fd(fd);
+	dfd = lx_open("/proc/sys/vm/drop_caches", O_WRONLY);
+	CHECK_EQ(lx_syscall3(SYS_write, dfd, "3", 1), 1);
+	close_fd(dfd);
+	fd = lx_open(dev, O_RDONLY);
+	CHECK_EQ(lx_syscall4(SYS_pread64, fd, rbuf, sizeof(rbuf), off),
+		 (long)sizeof(rbuf));
+	CHECK(!memcmp(rbuf, wbuf, sizeof(rbuf)), "%s reads back", dev);
+	close_fd(fd);
+	cached = host_cached(host_file, off, sizeof(wbuf));
+	hfd = open(host_file, O_RDONLY);
+	CHECK(hfd >= 0 && pread(hfd, rbuf, sizeof(rbuf), off) ==
+	      (long)sizeof(rbuf) && !memcmp(rbuf, wbuf, sizeof(rbuf)),
+	      "%s holds what lx wrote", host_file);
+	if (hfd >= 0)
+		close(hfd);
+	return cached;
+}
+
+/*
+ * A writable disk goes around the host's page cache (O_DIRECT), one
+ * declared "buffered" through it.
+ */
+static void test_host_cache(void)
+{
+	long direct = through_disk("/dev/vdc", scratch);
+	long cached = through_disk("/dev/vde", buffered);
+
+	tap_diag("host pages cached of 512: %ld direct, %ld buffered",
+		 direct, cached);
+	CHECK_EQ(direct, 0);
+	CHECK(cached >= 256, "%ld of 512 pages cached through 'buffered'",
+	      cached);
+}
+
+/*
+ * ext4 of 1 KiB blocks on a host disk that takes direct I/O only 4 KiB
+ * aligned (a loop device of 4 KiB sectors): the rest goes through the
+ * host's page cache, and lx sees one consistent disk.
+ */
+static void test_unaligned(void)
+{
+	fill_pattern(big, BIG_LEN, 7);	/* what mke2fs -d put in */
+	lx_syscall2(SYS_mkdir, "/small", 0755);
+	if (!CHECK_OK(lx_syscall5(SYS_mount, "/dev/vdf", "/small", "ext4", 0,
+				  0)))
+		return;
+	CHECK_EQ(lx_slurp("/small/sub/big.bin", buf, BIG_LEN), BIG_LEN);
+	CHECK(!memcmp(buf, big, BIG_LEN), "big.bin reads back");
+	fill_pattern(buf, BIG_LEN, 31);
+	CHECK_OK(lx_spit("/small/new.bin", buf, BIG_LEN));
+	CHECK_OK(lx_spit("/small/note.txt", "1 KiB blocks\n", 13));
+	CHECK_OK(lx_syscall2(SYS_umount2, "/small", 0));
+	CHECK_OK(lx_syscall5(SYS_mount, "/dev/vdf", "/small", "ext4", 0, 0));
+	memset(buf, 0, BIG_LEN);
+	CHECK_EQ(lx_slurp("/small/new.bin", buf, BIG_LEN), BIG_LEN);
+	fill_pattern(big, BIG_LEN, 31);
+	CHECK(!memcmp(buf, big, BIG_LEN), "new.bin reads back");
+	CHECK_OK(lx_syscall2(SYS_umount2, "/small", 0));
+}
+
 static void test_corrupt(void)
 {
 	long ret;
@@ -391,6 +548,9 @@ static void test_umount(void)
 static void test_fsck(void)
 {
 	CHECK_EQ(host_sh("fsck.ext4 -n -f %s >/dev/null 2>&1", img), 0);
+	CHECK_EQ(host_sh("fsck.ext4 -n -f %s >/dev/null 2>&1", loopdev), 0);
+	CHECK_EQ(host_sh("debugfs -R 'cat /note.txt' %s 2>/dev/null | "
+			 "grep -q '1 KiB blocks'", loopdev), 0);
 }
 
 static void test_host_reads(void)
@@ -416,13 +576,16 @@ static void test_host_reads(void)
 int main(void)
 {
 	make_images();
+	make_loop();
 	tap_run("bad device specs: clear errors, no fd left open",
 		test_bad_specs);
-	tap_run("four disks declared", add_disks);
+	tap_run("six disks declared", add_disks);
 	boot_kernel();
 	tap_run("devtmpfs has vda; ext4 made by mke2fs -d mounts", test_mount);
-	if (tap.failed)
+	if (tap.failed) {
+		cleanup();
 		tap_bail("no disk");
+	}
 	tap_run("mke2fs -d files read back byte for byte", test_read_back);
 	tap_run("write, mkdir, xattr, rename; read back after drop_caches",
 		test_write);
@@ -430,6 +593,10 @@ int main(void)
 	tap_run("discard and write-zeroes reach the host file", test_discard);
 	tap_run("many requests side by side: fsync covers them, cold read with 4 MiB readahead",
 		test_side_by_side);
+	tap_run("a writable disk goes around the host's page cache, "
+		"a 'buffered' one through it", test_host_cache);
+	tap_run("1 KiB blocks on a host disk of 4 KiB sectors: the unaligned "
+		"requests through the host's page cache", test_unaligned);
 	tap_run("a corrupt image does not mount, the kernel goes on",
 		test_corrupt);
 	tap_run("a forked process: disk I/O and the disk as its root",
@@ -439,6 +606,6 @@ int main(void)
 	tap_run("fsck.ext4 -n: the image is clean", test_fsck);
 	tap_run("the host reads the files, xattr and rename back",
 		test_host_reads);
-	host_sh("rm -rf %s", dir);
+	cleanup();
 	return tap_done();
 }
