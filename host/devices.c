@@ -93,6 +93,17 @@ int lx_device_fd_add(int fd)
 	return 0;
 }
 
+void lx_device_fd_remove(int fd)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_dev_fds; i++)
+		if (dev_fds[i] == fd) {
+			dev_fds[i] = dev_fds[--nr_dev_fds];
+			return;
+		}
+}
+
 void lx_device_fds_close(void)
 {
 	while (nr_dev_fds)

@@ -229,6 +229,8 @@ struct lx_vregs *lx_vdev_regs(unsigned int i);
 
 /* Host fds behind devices: closed in forked processes and at halt. */
 int lx_device_fd_add(int fd);
+/* ... and no longer (the device's set-up failed after the add). */
+void lx_device_fd_remove(int fd);
 void lx_device_fds_close(void);
 
 /* Set by lx_halt() while the devices are stopped. */
