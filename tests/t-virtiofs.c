@@ -809,6 +809,37 @@ out:
 	free(buf);
 }
 
+/*
+ * O_DIRECT from a program's buffer (which lx cannot pin for I/O: through
+ * lx's page cache, kernel/patches/0010): on the host when write()
+ * returns, read back; FUSE takes any alignment, as natively.
+ */
+static void test_odirect(void)
+{
+	static unsigned char a[65536] __attribute__((aligned(4096)));
+	unsigned char r[5000];
+	long fd;
+	int hfd;
+
+	fill_pattern(a, sizeof(a), 43);
+	fd = lx_open("/mnt/direct", O_RDWR | O_CREAT | O_TRUNC | O_DIRECT,
+		     0644);
+	CHECK_OK(fd);
+	CHECK_EQ(lx_syscall3(SYS_write, fd, a, sizeof(a)), (long)sizeof(a));
+	CHECK_EQ(lx_syscall4(SYS_pwrite64, fd, a + 3, 1000, 7), 1000);
+	memmove(a + 7, a + 3, 1000);
+	hfd = open(host("direct"), O_RDONLY);
+	CHECK(hfd >= 0 && pread(hfd, r, sizeof(r), 0) == (long)sizeof(r) &&
+	      !memcmp(r, a, sizeof(r)), "the host's bytes");
+	if (hfd >= 0)
+		close(hfd);
+	memset(r, 0, sizeof(r));
+	CHECK_EQ(lx_syscall4(SYS_pread64, fd, r + 1, 4000, 5), 4000);
+	CHECK(!memcmp(r + 1, a + 5, 4000), "read back, unaligned");
+	close_fd(fd);
+	CHECK_OK(lx_syscall1(SYS_unlink, "/mnt/direct"));
+}
+
 static void test_umount(void)
 {
 	CHECK_OK(lx_syscall2(SYS_umount2, "/mnt", 0));
@@ -849,6 +880,7 @@ int main(void)
 		"host changes, an uncached file", test_host_reads);
 	tap_run("write() through the host file: sizes, writev, O_APPEND, "
 		"holes, lx's cache dropped", test_host_writes);
+	tap_run("O_DIRECT from a program's buffer", test_odirect);
 	tap_run("umount", test_umount);
 	halt_kernel();
 	host_sh("rm -rf %s", top);

@@ -56,6 +56,16 @@ unsigned long lx_user_span(unsigned long addr, unsigned long size)
 }
 
 /*
+ * User memory is the host's, with no struct pages to pin for I/O: an
+ * O_DIRECT read() or write() goes through the page cache
+ * (kernel/patches/0010, fs/read_write.c).
+ */
+bool arch_user_pages_pinnable(void)
+{
+	return false;
+}
+
+/*
  * The range check of a user pointer: not the null page, not beyond the
  * user range, not starting in lx's memory (a wild pointer into the kernel
  * gets -EFAULT, as a kernel address does natively).  The copies check the
