@@ -526,6 +526,17 @@ static void test_odirect(void)
 	CHECK(!memcmp(r, a, sizeof(r)), "ext4 O_DIRECT read back");
 	close_fd(fd);
 	CHECK_OK(lx_syscall1(SYS_unlink, "/mnt/direct.bin"));
+
+	/* a FIFO on ext4 in packet mode (O_DIRECT by F_SETFL) is no file */
+	CHECK_OK(lx_syscall3(SYS_mknod, "/mnt/fifo", S_IFIFO | 0600, 0));
+	fd = lx_open("/mnt/fifo", O_RDWR);
+	CHECK_OK(fd);
+	CHECK_OK(lx_syscall3(SYS_fcntl, fd, F_SETFL, O_DIRECT));
+	CHECK_EQ(lx_syscall3(SYS_write, fd, a + 1, 100), 100);
+	CHECK_EQ(lx_syscall3(SYS_write, fd, a + 2, 50), 50);
+	CHECK_EQ(lx_syscall3(SYS_read, fd, r, 4096), 100);
+	close_fd(fd);
+	CHECK_OK(lx_syscall1(SYS_unlink, "/mnt/fifo"));
 }
 
 /* lx drops its page cache */
