@@ -47,7 +47,6 @@ static int booted;
 
 /* Kernel RAM: devices translate "physical" addresses (offsets) into it. */
 static unsigned long ram_base, ram_size;
-static unsigned long ram_offset;	/* of RAM in the region */
 
 /*
  * The clock event device: one timerfd, read by the home process's timer
@@ -131,6 +130,7 @@ static int ram_fd = -1;
 
 static int map_ram(unsigned long start, unsigned long size, int hugeram)
 {
+	unsigned long off;
 	void *p;
 	int fd = hugeram ? lx_huge_file(size, hugeram > 0) : -1;
 
@@ -144,11 +144,11 @@ static int map_ram(unsigned long start, unsigned long size, int hugeram)
 		}
 		close(fd);
 	}
-	ram_offset = region_grow(size);
-	if (!ram_offset)
+	off = region_grow(size);
+	if (!off)
 		return -ENOMEM;
 	p = mmap((void *)start, size, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED, region_fd, ram_offset);
+		 MAP_SHARED | MAP_FIXED, region_fd, off);
 	return p == MAP_FAILED ? -errno : 0;
 }
 

@@ -17,9 +17,9 @@
  * hands the file back over a socket.  The mapping is not MADV_HUGEPAGE,
  * so with the host's default THP defrag setting ("madvise") it does not
  * compact memory for a huge page: when none is free, the fault takes a
- * 4 KiB page as a memfd's would.  Where free 2 MiB
- * blocks go back to a hypervisor, huge pages cost more than they save,
- * and lx does without them unless asked (lx_hugeram=1).
+ * 4 KiB page as a memfd's would.  Where free 2 MiB blocks go back to a
+ * hypervisor, huge pages cost more than they save, and lx does without
+ * them unless asked (lx_hugeram=1).
  */
 #define _GNU_SOURCE
 #include <dirent.h>

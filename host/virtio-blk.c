@@ -150,9 +150,8 @@ static void blk_direct_off(struct blk *b)
 static bool blk_direct_ok(const struct blk *b, const struct iovec *iov,
 			  int cnt, uint64_t off, uint64_t len)
 {
-	int i;
-
 	uint32_t align = __atomic_load_n(&b->dio_off_align, __ATOMIC_RELAXED);
+	int i;
 
 	if (b->dfd < 0 || !align || (off | len) & (align - 1))
 		return false;
