@@ -40,6 +40,9 @@ DEPS += musl-tools
 # t-go's Go program (tests/go/) is built with Debian's Go
 DEPS += golang-go
 
+# t-blk puts a disk behind a loop device of 4 KiB sectors (losetup)
+DEPS += mount
+
 HOST_OBJS := $(patsubst host/%.c,$(B)/host/%.o,$(wildcard host/*.c))
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/t-*.c))
 

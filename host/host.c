@@ -188,18 +188,15 @@ static unsigned long host_mem_alloc(unsigned long size, int hugeram)
 static unsigned long host_mem_late(unsigned long addr, unsigned long size)
 {
 	unsigned long pa = addr - ram_base;
-	int tries;
 
 	if (ram_fd < 0 || addr < ram_base || size > ram_size ||
 	    pa > ram_size - size)
 		return 4096;
-	for (tries = 0; tries < 3; tries++)
-		if (mmap((void *)addr, size, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_FIXED, ram_fd, pa) != MAP_FAILED)
-			return 2UL << 20;
 	/* a failed MAP_FIXED may have left the range unmapped */
-	host_panic("cannot map kernel RAM again");
-	return 0;
+	if (mmap((void *)addr, size, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, ram_fd, pa) == MAP_FAILED)
+		host_panic("cannot map kernel RAM again");
+	return 2UL << 20;
 }
 
 /* At the end of a boot, good or not. */

@@ -80,6 +80,15 @@ static long lx_spit(const char *path, const void *buf, size_t len)
 	return n;
 }
 
+/* lx drops its page cache (needs /proc) */
+static void lx_drop_caches(void)
+{
+	long dfd = lx_open("/proc/sys/vm/drop_caches", O_WRONLY);
+
+	CHECK_EQ(lx_syscall3(SYS_write, dfd, "3", 1), 1);
+	close_fd(dfd);
+}
+
 static int count_fds(void)
 {
 	char path[64];
@@ -232,8 +241,6 @@ static void test_read_back(void)
 
 static void test_write(void)
 {
-	long fd;
-
 	fill_pattern(big, BIG_LEN, 11);
 	CHECK_OK(lx_syscall2(SYS_mkdir, "/mnt/new", 0755));
 	CHECK_OK(lx_spit("/mnt/new/big.bin", big, BIG_LEN));
@@ -249,9 +256,7 @@ static void test_write(void)
 	lx_syscall2(SYS_mkdir, "/proc", 0555);
 	CHECK_OK(lx_syscall5(SYS_mount, "proc", "/proc", "proc", 0, 0));
 	CHECK_OK(lx_syscall0(SYS_sync));
-	fd = lx_open("/proc/sys/vm/drop_caches", O_WRONLY);
-	CHECK_EQ(lx_syscall3(SYS_write, fd, "3", 1), 1);
-	close_fd(fd);
+	lx_drop_caches();
 	memset(buf, 0, BIG_LEN);
 	CHECK_EQ(lx_slurp("/mnt/new/big.bin", buf, BIG_LEN), BIG_LEN);
 	CHECK(!memcmp(buf, big, BIG_LEN), "big.bin after drop_caches");
@@ -346,7 +351,7 @@ static long lx_sysfs_num(const char *path)
 static void test_side_by_side(void)
 {
 	static unsigned char wbuf[SIDE_LEN], rbuf[SIDE_LEN];
-	long fd, dfd;
+	long fd;
 	int hfd;
 
 	lx_syscall2(SYS_mkdir, "/sys", 0555);
@@ -373,10 +378,7 @@ static void test_side_by_side(void)
 	      "host write");
 	close(hfd);
 	close_fd(fd);
-	dfd = lx_open("/proc/sys/vm/drop_caches", O_WRONLY);
-	CHECK_OK(dfd);
-	CHECK_EQ(lx_syscall3(SYS_write, dfd, "3", 1), 1);
-	close_fd(dfd);
+	lx_drop_caches();
 	fd = lx_open("/dev/vdc", O_RDONLY);
 	CHECK_OK(fd);
 	memset(rbuf, 0, SIDE_LEN);
@@ -428,7 +430,7 @@ static long through_disk(const char *dev, const char *host_file)
 {
 	static unsigned char wbuf[2 << 20], rbuf[2 << 20];
 	const long off = 8 << 20;
-	long fd, dfd, cached;
+	long fd, cached;
 	int hfd;
 
 	host_uncache(host_file);
@@ -439,9 +441,7 @@ static long through_disk(const char *dev, const char *host_file)
 		 (long)sizeof(wbuf));
 	CHECK_OK(lx_syscall1(SYS_fsync, fd));
 	close_fd(fd);
-	dfd = lx_open("/proc/sys/vm/drop_caches", O_WRONLY);
-	CHECK_EQ(lx_syscall3(SYS_write, dfd, "3", 1), 1);
-	close_fd(dfd);
+	lx_drop_caches();
 	fd = lx_open(dev, O_RDONLY);
 	CHECK_EQ(lx_syscall4(SYS_pread64, fd, rbuf, sizeof(rbuf), off),
 		 (long)sizeof(rbuf));
@@ -537,15 +537,6 @@ static void test_odirect(void)
 	CHECK_EQ(lx_syscall3(SYS_read, fd, r, 4096), 100);
 	close_fd(fd);
 	CHECK_OK(lx_syscall1(SYS_unlink, "/mnt/fifo"));
-}
-
-/* lx drops its page cache */
-static void lx_drop_caches(void)
-{
-	long dfd = lx_open("/proc/sys/vm/drop_caches", O_WRONLY);
-
-	CHECK_EQ(lx_syscall3(SYS_write, dfd, "3", 1), 1);
-	close_fd(dfd);
 }
 
 /*

@@ -78,16 +78,26 @@ static unsigned long free_mib(void)
 	return (unsigned long)si.freeram * si.mem_unit >> 20;
 }
 
-/* the kernel's log says nothing went wrong (a bad page, a warning) */
-static void check_klog(void)
+/* the kernel's log so far, or NULL */
+static const char *kernel_log(void)
 {
 	static char log[1 << 17];
 	long n = lx_syscall3(SYS_syslog, 3 /* READ_ALL */, log,
 			     sizeof(log) - 1);
 
-	if (!CHECK(n > 0, "syslog: %ld", n))
-		return;
+	if (n <= 0)
+		return NULL;
 	log[n] = 0;
+	return log;
+}
+
+/* the kernel's log says nothing went wrong (a bad page, a warning) */
+static void check_klog(void)
+{
+	const char *log = kernel_log();
+
+	if (!CHECK(log != NULL, "syslog"))
+		return;
 	CHECK(!strstr(log, "BUG") && !strstr(log, "WARNING"),
 	      "the kernel log: %.400s",
 	      strstr(log, "BUG") ? strstr(log, "BUG") : strstr(log, "WARNING"));
@@ -96,17 +106,10 @@ static void check_klog(void)
 /* the host page size the boot says RAM for later has, in KiB (or -1) */
 static long late_page_kib(void)
 {
-	static char log[1 << 17];
-	long n = lx_syscall3(SYS_syslog, 3 /* READ_ALL */, log,
-			     sizeof(log) - 1);
-	char *p;
+	static const char says[] = "MiB of RAM for later, on host pages of up to ";
+	const char *log = kernel_log(), *p = log ? strstr(log, says) : NULL;
 
-	if (n <= 0)
-		return -1;
-	log[n] = 0;
-	p = strstr(log, "MiB of RAM for later, on host pages of up to ");
-	return p ? atol(p + strlen("MiB of RAM for later, on host pages of up to ")) :
-		   -1;
+	return p ? atol(p + strlen(says)) : -1;
 }
 
 /* a field of this process's /proc/self/smaps_rollup, in KiB (or -1) */
