@@ -35,4 +35,15 @@ int lx_huge_file(unsigned long size, int always);
 void lx_huge_prepare(void);
 void lx_huge_forget(void);
 
+/*
+ * Kernel RAM brought in ahead of a fast-growing page cache (ramahead.c):
+ * the home process names the RAM the boot leaves for later and starts
+ * it after the boot; the kernel tells it from any process; halt stops it.
+ */
+void lx_ram_ahead_range(unsigned long start, unsigned long size, int fd,
+			long long off);
+void lx_ram_ahead_start(void);
+void lx_ram_ahead_used(unsigned long addr, unsigned long size);
+void lx_ram_ahead_stop(void);
+
 #endif /* _LX_HOST_HOME_H */

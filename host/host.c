@@ -127,6 +127,7 @@ static unsigned long region_grow(unsigned long len)
  * its data does not need.  Open until the boot is over.
  */
 static int ram_fd = -1;
+static unsigned long ram_off;	/* where RAM starts in region_fd, or ram_fd's 0 */
 
 static int map_ram(unsigned long start, unsigned long size, int hugeram)
 {
@@ -149,7 +150,10 @@ static int map_ram(unsigned long start, unsigned long size, int hugeram)
 		return -ENOMEM;
 	p = mmap((void *)start, size, PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_FIXED, region_fd, off);
-	return p == MAP_FAILED ? -errno : 0;
+	if (p == MAP_FAILED)
+		return -errno;
+	ram_off = off;
+	return 0;
 }
 
 static unsigned long host_mem_alloc(unsigned long size, int hugeram)
@@ -189,9 +193,13 @@ static unsigned long host_mem_late(unsigned long addr, unsigned long size)
 {
 	unsigned long pa = addr - ram_base;
 
-	if (ram_fd < 0 || addr < ram_base || size > ram_size ||
-	    pa > ram_size - size)
+	if (addr < ram_base || size > ram_size || pa > ram_size - size)
 		return 4096;
+	if (ram_fd < 0) {
+		lx_ram_ahead_range(addr, size, region_fd, ram_off + pa);
+		return 4096;
+	}
+	lx_ram_ahead_range(addr, size, ram_fd, pa);
 	/* a failed MAP_FIXED may have left the range unmapped */
 	if (mmap((void *)addr, size, PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_FIXED, ram_fd, pa) == MAP_FAILED)
@@ -219,6 +227,7 @@ static void host_mem_free(unsigned long addr, unsigned long size)
 	 */
 	lx_vdevs_destroy();
 	host_threads_stop();
+	lx_ram_ahead_stop();
 	munmap((void *)addr, size);
 	ram_base = ram_size = 0;
 }
@@ -637,6 +646,7 @@ static struct lx_host_ops ops = {
 	.mem_alloc = guarded_host_mem_alloc,
 	.mem_free = guarded_host_mem_free,
 	.mem_late = guarded_host_mem_late,
+	.mem_used = lx_ram_ahead_used,
 	.thread_start = guarded_host_thread_start,
 	.thread_exit = guarded_host_thread_exit,
 	.host_pid = host_pid,
@@ -919,6 +929,7 @@ static int start_kernel(const char *cmdline)
 	boot_unpin();
 	if (ret)
 		goto fail_devices;
+	lx_ram_ahead_start();
 	ret = lx_home_thread(&adopter_thread, adopter_main, NULL);
 	if (ret)
 		return ret;	/* the kernel runs; lx_halt() stops it */

@@ -3,11 +3,13 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
@@ -341,6 +343,128 @@ static void test_late_memory_background(void)
 	CHECK_EQ(lx_halt(), 0);
 }
 
+/*
+ * Pages the host has in the file behind lx's RAM, in KiB: mincore() of
+ * this process's big shared mappings (RAM is the only one of 16 MiB or
+ * more) says which pages of the file are in memory, mapped here or not.
+ */
+static long ram_resident_kib(void)
+{
+	static unsigned char vec[(512UL << 20) >> 12];
+	unsigned long lo, hi, i, n;
+	char line[512], perms[8];
+	long kib = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 ||
+		    perms[3] != 's' || hi - lo < (16UL << 20) ||
+		    hi - lo > sizeof(vec) << 12)
+			continue;
+		n = (hi - lo) >> 12;
+		if (mincore((void *)lo, hi - lo, vec))
+			continue;
+		for (i = 0; i < n; i++)
+			kib += (vec[i] & 1) * 4;
+	}
+	fclose(f);
+	return kib;
+}
+
+/*
+ * Host memory lx's RAM holds past what lx uses, in MiB, once it stops
+ * changing (sampled every 100 ms, at most 3 s).
+ */
+static long host_past_use_mib(void)
+{
+	struct sysinfo si;
+	long now, before = LONG_MIN;
+	int i, same = 0;
+
+	for (i = 0; i < 30 && same < 2; i++) {
+		if (i)
+			host_msleep(100);
+		memset(&si, 0, sizeof(si));
+		lx_syscall1(SYS_sysinfo, &si);
+		now = ram_resident_kib() -
+		      (long)((si.totalram - si.freeram) * si.mem_unit >> 10);
+		same = now == before ? same + 1 : 0;
+		before = now;
+	}
+	return before >> 10;
+}
+
+/*
+ * A program filling lx's page cache fast (64 MiB in 1 MiB writes) has
+ * the host bring lx's RAM in ahead of it (host/ramahead.c): ~16 MiB past
+ * what lx uses once it stops; written slowly (2 MiB every 30 ms), or with
+ * lx_ram_ahead=0, nothing past it.  What was written reads back intact.
+ */
+static void ram_ahead_case(const char *cmdline, long gap_ms, int ahead)
+{
+	static char buf[1 << 20];
+	long fd, i, bad = 0, base, past;
+
+	if (!CHECK_EQ(lx_start_kernel(cmdline), 0))
+		return;
+	lx_syscall2(SYS_mkdir, "/proc", 0555);
+	CHECK_OK(lx_syscall5(SYS_mount, "proc", "/proc", "proc", 0, 0));
+	/* all of RAM on the allocator's lists: its memmap written */
+	for (i = 0; i < 100 && free_4m_blocks() < 50; i++)
+		host_msleep(100);
+	base = host_past_use_mib();
+	fd = lx_syscall3(SYS_open, "/big", O_CREAT | O_RDWR, 0600);
+	CHECK(fd >= 0, "open /big: %ld", fd);
+	for (i = 0; i < 64; i++) {
+		fill_pattern(buf, sizeof(buf), i);
+		if (!CHECK_EQ(write_all(fd, buf, sizeof(buf)),
+			      (long)sizeof(buf)))
+			break;
+		if (gap_ms && i % 2)
+			host_msleep(gap_ms);
+	}
+	past = host_past_use_mib() - base;
+	tap_diag("%s, %ld ms between 2 MiB: %ld MiB of host memory ahead",
+		 cmdline, gap_ms, past);
+	if (ahead)
+		CHECK(past >= 8, "%ld MiB ahead after a fast stream", past);
+	else
+		CHECK(past <= 4, "%ld MiB ahead", past);
+	CHECK_EQ(lx_syscall3(SYS_lseek, fd, 0, SEEK_SET), 0);
+	for (i = 0; i < 64 && !bad; i++) {
+		if (!CHECK_EQ(read_all(fd, buf, sizeof(buf)),
+			      (long)sizeof(buf)))
+			break;
+		bad = check_pattern(buf, sizeof(buf), i) >= 0;
+		CHECK(!bad, "MiB %ld of /big differs", i);
+	}
+	close_fd(fd);
+	check_klog();
+	CHECK_EQ(lx_halt(), 0);
+}
+
+static void test_ram_ahead(void)
+{
+	ram_ahead_case("mem=258M", 0, 1);
+}
+
+static void test_ram_ahead_huge(void)
+{
+	ram_ahead_case("mem=258M lx_hugeram=1", 0, 1);
+}
+
+static void test_ram_ahead_slow(void)
+{
+	ram_ahead_case("mem=258M", 30, 0);
+}
+
+static void test_ram_ahead_off(void)
+{
+	ram_ahead_case("mem=258M lx_ram_ahead=0", 0, 0);
+}
+
 static void test_default_cmdline(void)
 {
 	if (!CHECK_EQ(lx_start_kernel(NULL), 0))
@@ -462,6 +586,11 @@ int main(void)
 		       test_late_memory_huge_user);
 	tap_run_forked("mem=258M: and by itself a while after boot",
 		       test_late_memory_background);
+	tap_run_forked("a fast-growing page cache: the host brings RAM in "
+		       "ahead", test_ram_ahead);
+	tap_run_forked("the same on 2 MiB host pages", test_ram_ahead_huge);
+	tap_run_forked("a slowly growing one: nothing ahead", test_ram_ahead_slow);
+	tap_run_forked("lx_ram_ahead=0: nothing ahead", test_ram_ahead_off);
 	tap_run_forked("kernel threads are fibers of one host thread; "
 		       "lx_fibers=0 gives each its own", test_fibers);
 	tap_run_forked("boot with the default (NULL) command line",

@@ -39,6 +39,13 @@ struct lx_host_ops {
 	 * the largest host page size it may take.
 	 */
 	unsigned long (*mem_late)(unsigned long addr, unsigned long size);
+	/*
+	 * The page allocator took its first page of [addr, addr + size), a
+	 * 2 MiB block of that late part: the host may bring in the RAM
+	 * after it before it is used.  Any process, any context (interrupts
+	 * off too): must not block.
+	 */
+	void (*mem_used)(unsigned long addr, unsigned long size);
 
 	/*
 	 * Start a host thread that runs fn(arg).  Returns 0 or -errno.  The

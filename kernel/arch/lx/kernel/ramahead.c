@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ramahead.c - the page allocator tells the host where it starts taking
+ * late RAM, so the host can bring in what comes next before it is used.
+ *
+ * lx's RAM is a host memory file.  The first write of each page of it is
+ * a host page fault that allocates, zeroes and maps a page: ~2.5 us on
+ * the machines lx runs on, where Linux filling its own page cache
+ * spends ~0.8 us a page in all.  A write of 256 MiB into a fresh lx's
+ * page cache took ~170 ms of faults on lx's one CPU.  The same work done
+ * by a host thread on another CPU, a little ahead of the allocator, is
+ * off lx's path; and a page the host has brought in is mapped in a
+ * process by its first read together with its neighbours (the host's
+ * fault-around maps up to 16 pages present in the file at once), where
+ * a first write maps one.
+ *
+ * So: the first allocation of a page in each 2 MiB block of late RAM
+ * (setup.c, late_memory()) is reported to the host (mem_used), which
+ * decides what to bring in; and every allocation of late RAM reads its
+ * pages once, in 64 KiB steps, before its user writes them.
+ * lx_ram_ahead=0 turns both off.
+ */
+#include <linux/bitops.h>
+#include <linux/gfp.h>
+#include <linux/init.h>
+#include <linux/memblock.h>
+#include <linux/mm.h>
+#include <linux/sizes.h>
+#include <asm/lx.h>
+
+#define BLOCK_PAGES	(SZ_2M >> PAGE_SHIFT)
+
+static bool ram_ahead = true;
+static unsigned long first_pfn = ULONG_MAX, end_pfn;
+/* 2 MiB blocks of late RAM the allocator has taken a page from */
+static unsigned long *used;
+
+static int __init lx_ram_ahead_param(char *p)
+{
+	return kstrtobool(p, &ram_ahead);
+}
+early_param("lx_ram_ahead", lx_ram_ahead_param);
+
+/* Late RAM is [first, end): from setup_arch(), memblock still up. */
+void __init lx_ram_ahead_init(unsigned long first, unsigned long end)
+{
+	unsigned long blocks = DIV_ROUND_UP(end - first, BLOCK_PAGES);
+
+	if (!ram_ahead)
+		return;
+	used = memblock_alloc(BITS_TO_LONGS(blocks) * sizeof(long),
+			      sizeof(long));
+	if (!used)
+		return;
+	end_pfn = end;
+	first_pfn = first;
+}
+
+static void report(unsigned long pfn, unsigned long end)
+{
+	unsigned long b = (pfn - first_pfn) / BLOCK_PAGES;
+	unsigned long last = (end - 1 - first_pfn) / BLOCK_PAGES;
+
+	for (; b <= last; b++)
+		if (!test_bit(b, used) && !test_and_set_bit(b, used))
+			lx_host->mem_used(memory_start +
+					  PFN_PHYS(first_pfn + b * BLOCK_PAGES),
+					  SZ_2M);
+}
+
+void arch_alloc_page(struct page *page, int order)
+{
+	unsigned long pfn = page_to_pfn(page), end = pfn + (1UL << order);
+	const char *p, *stop;
+
+	if (pfn < first_pfn || pfn >= end_pfn)
+		return;
+	report(pfn, min(end, end_pfn));
+	/* mapped with what the host brought in around it: see above */
+	p = page_address(page);
+	stop = p + (PAGE_SIZE << order);
+	for (; p < stop; p += SZ_64K)
+		(void)READ_ONCE(*p);
+}
