@@ -7,6 +7,7 @@
 #define _LX_HOST_HOME_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,7 +42,7 @@ void lx_huge_forget(void);
  * it after the boot; the kernel tells it from any process; halt stops it.
  */
 void lx_ram_ahead_range(unsigned long start, unsigned long size, int fd,
-			long long off);
+			long long off, bool huge);
 void lx_ram_ahead_start(void);
 void lx_ram_ahead_used(unsigned long addr, unsigned long size);
 void lx_ram_ahead_stop(void);

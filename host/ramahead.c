@@ -61,6 +61,7 @@ static struct ahead_state *st;
 static unsigned long ram_start, ram_end;	/* the RAM left for later */
 static int ram_fd = -1;				/* its file, */
 static long long ram_off;			/* where it starts there */
+static bool ram_huge;				/* on 2 MiB pages */
 static pthread_t thread;
 static bool started;
 
@@ -92,7 +93,7 @@ void lx_ram_ahead_used(unsigned long addr, unsigned long size)
 
 	if (!st)
 		return;
-	last = __atomic_load_n(&st->last, __ATOMIC_RELAXED);
+	last = __atomic_load_n(&st->last, __ATOMIC_SEQ_CST);
 	while (end > last &&
 	       !__atomic_compare_exchange_n(&st->last, &last, end, true,
 					    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
@@ -115,33 +116,34 @@ void lx_ram_ahead_used(unsigned long addr, unsigned long size)
  * time, each only while the kernel has not reported the block (then it
  * may be using it: the rest is left to it).  A write allocates, zeroes
  * and marks the pages up to date without mapping them anywhere: ~1.4 us
- * a page here, where a fault (or MADV_POPULATE_*) takes ~2.4.  False if
+ * a page here, where a fault (or MADV_POPULATE_*) takes ~2.4.  On 2 MiB
+ * pages one small write makes the block's page, zeroed whole.  False if
  * the kernel took the block, or the write failed.
  */
 static bool ahead_fill(unsigned long addr)
 {
 	static const char zeros[64 << 10];
 	struct iovec iov[CHUNK / sizeof(zeros)];
+	unsigned int i, cnt = ram_huge ? 1 : sizeof(iov) / sizeof(iov[0]);
+	size_t len = cnt * sizeof(zeros);
 	unsigned long c;
-	unsigned int i;
 	ssize_t n;
 
-	for (i = 0; i < sizeof(iov) / sizeof(iov[0]); i++) {
+	for (i = 0; i < cnt; i++) {
 		iov[i].iov_base = (void *)zeros;
 		iov[i].iov_len = sizeof(zeros);
 	}
-	for (c = addr; c < addr + BLOCK; c += CHUNK) {
+	for (c = addr; c < addr + BLOCK; c += ram_huge ? BLOCK : CHUNK) {
 		__atomic_store_n(&st->filling, c, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&st->last, __ATOMIC_SEQ_CST) > addr)
 			n = 0;
 		else
-			n = pwritev(ram_fd, iov, sizeof(iov) / sizeof(iov[0]),
-				    ram_off + (c - ram_start));
+			n = pwritev(ram_fd, iov, cnt, ram_off + (c - ram_start));
 		__atomic_store_n(&st->filling, 0, __ATOMIC_SEQ_CST);
-		__atomic_fetch_add(&st->filled, 1, __ATOMIC_RELEASE);
+		__atomic_fetch_add(&st->filled, 1, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&st->waiters, __ATOMIC_SEQ_CST))
 			futex(&st->filled, FUTEX_WAKE, INT_MAX);
-		if (n != (ssize_t)CHUNK)
+		if (n != (ssize_t)len)
 			return false;
 	}
 	return true;
@@ -166,7 +168,7 @@ static void *ahead_main(void *arg __attribute__((unused)))
 		n = seq - seen;
 		seen = seq;
 		t = now_ns();
-		streak = t - prev > n * GAP_NS ? n : streak + n;
+		streak = t - prev > n * GAP_NS ? 1 : streak + n;
 		prev = t;
 		if (streak < STREAK)
 			continue;
@@ -192,9 +194,11 @@ static void *ahead_main(void *arg __attribute__((unused)))
  * at offset off of the file fd.
  */
 void lx_ram_ahead_range(unsigned long start, unsigned long size, int fd,
-			long long off)
+			long long off, bool huge)
 {
-	st = size >= BLOCK ? lx_shared_alloc(sizeof(*st)) : NULL;
+	/* whole blocks: past the end of RAM the file holds other things */
+	size &= ~(BLOCK - 1);
+	st = size ? lx_shared_alloc(sizeof(*st)) : NULL;
 	if (!st)
 		return;
 	ram_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -206,6 +210,7 @@ void lx_ram_ahead_range(unsigned long start, unsigned long size, int fd,
 		return;
 	}
 	ram_off = off;
+	ram_huge = huge;
 	ram_start = start;
 	ram_end = start + size;
 	st->last = start;

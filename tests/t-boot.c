@@ -5,12 +5,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
@@ -396,16 +398,41 @@ static long host_past_use_mib(void)
 	return before >> 10;
 }
 
+/* the summed sizes of this process's open files (lx's RAM among them) */
+static long long open_file_bytes(void)
+{
+	char path[300];
+	struct dirent *d;
+	struct stat st;
+	long long sum = 0;
+	DIR *dir = opendir("/proc/self/fd");
+
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir))) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", d->d_name);
+		if (d->d_name[0] != '.' && stat(path, &st) == 0 &&
+		    S_ISREG(st.st_mode))
+			sum += st.st_size;
+	}
+	closedir(dir);
+	return sum;
+}
+
 /*
- * A program filling lx's page cache fast (64 MiB in 1 MiB writes) has
- * the host bring lx's RAM in ahead of it (host/ramahead.c): ~16 MiB past
- * what lx uses once it stops; written slowly (2 MiB every 30 ms), or with
- * lx_ram_ahead=0, nothing past it.  What was written reads back intact.
+ * A program filling lx's page cache fast (mib MiB in 1 MiB writes; -1:
+ * until less than 12 MiB is free) has the host bring lx's RAM in ahead
+ * of it (host/ramahead.c): ~16 MiB past what lx uses once it stops
+ * (ahead 1), and never past the end of RAM (its file does not grow);
+ * written slowly (2 MiB every 30 ms), or with lx_ram_ahead=0, nothing
+ * past it (ahead 0).  What was written reads back intact.
  */
-static void ram_ahead_case(const char *cmdline, long gap_ms, int ahead)
+static void ram_ahead_case(const char *cmdline, long mib, long gap_ms,
+			   int ahead)
 {
 	static char buf[1 << 20];
 	long fd, i, bad = 0, base, past;
+	long long files;
 
 	if (!CHECK_EQ(lx_start_kernel(cmdline), 0))
 		return;
@@ -415,9 +442,10 @@ static void ram_ahead_case(const char *cmdline, long gap_ms, int ahead)
 	for (i = 0; i < 100 && free_4m_blocks() < 50; i++)
 		host_msleep(100);
 	base = host_past_use_mib();
+	files = open_file_bytes();
 	fd = lx_syscall3(SYS_open, "/big", O_CREAT | O_RDWR, 0600);
 	CHECK(fd >= 0, "open /big: %ld", fd);
-	for (i = 0; i < 64; i++) {
+	for (i = 0; mib < 0 ? free_mib() >= 12 : i < mib; i++) {
 		fill_pattern(buf, sizeof(buf), i);
 		if (!CHECK_EQ(write_all(fd, buf, sizeof(buf)),
 			      (long)sizeof(buf)))
@@ -425,15 +453,17 @@ static void ram_ahead_case(const char *cmdline, long gap_ms, int ahead)
 		if (gap_ms && i % 2)
 			host_msleep(gap_ms);
 	}
+	mib = i;
 	past = host_past_use_mib() - base;
-	tap_diag("%s, %ld ms between 2 MiB: %ld MiB of host memory ahead",
-		 cmdline, gap_ms, past);
-	if (ahead)
+	tap_diag("%s, %ld MiB, %ld ms between 2 MiB: %ld MiB of host memory "
+		 "ahead", cmdline, mib, gap_ms, past);
+	if (ahead > 0)
 		CHECK(past >= 8, "%ld MiB ahead after a fast stream", past);
-	else
+	else if (ahead == 0)
 		CHECK(past <= 4, "%ld MiB ahead", past);
+	CHECK_EQ(open_file_bytes(), files);
 	CHECK_EQ(lx_syscall3(SYS_lseek, fd, 0, SEEK_SET), 0);
-	for (i = 0; i < 64 && !bad; i++) {
+	for (i = 0; i < mib && !bad; i++) {
 		if (!CHECK_EQ(read_all(fd, buf, sizeof(buf)),
 			      (long)sizeof(buf)))
 			break;
@@ -447,22 +477,91 @@ static void ram_ahead_case(const char *cmdline, long gap_ms, int ahead)
 
 static void test_ram_ahead(void)
 {
-	ram_ahead_case("mem=258M", 0, 1);
+	ram_ahead_case("mem=258M lx_hugeram=0", 64, 0, 1);
 }
 
 static void test_ram_ahead_huge(void)
 {
-	ram_ahead_case("mem=258M lx_hugeram=1", 0, 1);
+	ram_ahead_case("mem=258M lx_hugeram=1", 64, 0, 1);
+}
+
+/*
+ * RAM whose late part is no multiple of 2 MiB (257M), filled up to its
+ * last free MiBs: nothing is brought in past its end.
+ */
+static void test_ram_ahead_end(void)
+{
+	ram_ahead_case("mem=257M lx_hugeram=0", -1, 0, -1);
 }
 
 static void test_ram_ahead_slow(void)
 {
-	ram_ahead_case("mem=258M", 30, 0);
+	ram_ahead_case("mem=258M lx_hugeram=0", 64, 30, 0);
 }
 
 static void test_ram_ahead_off(void)
 {
-	ram_ahead_case("mem=258M lx_ram_ahead=0", 0, 0);
+	ram_ahead_case("mem=258M lx_hugeram=0 lx_ram_ahead=0", 64, 0, 0);
+}
+
+/* host/ramahead.c, driven here without a kernel (host/home.h) */
+void lx_ram_ahead_range(unsigned long start, unsigned long size, int fd,
+			long long off, bool huge);
+void lx_ram_ahead_start(void);
+void lx_ram_ahead_used(unsigned long addr, unsigned long size);
+void lx_ram_ahead_stop(void);
+
+/* the pages the race below writes: the first, and the last of each 256 KiB */
+static char *race_page(char *ram, unsigned long b, unsigned long i)
+{
+	return ram + (b << 21) + (i ? (i << 18) - 4096 : 0);
+}
+
+/*
+ * The handshake that keeps the host's zeros off RAM in use, raced: a
+ * thread plays the kernel, reporting 2 MiB blocks of a memory file in
+ * turn and writing into each as soon as the report returns - into the
+ * last page of each 256 KiB the host writes zeros into at a time - faster
+ * than the host brings blocks in, so that its reports land on blocks the
+ * host is writing; every byte it wrote is still there afterwards.
+ */
+static void test_ram_ahead_race(void)
+{
+	const unsigned long blocks = 64, size = blocks << 21;
+	unsigned long b, i, bad = 0;
+	int round, fd;
+	char *ram;
+
+	for (round = 0; round < 8 && !bad; round++) {
+		fd = memfd_create("ram", MFD_CLOEXEC);
+		if (!CHECK(fd >= 0 && ftruncate(fd, size) == 0, "memfd"))
+			return;
+		ram = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			   0);
+		if (!CHECK(ram != MAP_FAILED, "mmap"))
+			return;
+		lx_ram_ahead_range((unsigned long)ram, size, fd, 0, false);
+		lx_ram_ahead_start();
+		for (b = 0; b < blocks; b++) {
+			lx_ram_ahead_used((unsigned long)ram + (b << 21),
+					  2UL << 20);
+			for (i = 0; i <= 8; i++)
+				memset(race_page(ram, b, i), (int)(b + i) | 1,
+				       4096);
+		}
+		host_msleep(50);	/* the host's writes, done */
+		lx_ram_ahead_stop();
+		for (b = 0; b < blocks; b++)
+			for (i = 0; i <= 8; i++)
+				bad += race_page(ram, b, i)[0] !=
+					       (char)((b + i) | 1) ||
+				       race_page(ram, b, i)[4095] !=
+					       (char)((b + i) | 1);
+		CHECK(!bad, "round %d: %lu pages lost what was written", round,
+		      bad);
+		munmap(ram, size);
+		close(fd);
+	}
 }
 
 static void test_default_cmdline(void)
@@ -589,6 +688,9 @@ int main(void)
 	tap_run_forked("a fast-growing page cache: the host brings RAM in "
 		       "ahead", test_ram_ahead);
 	tap_run_forked("the same on 2 MiB host pages", test_ram_ahead_huge);
+	tap_run_forked("never past the end of RAM", test_ram_ahead_end);
+	tap_run_forked("the host's zeros never land on RAM in use (raced)",
+		       test_ram_ahead_race);
 	tap_run_forked("a slowly growing one: nothing ahead", test_ram_ahead_slow);
 	tap_run_forked("lx_ram_ahead=0: nothing ahead", test_ram_ahead_off);
 	tap_run_forked("kernel threads are fibers of one host thread; "

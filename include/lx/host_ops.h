@@ -40,10 +40,12 @@ struct lx_host_ops {
 	 */
 	unsigned long (*mem_late)(unsigned long addr, unsigned long size);
 	/*
-	 * The page allocator took its first page of [addr, addr + size), a
+	 * The page allocator takes its first page of [addr, addr + size), a
 	 * 2 MiB block of that late part: the host may bring in the RAM
 	 * after it before it is used.  Any process, any context (interrupts
-	 * off too): must not block.
+	 * off too).  On return the host writes nothing into the block; it
+	 * may wait for a write of its own there to end first (a few hundred
+	 * microseconds at most), and must not block otherwise.
 	 */
 	void (*mem_used)(unsigned long addr, unsigned long size);
 

@@ -61,11 +61,18 @@ static void report(unsigned long pfn, unsigned long end)
 	unsigned long b = (pfn - first_pfn) / BLOCK_PAGES;
 	unsigned long last = (end - 1 - first_pfn) / BLOCK_PAGES;
 
+	/*
+	 * Marked only once the host has it: mem_used() may wait for the
+	 * host to finish with the block, and whatever allocates in it
+	 * meanwhile (an interrupt) reports it too, and waits too.
+	 */
 	for (; b <= last; b++)
-		if (!test_bit(b, used) && !test_and_set_bit(b, used))
+		if (!test_bit(b, used)) {
 			lx_host->mem_used(memory_start +
 					  PFN_PHYS(first_pfn + b * BLOCK_PAGES),
 					  SZ_2M);
+			set_bit(b, used);
+		}
 }
 
 void arch_alloc_page(struct page *page, int order)
