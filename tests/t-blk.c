@@ -262,6 +262,27 @@ static void test_write(void)
 	CHECK(!memcmp(buf, big, BIG_LEN), "big.bin after drop_caches");
 }
 
+/*
+ * ext4's metadata checksums (crc32c) are the CPU's crc32 instruction's
+ * where it has one (kernel/arch/lx/kernel/crc32c.c): fsck.ext4 checks
+ * what it wrote at the end.
+ */
+static void test_crc32c(void)
+{
+	static char crypto[1 << 15];
+	long n = lx_slurp("/proc/crypto", crypto, sizeof(crypto) - 1);
+
+	if (!CHECK(n > 0, "read /proc/crypto: %ld", n))
+		return;
+	crypto[n] = 0;
+	if (host_sh("grep -qw sse4_2 /proc/cpuinfo")) {
+		tap_diag("the host CPU has no SSE4.2: crc32c-generic");
+		return;
+	}
+	CHECK(strstr(crypto, "crc32c-lx") != NULL, "no crc32c-lx in "
+	      "/proc/crypto: %.300s", crypto);
+}
+
 static void test_read_only(void)
 {
 	long fd, ro = 0;
@@ -714,6 +735,8 @@ int main(void)
 	tap_run("mke2fs -d files read back byte for byte", test_read_back);
 	tap_run("write, mkdir, xattr, rename; read back after drop_caches",
 		test_write);
+	tap_run("ext4's checksums from the CPU's crc32 instruction",
+		test_crc32c);
 	tap_run("a read-only disk", test_read_only);
 	tap_run("discard and write-zeroes reach the host file", test_discard);
 	tap_run("many requests side by side: fsync covers them, cold read with 4 MiB readahead",
