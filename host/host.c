@@ -195,11 +195,13 @@ static unsigned long host_mem_late(unsigned long addr, unsigned long size)
 
 	if (addr < ram_base || size > ram_size || pa > ram_size - size)
 		return 4096;
+	/* the kernel reports what the boot used, below addr (ramahead.c) */
 	if (ram_fd < 0) {
-		lx_ram_ahead_range(addr, size, region_fd, ram_off + pa, false);
+		lx_ram_ahead_range(ram_base, ram_size, region_fd, ram_off,
+				   false);
 		return 4096;
 	}
-	lx_ram_ahead_range(addr, size, ram_fd, pa, true);
+	lx_ram_ahead_range(ram_base, ram_size, ram_fd, 0, true);
 	/* a failed MAP_FIXED may have left the range unmapped */
 	if (mmap((void *)addr, size, PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_FIXED, ram_fd, pa) == MAP_FAILED)

@@ -14,11 +14,12 @@
  * fault-around; kernel/arch/lx/kernel/ramahead.c reads each page it
  * allocates once, before it is written).
  *
- * The kernel reports the first page it takes from each 2 MiB block of
- * the RAM it leaves for later (mem_used()), from any process; the page
- * allocator takes that RAM from the bottom up, so "ahead" is the blocks
- * above the highest one reported, which the kernel has not used: the
- * zeros overwrite nothing (see lx_ram_ahead_used()).  Only a fast stream
+ * The kernel reports the blocks its boot used, at the bottom of RAM, at
+ * once, then the first page it takes from each other 2 MiB block
+ * (mem_used()), from any process; the page allocator takes free RAM
+ * from the bottom up, so "ahead" is the blocks above the highest one
+ * reported, which the kernel has not used: the zeros overwrite nothing
+ * (see lx_ram_ahead_used()).  Only a fast stream
  * of reports - several in a row, a few milliseconds apart - sets the
  * thread going, and it stays at most AHEAD past the last report: a
  * container whose memory grows slowly, or stops growing, gets no more
@@ -58,7 +59,7 @@ struct ahead_state {
 };
 
 static struct ahead_state *st;
-static unsigned long ram_start, ram_end;	/* the RAM left for later */
+static unsigned long ram_start, ram_end;	/* RAM */
 static int ram_fd = -1;				/* its file, */
 static long long ram_off;			/* where it starts there */
 static bool ram_huge;				/* on 2 MiB pages */
@@ -190,8 +191,9 @@ static void *ahead_main(void *arg __attribute__((unused)))
 }
 
 /*
- * The home process, at boot: [start, start + size) is left for later,
- * at offset off of the file fd.
+ * The home process, at boot: RAM is [start, start + size), at offset off
+ * of the file fd.  The thread starts once the boot is over, when the
+ * kernel has reported what its boot used.
  */
 void lx_ram_ahead_range(unsigned long start, unsigned long size, int fd,
 			long long off, bool huge)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ramahead.c - the page allocator tells the host where it starts taking
- * late RAM, so the host can bring in what comes next before it is used.
+ * fresh RAM, so the host can bring in what comes next before it is used.
  *
  * lx's RAM is a host memory file.  The first write of each page of it is
  * a host page fault that allocates, zeroes and maps a page: ~2.5 us on
@@ -14,10 +14,10 @@
  * fault-around maps up to 16 pages present in the file at once), where
  * a first write maps one.
  *
- * So: the first allocation of a page in each 2 MiB block of late RAM
- * (setup.c, late_memory()) is reported to the host (mem_used), which
- * decides what to bring in; and every allocation of late RAM reads its
- * pages once, in 64 KiB steps, before its user writes them.
+ * So: the first allocation of a page in each 2 MiB block of RAM the
+ * boot did not use is reported to the host (mem_used), which decides
+ * what to bring in; and every allocation reads its pages once, in 64 KiB
+ * steps, before its user writes them.
  * lx_ram_ahead=0 turns both off.
  */
 #include <linux/bitops.h>
@@ -31,8 +31,8 @@
 #define BLOCK_PAGES	(SZ_2M >> PAGE_SHIFT)
 
 static bool ram_ahead = true;
-static unsigned long first_pfn = ULONG_MAX, end_pfn;
-/* 2 MiB blocks of late RAM the allocator has taken a page from */
+static unsigned long end_pfn;	/* 0 until the page allocator is up */
+/* 2 MiB blocks of RAM the kernel has used: the boot's, then reported */
 static unsigned long *used;
 
 static int __init lx_ram_ahead_param(char *p)
@@ -41,25 +41,40 @@ static int __init lx_ram_ahead_param(char *p)
 }
 early_param("lx_ram_ahead", lx_ram_ahead_param);
 
-/* Late RAM is [first, end): from setup_arch(), memblock still up. */
-void __init lx_ram_ahead_init(unsigned long first, unsigned long end)
+/* RAM is [0, end) in pages: from setup_arch(), memblock still up. */
+void __init lx_ram_ahead_init(unsigned long end)
 {
-	unsigned long blocks = DIV_ROUND_UP(end - first, BLOCK_PAGES);
+	if (ram_ahead)
+		used = memblock_alloc(BITS_TO_LONGS(DIV_ROUND_UP(end,
+				      BLOCK_PAGES)) * sizeof(long), sizeof(long));
+}
 
-	if (!ram_ahead)
-		return;
-	used = memblock_alloc(BITS_TO_LONGS(blocks) * sizeof(long),
-			      sizeof(long));
+/*
+ * After memblock_free_all(): the boot's allocations are memblock's, all
+ * at the bottom of RAM (bottom-up), so the blocks up to the end of the
+ * last one count as used, in one report; the free blocks above them,
+ * which the page allocator hands out first, are the host's to bring in
+ * like the late part (its memmap is in the boot's, late_memmap_init()).
+ */
+void __init lx_ram_ahead_boot(unsigned long end)
+{
+	phys_addr_t start, stop, top = 0;
+	unsigned long blocks;
+	u64 i;
+
 	if (!used)
 		return;
+	for_each_reserved_mem_range(i, &start, &stop)
+		top = max(top, stop);
+	blocks = DIV_ROUND_UP(PFN_UP(top), BLOCK_PAGES);
+	bitmap_set(used, 0, blocks);
+	lx_host->mem_used(memory_start, blocks * SZ_2M);
 	end_pfn = end;
-	first_pfn = first;
 }
 
 static void report(unsigned long pfn, unsigned long end)
 {
-	unsigned long b = (pfn - first_pfn) / BLOCK_PAGES;
-	unsigned long last = (end - 1 - first_pfn) / BLOCK_PAGES;
+	unsigned long b = pfn / BLOCK_PAGES, last = (end - 1) / BLOCK_PAGES;
 
 	/*
 	 * Marked only once the host has it: mem_used() may wait for the
@@ -69,8 +84,7 @@ static void report(unsigned long pfn, unsigned long end)
 	for (; b <= last; b++)
 		if (!test_bit(b, used)) {
 			lx_host->mem_used(memory_start +
-					  PFN_PHYS(first_pfn + b * BLOCK_PAGES),
-					  SZ_2M);
+					  PFN_PHYS(b * BLOCK_PAGES), SZ_2M);
 			set_bit(b, used);
 		}
 }
@@ -80,7 +94,7 @@ void arch_alloc_page(struct page *page, int order)
 	unsigned long pfn = page_to_pfn(page), end = pfn + (1UL << order);
 	const char *p, *stop;
 
-	if (pfn < first_pfn || pfn >= end_pfn)
+	if (pfn >= end_pfn)
 		return;
 	report(pfn, min(end, end_pfn));
 	/* mapped with what the host brought in around it: see above */

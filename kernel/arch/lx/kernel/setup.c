@@ -101,7 +101,7 @@ static void __init late_memory(void)
 	memblock_set_current_limit(PFN_PHYS(first));
 	late = (max_low_pfn - first) << PAGE_SHIFT;
 	page = lx_host->mem_late(memory_start + (first << PAGE_SHIFT), late);
-	lx_ram_ahead_init(first, max_low_pfn);
+	lx_ram_ahead_init(max_low_pfn);
 	pr_info("lx: %lu MiB of RAM for later, on host pages of up to %lu KiB\n",
 		late >> 20, page >> 10);
 }
@@ -151,6 +151,7 @@ void __init setup_arch(char **cmdline_p)
 void __init mem_init(void)
 {
 	memblock_free_all();
+	lx_ram_ahead_boot(max_low_pfn);
 	late_memmap_init();
 }
 

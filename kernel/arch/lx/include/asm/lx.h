@@ -56,7 +56,8 @@ void lx_threads_stop(void);
 void lx_boot_done(void);
 void lx_boot_thread_start(void);
 extern unsigned int lx_halting;
-void lx_ram_ahead_init(unsigned long first_pfn, unsigned long end_pfn);
+void lx_ram_ahead_init(unsigned long end_pfn);
+void lx_ram_ahead_boot(unsigned long end_pfn);
 
 long lx_sys_hostfd(int host_fd, unsigned int flags, const char __user *name);
 long lx_sys_hostfd_get(int fd);
