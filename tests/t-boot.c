@@ -177,6 +177,43 @@ static long host_free_huge_mib(void)
 	return mib;
 }
 
+static char big_buf[1 << 20];
+
+/*
+ * MiB i of the file fd gets pattern i, for i < mib (mib < 0: until lx
+ * has less than 12 MiB free), with a pause of gap_ms after every second
+ * one; how many MiB were written.
+ */
+static long big_write(long fd, long mib, long gap_ms)
+{
+	long i;
+
+	for (i = 0; mib < 0 ? free_mib() >= 12 : i < mib; i++) {
+		fill_pattern(big_buf, sizeof(big_buf), i);
+		if (!CHECK_EQ(write_all(fd, big_buf, sizeof(big_buf)),
+			      (long)sizeof(big_buf)))
+			break;
+		if (gap_ms && i % 2)
+			host_msleep(gap_ms);
+	}
+	return i;
+}
+
+/* The first mib MiB of the file fd read back from its start. */
+static void big_check(long fd, long mib)
+{
+	long i, bad = 0;
+
+	CHECK_EQ(lx_syscall3(SYS_lseek, fd, 0, SEEK_SET), 0);
+	for (i = 0; i < mib && !bad; i++) {
+		if (!CHECK_EQ(read_all(fd, big_buf, sizeof(big_buf)),
+			      (long)sizeof(big_buf)))
+			break;
+		bad = check_pattern(big_buf, sizeof(big_buf), i) >= 0;
+		CHECK(!bad, "MiB %ld of /big differs", i);
+	}
+}
+
 /*
  * The boot initialises the memmap of its first 32 MiB only; the rest of
  * RAM comes in when the page allocator needs it (CONFIG_ARCH_LATE_MEMMAP):
@@ -189,10 +226,9 @@ static long host_free_huge_mib(void)
  */
 static void late_memory_case(const char *cmdline, long host_kib)
 {
-	static char buf[1 << 20];
 	struct sysinfo si = { 0 };
 	unsigned long total;
-	long fd, i, bad = 0, pmd0 = smaps_kib("ShmemPmdMapped"), pmd;
+	long fd, pmd0 = smaps_kib("ShmemPmdMapped"), pmd;
 	long free_huge = host_free_huge_mib();
 
 	if (!CHECK_EQ(lx_start_kernel(cmdline), 0))
@@ -209,20 +245,7 @@ static void late_memory_case(const char *cmdline, long host_kib)
 	}
 	fd = lx_syscall3(SYS_open, "/big", O_CREAT | O_RDWR, 0600);
 	CHECK(fd >= 0, "open /big: %ld", fd);
-	for (i = 0; i < 200; i++) {
-		fill_pattern(buf, sizeof(buf), i);
-		if (!CHECK_EQ(write_all(fd, buf, sizeof(buf)),
-			      (long)sizeof(buf)))
-			break;
-	}
-	CHECK_EQ(lx_syscall3(SYS_lseek, fd, 0, SEEK_SET), 0);
-	for (i = 0; i < 200 && !bad; i++) {
-		if (!CHECK_EQ(read_all(fd, buf, sizeof(buf)),
-			      (long)sizeof(buf)))
-			break;
-		bad = check_pattern(buf, sizeof(buf), i) >= 0;
-		CHECK(!bad, "MiB %ld of /big differs", i);
-	}
+	big_check(fd, big_write(fd, 200, 0));
 	close_fd(fd);
 	pmd = smaps_kib("ShmemPmdMapped");
 	tap_diag("%s: %ld MiB of the host's RAM on 2 MiB pages "
@@ -430,8 +453,7 @@ static long long open_file_bytes(void)
 static void ram_ahead_case(const char *cmdline, long mib, long gap_ms,
 			   int ahead)
 {
-	static char buf[1 << 20];
-	long fd, i, bad = 0, base, past;
+	long fd, i, base, past;
 	long long files;
 
 	if (!CHECK_EQ(lx_start_kernel(cmdline), 0))
@@ -445,15 +467,7 @@ static void ram_ahead_case(const char *cmdline, long mib, long gap_ms,
 	files = open_file_bytes();
 	fd = lx_syscall3(SYS_open, "/big", O_CREAT | O_RDWR, 0600);
 	CHECK(fd >= 0, "open /big: %ld", fd);
-	for (i = 0; mib < 0 ? free_mib() >= 12 : i < mib; i++) {
-		fill_pattern(buf, sizeof(buf), i);
-		if (!CHECK_EQ(write_all(fd, buf, sizeof(buf)),
-			      (long)sizeof(buf)))
-			break;
-		if (gap_ms && i % 2)
-			host_msleep(gap_ms);
-	}
-	mib = i;
+	mib = big_write(fd, mib, gap_ms);
 	past = host_past_use_mib() - base;
 	tap_diag("%s, %ld MiB, %ld ms between 2 MiB: %ld MiB of host memory "
 		 "ahead", cmdline, mib, gap_ms, past);
@@ -462,14 +476,7 @@ static void ram_ahead_case(const char *cmdline, long mib, long gap_ms,
 	else if (ahead == 0)
 		CHECK(past <= 4, "%ld MiB ahead", past);
 	CHECK_EQ(open_file_bytes(), files);
-	CHECK_EQ(lx_syscall3(SYS_lseek, fd, 0, SEEK_SET), 0);
-	for (i = 0; i < mib && !bad; i++) {
-		if (!CHECK_EQ(read_all(fd, buf, sizeof(buf)),
-			      (long)sizeof(buf)))
-			break;
-		bad = check_pattern(buf, sizeof(buf), i) >= 0;
-		CHECK(!bad, "MiB %ld of /big differs", i);
-	}
+	big_check(fd, mib);
 	close_fd(fd);
 	check_klog();
 	CHECK_EQ(lx_halt(), 0);
