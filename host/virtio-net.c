@@ -179,7 +179,7 @@ static void rx_giveback(struct lx_vq *vq, struct rx_batch *b)
 
 /*
  * Move frames from the backend into the kernel until the backend is empty
- * (1) or the driver has no buffers left (0).
+ * (1), the driver has no buffers left (0) or the backend fails (-errno).
  */
 static int rx_pass(struct net *n, struct lx_vq *vq, struct rx_batch *b,
 		   size_t need)
@@ -200,9 +200,8 @@ static int rx_pass(struct net *n, struct lx_vq *vq, struct rx_batch *b,
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			/* EAGAIN: empty (an error: try again on the next poll) */
 			rx_giveback(vq, b);
-			return 1;
+			return errno == EAGAIN ? 1 : -errno;
 		}
 		if (n->backend == PACKET)
 			got += HDR_LEN - PKT_HDR_LEN;
@@ -248,6 +247,7 @@ static void *net_rx_main(void *arg)
 	uint64_t features;
 	uint16_t mtu;
 	size_t need;
+	bool failing = false;	/* said so once */
 	int empty;
 
 	if (!b)
@@ -274,16 +274,28 @@ static void *net_rx_main(void *arg)
 		empty = rx_pass(n, vq, b, need);
 		lx_vq_signal(dev, vq);
 		lx_vq_leave(vq);
-		if (empty) {
+		if (empty == 1) {
 			int i, ready = 0;
 
 			for (i = 0; i < RX_SPINS && !ready; i++)
 				ready = poll(p, 2, 0) > 0;
 			if (!ready)
 				poll(p, 2, -1);
-		}
-		else
+		} else if (empty < 0) {
+			/*
+			 * a tap whose interface went away fails every read and
+			 * polls ready: not a busy loop, a look every 10 ms
+			 */
+			if (!failing)
+				fprintf(stderr, "lx: %s: %s: read: %s\n",
+					dev->name, n->ifname, strerror(-empty));
+			failing = true;
+			poll(&p[1], 1, 10);
+		} else {
 			lx_vq_wait(dev, vq, &seen); /* no buffers: wait for some */
+		}
+		if (empty >= 0)
+			failing = false;
 	}
 	free(b);
 	return NULL;

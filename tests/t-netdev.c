@@ -27,6 +27,8 @@
 #include <lx/netconf.h>
 
 #include "tap.h"
+#include <sys/resource.h>
+
 #include "util.h"
 
 /* tap: host 10.10.0.1 / fd10::1, lx eth0 .2;  veth: 10.20.0.1 / fd20::1, lx eth1 .2 */
@@ -590,6 +592,36 @@ static void test_offloads_untouched(void)
 	CHECK(!strcmp(now, offloads_before), "the veth's offloads changed");
 }
 
+/* CPU seconds of this process, all its threads */
+static double process_cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/*
+ * The tap's interface deleted under lx: every read of the tap fails and
+ * poll() says so at once; its receive thread says so once and looks
+ * again every 10 ms, not in a loop that takes a CPU (the process idles
+ * at well under a tenth of one), and lx halts as before.
+ */
+static void test_tap_gone(void)
+{
+	double c0, used;
+
+	if (!CHECK_EQ(host_sh("ip link del lxtap0"), 0))
+		return;
+	host_msleep(200);
+	c0 = process_cpu();
+	host_msleep(1000);
+	used = process_cpu() - c0;
+	tap_diag("%.3f s of CPU in 1 s with the tap gone", used);
+	CHECK(used < 0.3, "%.3f s of CPU in 1 s with the tap gone", used);
+}
+
 int main(void)
 {
 	host_side();
@@ -609,6 +641,7 @@ int main(void)
 	tap_run("a forked lx process does TCP", test_child);
 	tap_run("the veth's offload settings are left as found",
 		test_offloads_untouched);
+	tap_run("the tap deleted under lx: no busy loop", test_tap_gone);
 	halt_kernel();
 	return tap_done();
 }

@@ -67,8 +67,8 @@ void __init lx_ram_ahead_boot(unsigned long end)
 	for_each_reserved_mem_range(i, &start, &stop)
 		top = max(top, stop);
 	blocks = DIV_ROUND_UP(PFN_UP(top), BLOCK_PAGES);
-	bitmap_set(used, 0, blocks);
 	lx_host->mem_used(memory_start, blocks * SZ_2M);
+	bitmap_set(used, 0, blocks);
 	end_pfn = end;
 }
 
