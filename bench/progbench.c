@@ -70,9 +70,14 @@ static int write_file(const char *path, long mib)
 	static char buf[1 << 20];
 	double t;
 	long i;
-	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+	int fd;
 
-	if (fd < 0 || mib <= 0) {
+	if (mib <= 0) {
+		fprintf(stderr, "progbench: write: MIB must be a positive number\n");
+		return 2;
+	}
+	fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0) {
 		perror(path);
 		return 1;
 	}
@@ -100,6 +105,8 @@ int main(int argc, char **argv)
 	int p[2], fd = open("/", O_RDONLY);
 	pthread_t th;
 	double t;
+	long i;
+	char c = 'x';
 
 	if (argc == 4 && !strcmp(argv[1], "write"))
 		return write_file(argv[2], atol(argv[3]));
@@ -107,8 +114,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: progbench [write FILE MIB]\n");
 		return 2;
 	}
-	long i;
-	char c = 'x';
 
 	if (fd < 0 || pipe(p))
 		return 1;

@@ -38,8 +38,8 @@ void lx_huge_forget(void);
 
 /*
  * Kernel RAM brought in ahead of a fast-growing page cache (ramahead.c):
- * the home process names the RAM the boot leaves for later and starts
- * it after the boot; the kernel tells it from any process; halt stops it.
+ * the home process names kernel RAM and its file, and starts it after
+ * the boot; the kernel tells it from any process; halt stops it.
  */
 void lx_ram_ahead_range(unsigned long start, unsigned long size, int fd,
 			long long off, bool huge);

@@ -127,7 +127,7 @@ static unsigned long region_grow(unsigned long len)
  * its data does not need.  Open until the boot is over.
  */
 static int ram_fd = -1;
-static unsigned long ram_off;	/* where RAM starts in region_fd, or ram_fd's 0 */
+static unsigned long ram_off;	/* RAM's offset in region_fd (not on ram_fd) */
 
 static int map_ram(unsigned long start, unsigned long size, int hugeram)
 {

@@ -40,10 +40,11 @@ struct lx_host_ops {
 	 */
 	unsigned long (*mem_late)(unsigned long addr, unsigned long size);
 	/*
-	 * The page allocator takes its first page of [addr, addr + size), a
-	 * 2 MiB block of that late part: the host may bring in the RAM
-	 * after it before it is used.  Any process, any context (interrupts
-	 * off too).  On return the host writes nothing into the block; it
+	 * [addr, addr + size) of RAM is in use: the blocks the boot used,
+	 * once as it ends, then each 2 MiB block the page allocator takes
+	 * its first page from.  The host may bring in the RAM above the
+	 * highest such block before it is used.  Any process, any context
+	 * (interrupts off too).  On return the host writes nothing into the block; it
 	 * may wait for a write of its own there to end first (a few hundred
 	 * microseconds at most), and must not block otherwise.
 	 */

@@ -25,7 +25,7 @@
 #define clear_user_page(page, vaddr, pg) clear_page(page)
 #define copy_user_page(to, from, vaddr, pg) copy_page(to, from)
 
-/* the page allocator reports first uses of late RAM (kernel/ramahead.c) */
+/* the page allocator reports first uses of RAM (kernel/ramahead.c) */
 struct page;
 #define HAVE_ARCH_ALLOC_PAGE
 void arch_alloc_page(struct page *page, int order);
