@@ -4,7 +4,7 @@
  * namespace this program makes for itself (it vanishes with the program):
  * configuration through lx's rtnetlink, pings both ways, TCP and UDP echo
  * both ways on IPv4 and IPv6, bulk TCP with offloads, I/O from a forked
- * lx process, and bad backends.
+ * lx process, bad backends, and a tap that goes away under lx.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -27,8 +28,6 @@
 #include <lx/netconf.h>
 
 #include "tap.h"
-#include <sys/resource.h>
-
 #include "util.h"
 
 /* tap: host 10.10.0.1 / fd10::1, lx eth0 .2;  veth: 10.20.0.1 / fd20::1, lx eth1 .2 */
