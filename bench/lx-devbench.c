@@ -500,6 +500,14 @@ static void file_rw(sys_fn sys, const char *path, int drop_lx, int drop_host,
 static char workdir[64];
 static const char *disk_opts = "";	/* --disk-opts */
 
+/* The work directory goes however the program ends (die() too). */
+static void workdir_remove(void)
+{
+	if (workdir[0])
+		sh("rm -rf %s", workdir);
+	workdir[0] = 0;
+}
+
 static void lx_disk(void)
 {
 	char spec[128], err[256];
@@ -507,6 +515,7 @@ static void lx_disk(void)
 	snprintf(workdir, sizeof(workdir), "/var/tmp/lx-devbench-XXXXXX");
 	if (!mkdtemp(workdir))
 		die("mkdtemp: %s", strerror(errno));
+	atexit(workdir_remove);
 	if (sh("mke2fs -q -F -t ext4 %s/disk.img %ldM >/dev/null",
 	       workdir, disk_mib * 2 + 64))
 		die("mke2fs failed");
@@ -717,7 +726,7 @@ int main(int argc, char **argv)
 		bench_fs();
 	}
 	lx_halt();
-	sh("rm -rf %s", workdir);
+	workdir_remove();
 	print_table();
 	return 0;
 }
