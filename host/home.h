@@ -10,6 +10,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+
+/* The host's CLOCK_MONOTONIC in ns (no vector registers used). */
+static inline uint64_t lx_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 /* A shared, zeroed allocation for device state, made before boot. */
 void *lx_shared_alloc(size_t size);

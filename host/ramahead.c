@@ -34,7 +34,6 @@
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "home.h"
@@ -65,14 +64,6 @@ static long long ram_off;			/* where it starts there */
 static bool ram_huge;				/* on 2 MiB pages */
 static pthread_t thread;
 static bool started;
-
-static unsigned long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static void futex(unsigned int *word, int op, unsigned int val)
 {
@@ -168,7 +159,7 @@ static void *ahead_main(void *arg __attribute__((unused)))
 		/* n reports since the last look, GAP_NS apart or less: a stream */
 		n = seq - seen;
 		seen = seq;
-		t = now_ns();
+		t = lx_mono_ns();
 		streak = t - prev > n * GAP_NS ? 1 : streak + n;
 		prev = t;
 		if (streak < STREAK)

@@ -587,14 +587,6 @@ void lx_vdev_config_changed(struct lx_vdev *dev)
 		lx_trigger_irq(dev->irq);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /*
  * Wait for a kick.  The next request of a busy driver often follows within
  * microseconds, while waking a sleeping host thread costs tens of them
@@ -610,8 +602,8 @@ void lx_vq_wait(struct lx_vdev *dev, struct lx_vq *vq, uint32_t *seen)
 	while ((k = __atomic_load_n(word, __ATOMIC_ACQUIRE)) == *seen &&
 	       !__atomic_load_n(&lx_devices_stopping, __ATOMIC_ACQUIRE)) {
 		if (!end)
-			end = mono_ns() + LX_VQ_SPIN_NS;
-		if (end != 1 && mono_ns() < end) {
+			end = lx_mono_ns() + LX_VQ_SPIN_NS;
+		if (end != 1 && lx_mono_ns() < end) {
 			for (i = 0; i < 64; i++)
 				__builtin_ia32_pause();
 			continue;

@@ -44,9 +44,10 @@ struct lx_host_ops {
 	 * once as it ends, then each 2 MiB block the page allocator takes
 	 * its first page from.  The host may bring in the RAM above the
 	 * highest such block before it is used.  Any process, any context
-	 * (interrupts off too).  On return the host writes nothing into the block; it
-	 * may wait for a write of its own there to end first (a few hundred
-	 * microseconds at most), and must not block otherwise.
+	 * (interrupts off too).  On return the host writes nothing into the
+	 * block; it may wait for a write of its own there to end first
+	 * (~0.1 ms; the making of a 2 MiB page on such pages), and must not
+	 * block otherwise.
 	 */
 	void (*mem_used)(unsigned long addr, unsigned long size);
 
