@@ -888,6 +888,19 @@ static int events_init(void)
 	return 0;
 }
 
+/*
+ * Kernel arguments lx puts before the caller's, which may override them
+ * (the kernel applies sysctl.* arguments in order, after the boot).
+ *
+ * Background writeback from 1% of memory dirty, not 10%: a disk of lx is
+ * a host file written by host threads on another CPU, so writing back
+ * early costs lx's CPU only the submission, and overlaps the host's disk
+ * time with the program's writes.  At 10% a program's 256 MiB write to
+ * ext4 in a 1 GiB lx waited ~70 ms before the first request reached the
+ * host, and its write+fsync took 230-280 ms; at 1% 185-250 ms.
+ */
+#define LX_DEFAULT_ARGS "sysctl.vm.dirty_background_ratio=1 "
+
 static int start_kernel(const char *cmdline)
 {
 	struct sigaction sa = { .sa_sigaction = fault_handler,
@@ -904,9 +917,11 @@ static int start_kernel(const char *cmdline)
 		if (ret)
 			return ret;
 	}
-	if (strlen(cmdline ? cmdline : "") >= sizeof(full_cmdline) - 8)
+	if (strlen(cmdline ? cmdline : "") >=
+	    sizeof(full_cmdline) - sizeof(LX_DEFAULT_ARGS) - 8)
 		return -E2BIG;
-	snprintf(full_cmdline, sizeof(full_cmdline), "%s%s", cmdline ? cmdline : "",
+	snprintf(full_cmdline, sizeof(full_cmdline), LX_DEFAULT_ARGS "%s%s",
+		 cmdline ? cmdline : "",
 		 log_to_stderr || lx_console_fd() >= 0 ? " lxlog" : "");
 	if (pthread_key_create(&task_key, task_key_destroy))
 		return -EAGAIN;

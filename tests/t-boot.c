@@ -571,11 +571,43 @@ static void test_ram_ahead_race(void)
 	}
 }
 
+/* a number in an lx file of /proc/sys, or -1 (proc mounted on the way) */
+static long lx_sysctl(const char *path)
+{
+	char buf[32];
+	long fd, n;
+
+	lx_syscall2(SYS_mkdir, "/proc", 0555);
+	lx_syscall5(SYS_mount, "proc", "/proc", "proc", 0, 0);
+	fd = lx_syscall3(SYS_open, path, O_RDONLY, 0);
+	if (fd < 0)
+		return -1;
+	n = lx_syscall3(SYS_read, fd, buf, sizeof(buf) - 1);
+	close_fd(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return atol(buf);
+}
+
+/* lx's own defaults (host/host.c, LX_DEFAULT_ARGS) come with no arguments */
 static void test_default_cmdline(void)
 {
 	if (!CHECK_EQ(lx_start_kernel(NULL), 0))
 		return;
 	CHECK_EQ(lx_syscall0(SYS_getpid), 1);
+	CHECK_EQ(lx_sysctl("/proc/sys/vm/dirty_background_ratio"), 1);
+	CHECK_EQ(lx_halt(), 0);
+}
+
+/* and the caller's arguments override them */
+static void test_default_override(void)
+{
+	if (!CHECK_EQ(lx_start_kernel("mem=64M "
+			"sysctl.vm.dirty_background_bytes=8388608"), 0))
+		return;
+	CHECK_EQ(lx_sysctl("/proc/sys/vm/dirty_background_bytes"), 8388608);
+	CHECK_EQ(lx_sysctl("/proc/sys/vm/dirty_background_ratio"), 0);
 	CHECK_EQ(lx_halt(), 0);
 }
 
@@ -702,8 +734,10 @@ int main(void)
 	tap_run_forked("lx_ram_ahead=0: nothing ahead", test_ram_ahead_off);
 	tap_run_forked("kernel threads are fibers of one host thread; "
 		       "lx_fibers=0 gives each its own", test_fibers);
-	tap_run_forked("boot with the default (NULL) command line",
-		       test_default_cmdline);
+	tap_run_forked("boot with the default (NULL) command line: lx's "
+		       "defaults", test_default_cmdline);
+	tap_run_forked("an argument overrides a default of lx",
+		       test_default_override);
 	tap_run_forked("syscalls return -ENODEV before boot and after halt",
 		       test_enodev);
 	tap_run_forked("virtio-console carries the kernel log to a host fd",
