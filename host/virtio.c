@@ -590,28 +590,46 @@ void lx_vdev_config_changed(struct lx_vdev *dev)
 /*
  * Wait for a kick.  The next request of a busy driver often follows within
  * microseconds, while waking a sleeping host thread costs tens of them
- * here: spin a little first (LX_VQ_SPIN_NS, well under 50 us), then sleep.
+ * here: spin a little first, then sleep.  How long adapts to the queue,
+ * as KVM's halt polling does: the spin is halved when the kick came well
+ * after its end (the spin was CPU thrown away: a driver that kicks every
+ * 90 us, as TCP's ACKs of a stream coming in do, would keep a host CPU a
+ * third busy spinning), down to none, and doubled, up to LX_VQ_SPIN_NS
+ * (well under 50 us), when it came soon after it: within twice the
+ * longest spin, to allow for the wake-up.
  */
 void lx_vq_wait(struct lx_vdev *dev, struct lx_vq *vq, uint32_t *seen)
 {
 	uint32_t *word = &vq->regs->kick, k;
-	uint64_t end = 0;
+	uint64_t start = 0, end = 0;
+	bool slept = false;
 	int i;
 
 	(void)dev;
 	while ((k = __atomic_load_n(word, __ATOMIC_ACQUIRE)) == *seen &&
 	       !__atomic_load_n(&lx_devices_stopping, __ATOMIC_ACQUIRE)) {
-		if (!end)
-			end = lx_mono_ns() + LX_VQ_SPIN_NS;
-		if (end != 1 && lx_mono_ns() < end) {
+		if (!start) {
+			start = lx_mono_ns();
+			if (vq->spin_shift < LX_VQ_SPIN_OFF)
+				end = start + (LX_VQ_SPIN_NS >> vq->spin_shift);
+		}
+		if (!slept && lx_mono_ns() < end) {
 			for (i = 0; i < 64; i++)
 				__builtin_ia32_pause();
 			continue;
 		}
-		end = 1;
+		slept = true;
 		futex_wait(word, k);
 	}
 	*seen = k;
+	if (!slept)
+		return;		/* the kick was there, or the spin caught it */
+	if (lx_mono_ns() - start > 2 * LX_VQ_SPIN_NS) {
+		if (vq->spin_shift < LX_VQ_SPIN_OFF)
+			vq->spin_shift++;
+	} else if (vq->spin_shift > 0) {
+		vq->spin_shift--;
+	}
 }
 
 /* Copy between buf and the bytes of iov from off on; to_iov says which way. */

@@ -34,7 +34,8 @@
 #define LX_VQ_SIZE 256
 #define LX_VREQ_IOV 320		/* buffers in one chain (direct + indirect) */
 #define LX_FIRST_IRQ 4		/* below: the timer and reserved ones */
-#define LX_VQ_SPIN_NS 30000	/* a queue thread's spin before it sleeps */
+#define LX_VQ_SPIN_NS 30000	/* a queue thread's spin before it sleeps, */
+#define LX_VQ_SPIN_OFF 6	/* at most; halved 6 times, none */
 
 struct lx_vdev;
 
@@ -100,6 +101,8 @@ struct lx_vq {
 
 	pthread_t thread;
 	bool has_thread;
+	/* lx_vq_wait()'s spin: LX_VQ_SPIN_NS >> spin_shift, none at LX_VQ_SPIN_OFF */
+	uint8_t spin_shift;
 };
 
 /*

@@ -24,7 +24,9 @@
 #include <linux/fs.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
+#include <linux/futex.h>
 #include <linux/virtio_ring.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -507,8 +509,81 @@ static void test_log(void)
 	CHECK_EQ(said(4), 0);	/* the untouched spare: nothing */
 }
 
+/*
+ * A queue thread's spin before it sleeps adapts to how soon kicks come
+ * (host/virtio.c, lx_vq_wait()): driven here on a queue of our own, with
+ * no kernel.  Kicks 2 ms apart take the spin away; kicks 5 us after each
+ * wait begins bring it back, long enough to catch them.
+ */
+static struct lx_vq_regs spin_regs;
+static struct lx_vq spin_vq = { .regs = &spin_regs };
+static int spin_waiting, spin_delay_us, spin_rounds;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void *spin_kicker(void *arg)
+{
+	uint64_t at;
+	int i;
+
+	(void)arg;
+	for (i = 0; i < spin_rounds; i++) {
+		while (!__atomic_exchange_n(&spin_waiting, 0, __ATOMIC_ACQ_REL))
+			;
+		at = mono_ns() + spin_delay_us * 1000ULL;
+		while (mono_ns() < at)
+			;
+		__atomic_fetch_add(&spin_regs.kick, 1, __ATOMIC_SEQ_CST);
+		syscall(SYS_futex, &spin_regs.kick, FUTEX_WAKE, 1, NULL, NULL, 0);
+	}
+	return NULL;
+}
+
+/* rounds waits, each kicked delay_us after it began; the longest spin's shift */
+static int spin_case(int delay_us, int rounds)
+{
+	uint32_t seen = __atomic_load_n(&spin_regs.kick, __ATOMIC_ACQUIRE);
+	int i, lowest = LX_VQ_SPIN_OFF;
+	pthread_t t;
+
+	spin_delay_us = delay_us;
+	spin_rounds = rounds;
+	if (!CHECK_EQ(pthread_create(&t, NULL, spin_kicker, NULL), 0))
+		return -1;
+	for (i = 0; i < rounds; i++) {
+		__atomic_store_n(&spin_waiting, 1, __ATOMIC_RELEASE);
+		lx_vq_wait(NULL, &spin_vq, &seen);
+		if (spin_vq.spin_shift < lowest)
+			lowest = spin_vq.spin_shift;
+	}
+	pthread_join(t, NULL);
+	return lowest;
+}
+
+static void test_adaptive_spin(void)
+{
+	int shift;
+
+	CHECK_EQ(spin_vq.spin_shift, 0);	/* a new queue spins in full */
+	/* a kick 2 ms after the wait began is always late: no spin at all */
+	CHECK_EQ(spin_case(2000, 12) >= 0 ? spin_vq.spin_shift : -1,
+		 LX_VQ_SPIN_OFF);
+	/* long enough to catch them: 30 us >> shift >= 7.5 us */
+	shift = spin_case(5, 200);
+	CHECK(shift >= 0 && shift <= 2, "longest spin %d us after kicks 5 us "
+	      "after each wait began", LX_VQ_SPIN_NS / 1000 >> shift);
+}
+
 int main(void)
 {
+	tap_run("a queue thread's spin goes with kicks far apart and comes "
+		"back with kicks close together", test_adaptive_spin);
 	tap_run("a disk and four spares declared; stderr kept", make_disks);
 	if (tap.failed)
 		tap_bail("no disks");
