@@ -7,10 +7,11 @@
  * AF_PACKET bound to a veth (what containers use) and on a tap, against a
  * peer on the host; and natively between two network namespaces joined by
  * a veth pair.  The namespaces are the program's own: it unshares its
- * network namespace first, so nothing outlives it.  Each figure comes with
- * the CPU time of the container side: every thread of this process but the
- * peer's (lx's device threads included), or the native sender/receiver
- * thread.
+ * network namespace first, so nothing outlives it.  Each figure is the
+ * median of three flows, native's and lx's taken in turn (one with
+ * --quick), and comes with the CPU time of the container side in that
+ * flow: every thread of this process but the peer's (lx's device threads
+ * included), or the native sender/receiver thread.
  *
  * Disk: 256 MiB written (then fsync) and read back cold, on an ext4 image
  * through virtio-blk, against the same on the host file system.
@@ -57,6 +58,7 @@ static long sys_lx(long nr, long a, long b, long c, long d, long e, long f)
 
 static double seconds = 1.5;
 static int rr_rounds = 10000;
+static unsigned int net_rounds = 3;	/* flows a network figure is the median of */
 static long disk_mib = 256;
 
 static void die(const char *fmt, ...)
@@ -365,6 +367,52 @@ static void lx_net_config(void)
 
 static const size_t sizes[] = { 64, 1024, 16384, 65536 };
 
+/* One measurement: goodput (Gbit/s) or RR (us), and the container side's CPU. */
+struct sample {
+	double v, cpu;
+};
+
+static int sample_cmp(const void *a, const void *b)
+{
+	const struct sample *x = a, *y = b;
+
+	return (x->v > y->v) - (x->v < y->v);
+}
+
+/* The median of n samples by value (the CPU time of that same run). */
+static struct sample median(struct sample *s, int n)
+{
+	qsort(s, n, sizeof(*s), sample_cmp);
+	return s[n / 2];
+}
+
+/*
+ * One flow: a goodput of size-byte writes (Gbit/s), or RR if size is 0
+ * (us a round trip), from tx to rx at ip.  The CPU is the container
+ * side's: in lx every thread of lx's with it, natively its own thread.
+ */
+static struct sample flow(struct side tx, struct side rx, const char *ip,
+			  size_t size, int container_is_tx, int in_lx,
+			  int *port)
+{
+	struct flow f = { .job = size ? GOODPUT : RR, .size = size, .tx = tx,
+			  .rx = rx, .ip = ip, .port = (*port)++ };
+	struct sample s;
+
+	run_flow(&f, container_is_tx, in_lx ? &s.cpu : NULL);
+	if (!in_lx)
+		s.cpu = container_is_tx ? f.tx_cpu : f.rx_cpu;
+	s.v = size ? f.bytes * 8 / f.secs / 1e9 : f.secs / rr_rounds * 1e6;
+	return s;
+}
+
+#define NET_ROUNDS_MAX 3
+
+/*
+ * Each figure is the median of net_rounds flows, native's and lx's on each
+ * backend taken in turn, so that the host's swings (this machine's
+ * cross-CPU wake-ups, its other work) fall on both sides of a ratio.
+ */
 static void bench_net(void)
 {
 	static const struct {
@@ -375,78 +423,50 @@ static void bench_net(void)
 	};
 	struct side lx = { sys_lx, -1 }, host = { sys_host, host_ns },
 		    nat = { sys_host, native_ns };
-	double nat_gp[2][4], nat_cpu[2][4], nat_rr, nat_rr_cpu;
+	/* [size index, 4 for RR][direction]: native, and lx on each backend */
+	struct sample nat_s[5][2][NET_ROUNDS_MAX], lx_s[5][2][2][NET_ROUNDS_MAX];
+	struct sample n, l;
+	unsigned int b, i, dir, r, ndir;
 	char name[64];
-	unsigned int b, i, dir;
 	int port = 20000;
 
-	/* native first: container side in the first namespace */
-	for (dir = 0; dir < 2; dir++) {
-		for (i = 0; i < 4; i++) {
-			struct flow f = { .job = GOODPUT, .size = sizes[i],
-					  .port = port++ };
+	for (i = 0; i < 5; i++) {
+		ndir = i < 4 ? 2 : 1;	/* RR: the container is the client */
+		for (dir = 0; dir < ndir; dir++) {
+			size_t size = i < 4 ? sizes[i] : 0;
 
-			if (dir == 0) {	/* container -> peer */
-				f.tx = host;
-				f.rx = nat;
-				f.ip = "10.60.0.2";
-			} else {
-				f.tx = nat;
-				f.rx = host;
-				f.ip = "10.60.0.1";
+			for (r = 0; r < net_rounds; r++) {
+				/* natively the container side is in host_ns */
+				nat_s[i][dir][r] = dir == 0 ?
+					flow(host, nat, "10.60.0.2", size, 1, 0, &port) :
+					flow(nat, host, "10.60.0.1", size, 0, 0, &port);
+				for (b = 0; b < 2; b++)
+					lx_s[i][dir][b][r] = dir == 0 ?
+						flow(lx, host, be[b].host_ip, size, 1, 1, &port) :
+						flow(host, lx, be[b].lx_ip, size, 0, 1, &port);
 			}
-			run_flow(&f, 0, NULL);
-			nat_gp[dir][i] = f.bytes * 8 / f.secs / 1e9;
-			nat_cpu[dir][i] = dir == 0 ? f.tx_cpu : f.rx_cpu;
 		}
-	}
-	{
-		struct flow f = { .job = RR, .tx = host, .rx = nat,
-				  .ip = "10.60.0.2", .port = port++ };
-
-		run_flow(&f, 0, NULL);
-		nat_rr = f.secs / rr_rounds * 1e6;
-		nat_rr_cpu = f.tx_cpu;
 	}
 
 	for (b = 0; b < 2; b++) {
 		for (dir = 0; dir < 2; dir++) {
 			for (i = 0; i < 4; i++) {
-				struct flow f = { .job = GOODPUT, .size = sizes[i],
-						  .port = port++ };
-				double cpu;
-
-				if (dir == 0) {
-					f.tx = lx;
-					f.rx = host;
-					f.ip = be[b].host_ip;
-				} else {
-					f.tx = host;
-					f.rx = lx;
-					f.ip = be[b].lx_ip;
-				}
-				run_flow(&f, dir == 0, &cpu);
+				n = median(nat_s[i][dir], net_rounds);
+				l = median(lx_s[i][dir][b], net_rounds);
 				snprintf(name, sizeof(name), "TCP %s %zu B, %s",
 					 dir == 0 ? "lx->host" : "host->lx",
 					 sizes[i], be[b].name);
-				add_row(name, f.bytes * 8 / f.secs / 1e9, cpu,
-					nat_gp[dir][i], nat_cpu[dir][i], "Gbit/s", 1,
+				add_row(name, l.v, l.cpu, n.v, n.cpu, "Gbit/s", 1,
 					b ? "" :
 					dir == 0 ? (i == 0 ? ">= 1.0x" : ">= 0.8x") :
 					(i == 0 ? ">= 0.9x" : ">= 0.8x"));
 			}
 		}
-		{
-			struct flow f = { .job = RR, .tx = lx, .rx = host,
-					  .ip = be[b].host_ip, .port = port++ };
-			double cpu;
-
-			run_flow(&f, 1, &cpu);
-			snprintf(name, sizeof(name), "TCP 1-byte RR, %s",
-				 be[b].name);
-			add_row(name, f.secs / rr_rounds * 1e6, cpu, nat_rr,
-				nat_rr_cpu, "us", 0, b ? "" : "<= 1.5x");
-		}
+		n = median(nat_s[4][0], net_rounds);
+		l = median(lx_s[4][0][b], net_rounds);
+		snprintf(name, sizeof(name), "TCP 1-byte RR, %s", be[b].name);
+		add_row(name, l.v, l.cpu, n.v, n.cpu, "us", 0,
+			b ? "" : "<= 1.5x");
 	}
 }
 
@@ -684,6 +704,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--quick")) {
 			seconds = 0.3;
 			rr_rounds = 2000;
+			net_rounds = 1;
 			disk_mib = 32;
 		} else if (!strcmp(argv[i], "--disk-opts") && i + 1 < argc) {
 			disk_opts = argv[++i];
@@ -699,6 +720,9 @@ int main(int argc, char **argv)
 			printf("usage: lx-devbench [--quick] [--net|--disk|--fs] "
 			       "[--kernel ARGS] [--disk-opts OPTS]\n"
 			       "Network and disk of lx against native Linux; needs root.\n"
+			       "  --net, --disk, --fs  only the network, disk or virtio-fs part\n"
+			       "  --quick        shorter: 0.3 s flows, one per figure,\n"
+			       "                 32 MiB files, 2,000 files\n"
 			       "  --kernel ARGS  more kernel arguments after mem=1G\n"
 			       "                 (e.g. lx_hugeram=1)\n"
 			       "  --disk-opts OPTS  more virtio-blk options for lx's disk\n"
@@ -714,7 +738,8 @@ int main(int argc, char **argv)
 		die("lx did not boot (%s)", cmdline);
 	lx_net_config();
 	if (net) {
-		fprintf(stderr, "lx-devbench: network (about 40 s)\n");
+		fprintf(stderr, "lx-devbench: network (about %d s)\n",
+			net_rounds > 1 ? 130 : 15);
 		bench_net();
 	}
 	if (disk) {

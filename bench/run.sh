@@ -36,7 +36,7 @@ if [ ! -x "$devprog" ]; then
 	echo "run.sh: $devprog is missing; run \"make bench\"" >&2
 	exit 1
 fi
-echo "run.sh: devices: network and disk against native Linux (about 70 s)"
+echo "run.sh: devices: network and disk against native Linux (about 3 minutes)"
 "$devprog" > "$tmp/dev"
 cat "$tmp/dev"
 lxexec=$(dirname "$(dirname "$prog")")/lxexec
@@ -86,7 +86,9 @@ fi
 		"a veth pair.  Goodput is what the receiver counted over" \
 		"about 1.5 s of writes of the given size (Nagle on, as" \
 		"iperf3); RR is the mean round trip of 10,000 one-byte" \
-		"requests (TCP_NODELAY).  \"lx CPU s\" is the CPU time of the" \
+		"requests (TCP_NODELAY).  Each figure is the median of three" \
+		"such flows, native's and lx's on each backend taken in turn," \
+		"with the CPU time of that flow.  \"lx CPU s\" is the CPU time of the" \
 		"container side in lx: its thread plus every thread of lx" \
 		"(device, kernel, timer and poller threads); \"native CPU s\"" \
 		"the native container-side thread's.  Disk rows: 256 MiB" \
