@@ -312,7 +312,6 @@ unsigned long long lx_mmio_read(unsigned long addr, int size)
 
 static void kick(struct lx_vq_regs *r)
 {
-	__atomic_store_n(&r->kick_ns, lx_mono_ns(), __ATOMIC_RELAXED);
 	__atomic_fetch_add(&r->kick, 1, __ATOMIC_SEQ_CST);
 	futex_wake(&r->kick);
 }
@@ -591,50 +590,28 @@ void lx_vdev_config_changed(struct lx_vdev *dev)
 /*
  * Wait for a kick.  The next request of a busy driver often follows within
  * microseconds, while waking a sleeping host thread costs tens of them
- * here: spin a little first, then sleep.  How long adapts to the queue,
- * as KVM's halt polling does: after a wait that slept, the spin is
- * doubled, up to LX_VQ_SPIN_NS (well under 50 us), if the kick came
- * within LX_VQ_SPIN_NS of the wait's start (a full spin would have caught
- * it), and halved, down to none, if it came later (the spin was CPU
- * thrown away: the net transmit thread of a 1-byte TCP request/response
- * spun 30 us of each ~100 us round, 40% of its CPU time, for a kick that
- * came after it).  The kick says when it came (kick_ns), so the
- * wake-up's own cost, tens of us in a VM, does not count.
+ * here: spin a little first (LX_VQ_SPIN_NS, well under 50 us), then sleep.
  */
 void lx_vq_wait(struct lx_vdev *dev, struct lx_vq *vq, uint32_t *seen)
 {
-	struct lx_vq_regs *r = vq->regs;
-	uint64_t start = 0, end = 0, at;
-	bool slept = false;
-	uint32_t k;
+	uint32_t *word = &vq->regs->kick, k;
+	uint64_t end = 0;
 	int i;
 
 	(void)dev;
-	while ((k = __atomic_load_n(&r->kick, __ATOMIC_ACQUIRE)) == *seen &&
+	while ((k = __atomic_load_n(word, __ATOMIC_ACQUIRE)) == *seen &&
 	       !__atomic_load_n(&lx_devices_stopping, __ATOMIC_ACQUIRE)) {
-		if (!start) {
-			start = lx_mono_ns();
-			if (vq->spin_shift < LX_VQ_SPIN_OFF)
-				end = start + (LX_VQ_SPIN_NS >> vq->spin_shift);
-		}
-		if (!slept && lx_mono_ns() < end) {
+		if (!end)
+			end = lx_mono_ns() + LX_VQ_SPIN_NS;
+		if (end != 1 && lx_mono_ns() < end) {
 			for (i = 0; i < 64; i++)
 				__builtin_ia32_pause();
 			continue;
 		}
-		slept = true;
-		futex_wait(&r->kick, k);
+		end = 1;
+		futex_wait(word, k);
 	}
 	*seen = k;
-	if (!slept)
-		return;		/* the kick was there, or the spin caught it */
-	at = __atomic_load_n(&r->kick_ns, __ATOMIC_RELAXED);
-	if (at > start + LX_VQ_SPIN_NS) {
-		if (vq->spin_shift < LX_VQ_SPIN_OFF)
-			vq->spin_shift++;
-	} else if (vq->spin_shift > 0) {
-		vq->spin_shift--;
-	}
 }
 
 /* Copy between buf and the bytes of iov from off on; to_iov says which way. */

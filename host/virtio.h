@@ -34,8 +34,7 @@
 #define LX_VQ_SIZE 256
 #define LX_VREQ_IOV 320		/* buffers in one chain (direct + indirect) */
 #define LX_FIRST_IRQ 4		/* below: the timer and reserved ones */
-#define LX_VQ_SPIN_NS 30000	/* a queue thread's spin before it sleeps, */
-#define LX_VQ_SPIN_OFF 6	/* at most; halved 5 times, then none */
+#define LX_VQ_SPIN_NS 30000	/* a queue thread's spin before it sleeps */
 
 struct lx_vdev;
 
@@ -70,8 +69,6 @@ struct lx_vq_regs {
 	uint32_t ready_gen;
 	/* bumped by each notify; the queue's thread waits on it */
 	uint32_t kick;
-	/* when the last notify came (lx_mono_ns()): how long spins should be */
-	uint64_t kick_ns;
 	/* 1 while the queue's thread works on the rings (reset waits) */
 	uint32_t busy;
 };
@@ -103,8 +100,6 @@ struct lx_vq {
 
 	pthread_t thread;
 	bool has_thread;
-	/* lx_vq_wait()'s spin: LX_VQ_SPIN_NS >> spin_shift, none at LX_VQ_SPIN_OFF */
-	uint8_t spin_shift;
 };
 
 /*

@@ -22,11 +22,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <linux/futex.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_ring.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,99 +507,14 @@ static void test_log(void)
 	CHECK_EQ(said(4), 0);	/* the untouched spare: nothing */
 }
 
-/*
- * A queue thread's spin before it sleeps adapts to how soon kicks come
- * (host/virtio.c, lx_vq_wait()): driven here on a queue of our own, with
- * no kernel, by a thread that kicks as host/virtio.c's kick() does.
- * Kicks 2 ms after each wait begins take the spin away; kicks 5 us after
- * bring it back, long enough to catch them.
- */
-static struct lx_vq_regs spin_regs;
-static struct lx_vq spin_vq = { .regs = &spin_regs };
-static int spin_waiting, spin_done, spin_delay_us;
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-/* kicks each wait spin_delay_us after it began, until spin_done */
-static void *spin_kicker(void *arg)
-{
-	uint64_t at;
-
-	(void)arg;
-	while (!__atomic_load_n(&spin_done, __ATOMIC_ACQUIRE)) {
-		if (!__atomic_exchange_n(&spin_waiting, 0, __ATOMIC_ACQ_REL))
-			continue;
-		at = mono_ns() + spin_delay_us * 1000ULL;
-		while (mono_ns() < at)
-			;
-		__atomic_store_n(&spin_regs.kick_ns, mono_ns(), __ATOMIC_RELAXED);
-		__atomic_fetch_add(&spin_regs.kick, 1, __ATOMIC_SEQ_CST);
-		syscall(SYS_futex, &spin_regs.kick, FUTEX_WAKE, 1, NULL, NULL, 0);
-	}
-	return NULL;
-}
-
-/*
- * rounds waits, each kicked delay_us after it began; returns the shift of
- * the longest spin seen, or -1.  A wait the kicker missed would hang: the
- * kicker goes on until all rounds are done.
- */
-static int spin_case(int delay_us, int rounds)
-{
-	uint32_t seen = __atomic_load_n(&spin_regs.kick, __ATOMIC_ACQUIRE);
-	int i, lowest = LX_VQ_SPIN_OFF;
-	pthread_t t;
-
-	spin_delay_us = delay_us;
-	__atomic_store_n(&spin_done, 0, __ATOMIC_RELEASE);
-	if (!CHECK_EQ(pthread_create(&t, NULL, spin_kicker, NULL), 0))
-		return -1;
-	for (i = 0; i < rounds; i++) {
-		__atomic_store_n(&spin_waiting, 1, __ATOMIC_RELEASE);
-		lx_vq_wait(NULL, &spin_vq, &seen);
-		if (spin_vq.spin_shift < lowest)
-			lowest = spin_vq.spin_shift;
-	}
-	__atomic_store_n(&spin_done, 1, __ATOMIC_RELEASE);
-	pthread_join(t, NULL);
-	return lowest;
-}
-
-static void test_adaptive_spin(void)
-{
-	int shift;
-
-	CHECK_EQ(spin_vq.spin_shift, 0);	/* a new queue spins in full */
-	/* a kick 2 ms after the wait began is always late: no spin at all */
-	shift = spin_case(2000, 12);
-	CHECK_EQ(shift >= 0 ? spin_vq.spin_shift : -1, LX_VQ_SPIN_OFF);
-	/* long enough to catch them: 30 us >> shift >= 7.5 us */
-	shift = spin_case(5, 200);
-	CHECK(shift >= 0 && shift <= 2, "the longest spin after kicks 5 us "
-	      "after each wait began: shift %d (0 is 30 us, %d none)", shift,
-	      LX_VQ_SPIN_OFF);
-}
-
 int main(void)
 {
-	int failed;
-
-	/* before the boot: the halt at the end stops every queue's waits */
-	tap_run("a queue thread's spin goes with kicks far apart and comes "
-		"back with kicks close together", test_adaptive_spin);
-	failed = tap.failed;
 	tap_run("a disk and four spares declared; stderr kept", make_disks);
-	if (tap.failed > failed)
+	if (tap.failed)
 		tap_bail("no disks");
 	boot_kernel();
 	tap_run("kernel RAM found; every disk driven; devtmpfs", find_ram);
-	if (tap.failed > failed)
+	if (tap.failed)
 		tap_bail("no RAM or disks");
 	tap_run("the disk lx runs on works", main_disk_works);
 	tap_run("a forked process overwrites a device's shared state with pointers: nothing is called or written outside RAM",
