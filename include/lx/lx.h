@@ -27,10 +27,10 @@ struct pt_regs;
  * kernel parameters; NULL for the defaults).  lx puts its own defaults
  * before it (host/host.c, LX_DEFAULT_ARGS:
  * sysctl.vm.dirty_background_ratio=1), which an argument of the caller's
- * overrides.  Returns 0 once the kernel
- * runs, -EALREADY if a kernel was started in this process (also after
- * lx_halt(): one boot per process), or another -errno.  The threads of
- * the booting process are threads of init: getpid through lx gives 1.
+ * overrides.  Returns 0 once the kernel runs, -EALREADY if a kernel was
+ * started in this process (also after lx_halt(): one boot per process),
+ * or another -errno.  The threads of the booting process are threads of
+ * init: getpid through lx gives 1.
  */
 int lx_start_kernel(const char *cmdline);
 
