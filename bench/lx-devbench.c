@@ -58,7 +58,8 @@ static long sys_lx(long nr, long a, long b, long c, long d, long e, long f)
 
 static double seconds = 1.5;
 static int rr_rounds = 10000;
-static unsigned int net_rounds = 3;	/* flows a network figure is the median of */
+#define NET_ROUNDS_MAX 3
+static unsigned int net_rounds = NET_ROUNDS_MAX; /* a network figure's flows */
 static long disk_mib = 256;
 
 static void die(const char *fmt, ...)
@@ -405,8 +406,6 @@ static struct sample flow(struct side tx, struct side rx, const char *ip,
 	s.v = size ? f.bytes * 8 / f.secs / 1e9 : f.secs / rr_rounds * 1e6;
 	return s;
 }
-
-#define NET_ROUNDS_MAX 3
 
 /*
  * Each figure is the median of net_rounds flows, native's and lx's on each
