@@ -629,6 +629,21 @@ static int host_threads(void)
 }
 
 /*
+ * A command line that would fit lx's 4 KiB but not with lx's defaults
+ * before it: -E2BIG (not a line cut short), and nothing runs.
+ */
+static void test_cmdline_too_long(void)
+{
+	static char cmdline[4061];
+
+	memset(cmdline, 'x', sizeof(cmdline) - 1);
+	memcpy(cmdline, "mem=64M ", 8);
+	CHECK_EQ(lx_start_kernel(cmdline), -E2BIG);
+	CHECK_EQ(lx_running(), 0);
+	CHECK_EQ(host_threads(), 1);
+}
+
+/*
  * Kernel threads are fibers of one host thread by default (a bare
  * "lx_fibers" too), or each on a host thread of its own with
  * lx_fibers=0; both boot, make their kernel threads and halt.  The boot
@@ -740,6 +755,8 @@ int main(void)
 		       "defaults", test_default_cmdline);
 	tap_run_forked("an argument overrides a default of lx",
 		       test_default_override);
+	tap_run_forked("a command line too long: -E2BIG, no thread left",
+		       test_cmdline_too_long);
 	tap_run_forked("syscalls return -ENODEV before boot and after halt",
 		       test_enodev);
 	tap_run_forked("virtio-console carries the kernel log to a host fd",
