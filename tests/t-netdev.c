@@ -604,8 +604,9 @@ static double process_cpu(void)
 /*
  * The tap's interface deleted under lx: every read of the tap fails and
  * poll() says so at once; its receive thread says so once and looks
- * again every 10 ms, not in a loop that takes a CPU (the process idles
- * at well under a tenth of one), and lx halts as before.
+ * again every 10 ms, not in a loop that takes a CPU (the whole process
+ * must use less than 0.3 s of CPU in 1 s; it idles far below), and lx
+ * halts as before.
  */
 static void test_tap_gone(void)
 {

@@ -3,13 +3,13 @@
  * crc32c.c - CRC-32C with the CPU's crc32 instruction (SSE4.2).
  *
  * ext4 and jbd2 checksum their metadata with the crypto API's "crc32c":
- * in Linux 6.1 ext4 checksums the inode again at each page a write
- * extends the file by, and the block bitmap at each allocation.  The
- * generic one works through tables, ~1 byte a cycle; arch/x86 has
- * crc32c-intel, which lx cannot use.  This one takes 8 bytes an
- * instruction (crc32 works on general registers: no vector state
- * touched), and goes in above crc32c-generic where the CPU has the
- * instruction and agrees with the generic one on a few buffers.
+ * ext4 the inode at each update of it, the block bitmap at each
+ * allocation, jbd2 each block it logs.  The generic one works through
+ * tables, ~1 byte a cycle; arch/x86 has crc32c-intel, which lx cannot
+ * use.  This one takes 8 bytes an instruction (crc32 works on general
+ * registers: no vector state touched), and goes in above crc32c-generic
+ * where the CPU has the instruction and agrees with the generic one at
+ * every length and alignment of a test buffer.
  */
 #include <crypto/internal/hash.h>
 #include <linux/crc32.h>
