@@ -23,6 +23,7 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,9 +46,10 @@ unsigned int if_nametoindex(const char *ifname);
 #define RX_BUFS 64		/* receive buffers one frame may take */
 #define RX_BATCH 8		/* frames per interrupt on a busy queue */
 /*
- * Looks at an empty backend before sleeping in poll(), ~10 us: a frame
+ * Looks at an empty backend before sleeping in poll(), ~10-15 us: a frame
  * that comes meanwhile wakes no one, so its sender does not pay for a
- * wake-up across CPUs (an IPI, in a VM a trip to the hypervisor).
+ * wake-up across CPUs (an IPI, in a VM a trip to the hypervisor).  Each
+ * look yields the CPU, as lx_vq_wait()'s spin does.
  */
 #define RX_SPINS 16
 
@@ -138,12 +140,16 @@ static void net_tx_work(struct lx_vdev *dev, struct lx_vq *vq)
 	lx_vq_signal(dev, vq);
 }
 
-/* Receive buffers popped for the next frame. */
+/*
+ * Receive buffers popped and not yet used: the next frame's.  Those a
+ * frame leaves over stay for the next one; the pass gives back the rest.
+ */
 struct rx_batch {
 	int nbufs;
 	uint16_t head[RX_BUFS];
-	uint32_t len[RX_BUFS];
-	int niov;
+	uint32_t len[RX_BUFS];		/* room in each */
+	uint16_t niov[RX_BUFS];		/* its vectors in iov[] */
+	int iovs;
 	struct iovec iov[RX_BUFS * 4];
 	size_t room;
 	struct lx_vreq req;
@@ -154,17 +160,36 @@ static bool rx_gather(struct lx_vdev *dev, struct lx_vq *vq,
 		      struct rx_batch *b, size_t need)
 {
 	while (b->room < need && b->nbufs < RX_BUFS) {
-		int i;
+		int i, k = b->nbufs;
 
 		if (lx_vq_pop(dev, vq, &b->req) <= 0)
 			break;
-		b->head[b->nbufs] = b->req.head;
-		b->len[b->nbufs++] = b->req.wr_len;
-		for (i = 0; i < b->req.nwr && b->niov < RX_BUFS * 4; i++)
-			b->iov[b->niov++] = b->req.wr[i];
+		b->head[k] = b->req.head;
+		b->len[k] = b->req.wr_len;
+		for (i = 0; i < b->req.nwr && b->iovs < RX_BUFS * 4; i++)
+			b->iov[b->iovs++] = b->req.wr[i];
+		b->niov[k] = i;
 		b->room += b->req.wr_len;
+		b->nbufs++;
 	}
 	return b->room >= need;
+}
+
+/* The first used buffers took a frame: drop them from the batch. */
+static void rx_consume(struct rx_batch *b, int used)
+{
+	int i, v = 0;
+
+	for (i = 0; i < used; i++) {
+		v += b->niov[i];
+		b->room -= b->len[i];
+	}
+	b->nbufs -= used;
+	b->iovs -= v;
+	memmove(b->head, b->head + used, b->nbufs * sizeof(b->head[0]));
+	memmove(b->len, b->len + used, b->nbufs * sizeof(b->len[0]));
+	memmove(b->niov, b->niov + used, b->nbufs * sizeof(b->niov[0]));
+	memmove(b->iov, b->iov + v, b->iovs * sizeof(b->iov[0]));
 }
 
 static void rx_giveback(struct lx_vq *vq, struct rx_batch *b)
@@ -173,8 +198,31 @@ static void rx_giveback(struct lx_vq *vq, struct rx_batch *b)
 		lx_vq_unpop(vq);
 		b->nbufs--;
 	}
-	b->niov = 0;
+	b->iovs = 0;
 	b->room = 0;
+}
+
+/*
+ * The size of the next frame in the driver's terms, for AF_PACKET (a peek
+ * at its length): 0 if there is none, need if it cannot be known.  So a
+ * small frame takes one buffer, not the 40-odd a frame as big as the
+ * offloads allow would, and an empty socket costs no gathering.
+ */
+static ssize_t rx_next_size(struct net *n, size_t need)
+{
+	struct virtio_net_hdr h;
+	ssize_t len;
+
+	if (n->backend != PACKET)
+		return need;
+	do
+		len = recv(n->fd, &h, sizeof(h),
+			   MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+	while (len < 0 && errno == EINTR);
+	if (len < 0)
+		return errno == EAGAIN ? 0 : need; /* readv says what failed */
+	len += HDR_LEN - PKT_HDR_LEN;
+	return (size_t)len < need ? len : (ssize_t)need;
 }
 
 /*
@@ -185,17 +233,23 @@ static int rx_pass(struct net *n, struct lx_vq *vq, struct rx_batch *b,
 		   size_t need)
 {
 	struct iovec iov[RX_BUFS * 4 + 2];
+	uint32_t took[RX_BUFS];
 	unsigned int frames = 0;
-	ssize_t got;
+	ssize_t got, want;
 	int used, cnt, i;
 	uint16_t nbuf;
 
 	for (;;) {
-		if (!rx_gather(n->dev, vq, b, need)) {
+		want = rx_next_size(n, need);
+		if (!want) {
+			rx_giveback(vq, b);
+			return 1;
+		}
+		if (!rx_gather(n->dev, vq, b, want)) {
 			rx_giveback(vq, b);
 			return 0;
 		}
-		cnt = backend_iov(n, b->iov, b->niov, iov, RX_BUFS * 4 + 2);
+		cnt = backend_iov(n, b->iov, b->iovs, iov, RX_BUFS * 4 + 2);
 		got = readv(n->fd, iov, cnt);
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -207,27 +261,19 @@ static int rx_pass(struct net *n, struct lx_vq *vq, struct rx_batch *b,
 			got += HDR_LEN - PKT_HDR_LEN;
 		if ((size_t)got <= HDR_LEN)
 			continue;	/* nothing a driver could use */
-		/*
-		 * the frame filled the first buffers: those are used (got is
-		 * at most room, the sum of len[], each below 4 GiB: the
-		 * bound on used is a belt)
-		 */
+		/* the frame filled the first buffers: those are used */
 		for (used = 0; got > 0 && used < b->nbufs; used++) {
-			uint32_t l = (size_t)got < b->len[used] ? got : b->len[used];
-
-			got -= l;
-			b->len[used] = l;
+			took[used] = (size_t)got < b->len[used] ? got : b->len[used];
+			got -= took[used];
 		}
 		nbuf = used;
-		lx_iov_copy_to(b->iov, b->niov,
+		lx_iov_copy_to(b->iov, b->iovs,
 			       offsetof(struct virtio_net_hdr_mrg_rxbuf,
 					num_buffers),
 			       &nbuf, sizeof(nbuf));
 		for (i = 0; i < used; i++)
-			lx_vq_push(vq, b->head[i], b->len[i]);
-		/* the others go back, to be taken again for the next frame */
-		b->nbufs -= used;
-		rx_giveback(vq, b);
+			lx_vq_push(vq, b->head[i], took[i]);
+		rx_consume(b, used);
 		/* a steady stream never empties the backend: let the driver
 		 * take (and refill) what is there every few frames */
 		if (++frames % RX_BATCH == 0)
@@ -278,7 +324,8 @@ static void *net_rx_main(void *arg)
 			int i, ready = 0;
 
 			for (i = 0; i < RX_SPINS && !ready; i++)
-				ready = poll(p, 2, 0) > 0;
+				if (!(ready = poll(p, 2, 0) > 0))
+					sched_yield();
 			if (!ready)
 				poll(p, 2, -1);
 		} else if (empty < 0) {

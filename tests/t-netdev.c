@@ -3,8 +3,9 @@
  * virtio-net over a tap device and over AF_PACKET on a veth, in a network
  * namespace this program makes for itself (it vanishes with the program):
  * configuration through lx's rtnetlink, pings both ways, TCP and UDP echo
- * both ways on IPv4 and IPv6, bulk TCP with offloads, I/O from a forked
- * lx process, bad backends, and a tap that goes away under lx.
+ * both ways on IPv4 and IPv6, bursts of datagrams of mixed sizes, bulk
+ * TCP with offloads, I/O from a forked lx process, bad backends, and a
+ * tap that goes away under lx.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -404,6 +405,57 @@ static void echo_into_lx(const char *addr, int type, int port)
 	close_fd(e.fd);
 }
 
+/* A file of lx's /proc/net into buf, NUL-terminated; false if unreadable. */
+static bool lx_proc_net(const char *name, char *buf, size_t size)
+{
+	char path[64];
+	long fd, len;
+
+	snprintf(path, sizeof(path), "/proc/net/%s", name);
+	fd = lx_syscall3(SYS_open, path, O_RDONLY, 0);
+	if (fd < 0)
+		return false;
+	len = read_all(fd, buf, size - 1);
+	close_fd(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = 0;
+	return true;
+}
+
+/*
+ * IP packets lx's IPv4 or IPv6 took in shorter than their header says
+ * (InTruncatedPkts in /proc/net/netstat, Ip6InTruncatedPkts in
+ * /proc/net/snmp6), or -1 if the counter cannot be read.
+ */
+static long lx_ip_truncated(bool v6)
+{
+	static char buf[16384];
+	char *names, *vals, *save1, *save2, *n, *v;
+
+	if (v6) {
+		if (!lx_proc_net("snmp6", buf, sizeof(buf)) ||
+		    !(n = strstr(buf, "Ip6InTruncatedPkts ")))
+			return -1;
+		return atol(n + strlen("Ip6InTruncatedPkts "));
+	}
+	/* "IpExt: name name ...\nIpExt: value value ...\n" */
+	if (!lx_proc_net("netstat", buf, sizeof(buf)) ||
+	    !(names = strstr(buf, "IpExt: ")) || !(vals = strchr(names, '\n')))
+		return -1;
+	*vals++ = 0;
+	if (strncmp(vals, "IpExt: ", 7) || !strchr(vals, '\n'))
+		return -1;
+	*strchr(vals, '\n') = 0;
+	n = strtok_r(names + 7, " ", &save1);
+	v = strtok_r(vals + 7, " ", &save2);
+	for (; n && v; n = strtok_r(NULL, " ", &save1),
+		       v = strtok_r(NULL, " ", &save2))
+		if (!strcmp(n, "InTruncatedPkts"))
+			return atol(v);
+	return -1;
+}
+
 static void test_echo_host_to_lx(void)
 {
 	unsigned int i;
@@ -413,6 +465,122 @@ static void test_echo_host_to_lx(void)
 		echo_into_lx(links[i].lx6, SOCK_STREAM, 7100 + i);
 		echo_into_lx(links[i].lx4, SOCK_DGRAM, 7200 + i);
 		echo_into_lx(links[i].lx6, SOCK_DGRAM, 7300 + i);
+	}
+	/*
+	 * The host's TCP sends segments of up to 64 KiB (TSO), each one frame
+	 * with a virtio-net header: a frame cut short on its way into the
+	 * driver's buffers reaches IP shorter than its header says (TCP
+	 * would send it again and the echo still pass).
+	 */
+	CHECK(lx_ip_truncated(false) == 0 && lx_ip_truncated(true) == 0,
+	      "IP packets cut short: IPv4 %ld, IPv6 %ld (-1: unreadable)",
+	      lx_ip_truncated(false), lx_ip_truncated(true));
+}
+
+/*
+ * Bursts of datagrams of mixed sizes, from one byte to 9000 (those above
+ * the MTU come as IP fragments, several frames each), sent without waiting:
+ * the receive thread takes many frames of different sizes in one pass,
+ * each into as many of the driver's buffers as it needs.  Each datagram
+ * must arrive whole, in order, with its own bytes.
+ */
+#define BURSTS 8
+#define BURST_LEN 16
+
+static size_t burst_size(int i)
+{
+	return (size_t)(i * 7919) % 9000 + 1;
+}
+
+struct burst_rx {
+	long fd;
+	long good;		/* datagrams that came whole, or -errno */
+};
+
+static void *lx_burst_receiver(void *arg)
+{
+	struct burst_rx *r = arg;
+	struct timeval tv = { 5, 0 };
+	struct sockaddr_storage from;
+	static char b[65536];
+	int i, k, buf = 1 << 20;
+	socklen_t fl;
+	long n;
+
+	/* a burst (~70 KiB) fits the socket's buffer, with room */
+	lx_syscall5(SYS_setsockopt, r->fd, SOL_SOCKET, SO_RCVBUF, &buf,
+		    sizeof(buf));
+	lx_syscall5(SYS_setsockopt, r->fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+		    sizeof(tv));
+	r->good = 0;
+	for (k = 0; k < BURSTS; k++) {
+		long good = 0;
+
+		for (i = 0; i < BURST_LEN; i++) {
+			int d = k * BURST_LEN + i;
+
+			fl = sizeof(from);
+			n = lx_syscall6(SYS_recvfrom, r->fd, (long)b, sizeof(b),
+					0, (long)&from, (long)&fl);
+			if (n < 0) {
+				r->good = n;
+				return NULL;
+			}
+			good += (size_t)n == burst_size(d) &&
+				check_pattern(b, n, d) < 0;
+		}
+		r->good += good;
+		/* the burst is in: the host sends the next one */
+		lx_syscall6(SYS_sendto, r->fd, (long)&good, sizeof(good), 0,
+			    (long)&from, fl);
+	}
+	return NULL;
+}
+
+static void burst_into_lx(const char *addr, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = make_addr(&ss, addr, port);
+	struct timeval tv = { 5, 0 };
+	struct burst_rx r = { .good = -1 };
+	static unsigned char b[9000];
+	pthread_t t;
+	int fd, i, k, sent = 0;
+	long ack;
+
+	r.fd = lx_listen(addr, port, SOCK_DGRAM);
+	if (!CHECK(r.fd >= 0, "bind %s: %ld", addr, r.fd))
+		return;
+	start_thread(&t, lx_burst_receiver, &r);
+	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (void *)&ss, sl) == 0) {
+		for (k = 0; k < BURSTS; k++) {
+			for (i = 0; i < BURST_LEN; i++) {
+				int d = k * BURST_LEN + i;
+
+				fill_pattern(b, burst_size(d), d);
+				sent += send(fd, b, burst_size(d), 0) ==
+					(ssize_t)burst_size(d);
+			}
+			if (recv(fd, &ack, sizeof(ack), 0) != sizeof(ack))
+				break;
+		}
+	}
+	close(fd);
+	join_thread(t);
+	close_fd(r.fd);
+	CHECK(sent == BURSTS * BURST_LEN && r.good == sent,
+	      "%s: %d datagrams sent, %ld came whole", addr, sent, r.good);
+}
+
+static void test_bursts(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(links); i++) {
+		burst_into_lx(links[i].lx4, 7400 + i);
+		burst_into_lx(links[i].lx6, 7500 + i);
 	}
 }
 
@@ -638,6 +806,8 @@ int main(void)
 		test_lx_pings);
 	tap_run("TCP and UDP echo, host to lx", test_echo_host_to_lx);
 	tap_run("TCP and UDP echo, lx to host", test_echo_lx_to_host);
+	tap_run("bursts of datagrams of 1 to 9000 bytes arrive whole",
+		test_bursts);
 	tap_run("a forked lx process does TCP", test_child);
 	tap_run("the veth's offload settings are left as found",
 		test_offloads_untouched);
