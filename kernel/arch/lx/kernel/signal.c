@@ -63,10 +63,11 @@ static int __init lx_fpu_init(void)
 		panic("lx: the CPU has no XSAVE enabled\n");
 	asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
 	/*
-	 * The features a program has without asking: AMX tile data (17, 18)
-	 * is given per process on request, as the host kernel does.
+	 * The features a program has without asking: AMX tile data (18) is
+	 * given per process on request, as the host kernel does; the tile
+	 * configuration (17) is in every frame, as on the host.
 	 */
-	xfeatures = (((u64)hi << 32) | lo) & ~(3ULL << 17);
+	xfeatures = (((u64)hi << 32) | lo) & ~(1ULL << 18);
 	/* the standard layout ends with the last feature kept */
 	xstate_size = 576;
 	for (i = 2; i < 64; i++) {
