@@ -57,16 +57,32 @@
 #define SA_RESTORER 0x04000000
 #endif
 
+/* XSAVE and XRSTOR of the components in mask */
+static inline void xsave_mask(void *area, uint64_t mask)
+{
+	__asm__ volatile("xsave64 (%0)"
+			 : : "r"(area), "a"((uint32_t)mask),
+			   "d"((uint32_t)(mask >> 32))
+			 : "memory");
+}
+
+static inline void xrstor_mask(void *area, uint64_t mask)
+{
+	__asm__ volatile("xrstor64 (%0)"
+			 : : "r"(area), "a"((uint32_t)mask),
+			   "d"((uint32_t)(mask >> 32))
+			 : "memory");
+}
+
+/* An area of xsave_area()'s size holds every component the host enabled. */
 static inline void xsave(void *area)
 {
-	__asm__ volatile("xsave64 (%0)" : : "r"(area), "a"(-1), "d"(-1)
-			 : "memory");
+	xsave_mask(area, -1);
 }
 
 static inline void xrstor(void *area)
 {
-	__asm__ volatile("xrstor64 (%0)" : : "r"(area), "a"(-1), "d"(-1)
-			 : "memory");
+	xrstor_mask(area, -1);
 }
 
 /* The program's vector state saved only if host libc runs (lx.h). */
@@ -1438,15 +1454,22 @@ static long guest_call(struct lx_thread *t, struct pt_regs *r)
  * The XSAVE image of the program's vector state in the host's signal
  * frame, or NULL if the host saved a legacy (FXSAVE) image only.
  */
-static void *frame_fpstate(ucontext_t *uc)
+static void *frame_fpstate(ucontext_t *uc, uint64_t *xfeatures)
 {
 	struct _fpstate *fp = (struct _fpstate *)uc->uc_mcontext.fpregs;
 	uint32_t magic1;
 
 	if (!fp || ((uintptr_t)fp & 63))
 		return NULL;
-	/* sw_reserved: the _fpx_sw_bytes at byte 464 of the image */
+	/*
+	 * sw_reserved: the _fpx_sw_bytes at byte 464 of the image, with the
+	 * components the host saved there: AMX tile data only for a process
+	 * that asked for it, so the frame has no room for its 8 KiB, and an
+	 * XSAVE of every enabled component writes past it, into the stack
+	 * of the program
+	 */
 	memcpy(&magic1, (char *)fp + 464, sizeof(magic1));
+	memcpy(xfeatures, (char *)fp + 464 + 8, sizeof(*xfeatures));
 	return magic1 == 0x46505853U ? fp : NULL;	/* FP_XSTATE_MAGIC1 */
 }
 
@@ -1502,17 +1525,17 @@ static long with_frame_fpu(struct lx_thread *t, ucontext_t *uc,
 			   struct pt_regs *r,
 			   long (*fn)(struct lx_thread *, struct pt_regs *))
 {
-	void *fp = frame_fpstate(uc);
+	uint64_t xfeatures;
+	void *fp = frame_fpstate(uc, &xfeatures);
 	long ret;
 
 	if (!fp)
 		return fn(t, r);
-	xrstor(fp);
+	xrstor_mask(fp, xfeatures);
 	lazy_arm(t);
 	ret = fn(t, r);
 	lazy_end(t);
-	__asm__ volatile("xsave64 (%0)" : : "r"(fp), "a"(-1), "d"(-1)
-			 : "memory");
+	xsave_mask(fp, xfeatures);
 	return ret;
 }
 
