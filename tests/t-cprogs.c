@@ -54,6 +54,7 @@ static const struct pcase cases[] = {
 	{ { "mmap", "/dev/shm", "shared-ro" }, 0, NULL },
 	{ { "mmap", "/dev/shm", "shared-write" }, 0, NULL },
 	{ { "brk" }, 0, NULL },
+	{ { "flags" }, 0, NULL },
 	{ { "maps" }, 0, NULL },
 	{ { "memfd" }, 0, NULL },
 	{ { "memfd", "seals" }, 0, NULL },
