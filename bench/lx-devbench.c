@@ -28,6 +28,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,7 @@ static double seconds = 1.5;
 static int rr_rounds = 10000;
 #define NET_ROUNDS_MAX 3
 static unsigned int net_rounds = NET_ROUNDS_MAX; /* a network figure's flows */
+static int rr_only;			/* --rr */
 static long disk_mib = 256;
 
 static void die(const char *fmt, ...)
@@ -429,7 +431,7 @@ static void bench_net(void)
 	char name[64];
 	int port = 20000;
 
-	for (i = 0; i < 5; i++) {
+	for (i = rr_only ? 4 : 0; i < 5; i++) {
 		ndir = i < 4 ? 2 : 1;	/* RR: the container is the client */
 		for (dir = 0; dir < ndir; dir++) {
 			size_t size = i < 4 ? sizes[i] : 0;
@@ -448,7 +450,7 @@ static void bench_net(void)
 	}
 
 	for (b = 0; b < 2; b++) {
-		for (dir = 0; dir < 2; dir++) {
+		for (dir = 0; dir < 2 && !rr_only; dir++) {
 			for (i = 0; i < 4; i++) {
 				n = median(nat_s[i][dir], net_rounds);
 				l = median(lx_s[i][dir][b], net_rounds);
@@ -516,7 +518,8 @@ static void file_rw(sys_fn sys, const char *path, int drop_lx, int drop_host,
 	sys(SYS_close, fd, 0, 0, 0, 0, 0);
 }
 
-static char workdir[64];
+static char workdir[64];		/* --workdir and a name: short */
+static const char *workbase = "/var/tmp";	/* --workdir */
 static const char *disk_opts = "";	/* --disk-opts */
 
 /* The work directory goes however the program ends (die() too). */
@@ -527,13 +530,44 @@ static void workdir_remove(void)
 	workdir[0] = 0;
 }
 
+/*
+ * ... and on Ctrl-C, a kill or a closed pipe (`| head`): only calls a
+ * signal handler may make, then the signal's own end.
+ */
+static void workdir_remove_on(int sig)
+{
+	static char rm[] = "rm", rf[] = "-rf";
+	char *const argv[] = { rm, rf, workdir, NULL };
+	pid_t pid;
+
+	if (workdir[0] && (pid = fork()) == 0) {
+		execve("/bin/rm", argv, NULL);
+		_exit(127);
+	} else if (workdir[0] && pid > 0) {
+		waitpid(pid, NULL, 0);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static void lx_disk(void)
 {
 	char spec[128], err[256];
 
-	snprintf(workdir, sizeof(workdir), "/var/tmp/lx-devbench-XXXXXX");
-	if (!mkdtemp(workdir))
-		die("mkdtemp: %s", strerror(errno));
+	if (snprintf(workdir, sizeof(workdir), "%s/lx-devbench-XXXXXX",
+		     workbase) >= (int)sizeof(workdir)) {
+		workdir[0] = 0;
+		die("--workdir %s: too long", workbase);
+	}
+	if (!mkdtemp(workdir)) {
+		workdir[0] = 0;
+		die("--workdir %s: cannot make a directory there: %s", workbase,
+		    strerror(errno));
+	}
+	signal(SIGINT, workdir_remove_on);
+	signal(SIGTERM, workdir_remove_on);
+	signal(SIGHUP, workdir_remove_on);
+	signal(SIGPIPE, workdir_remove_on);
 	atexit(workdir_remove);
 	if (sh("mke2fs -q -F -t ext4 %s/disk.img %ldM >/dev/null",
 	       workdir, disk_mib * 2 + 64))
@@ -705,6 +739,11 @@ int main(int argc, char **argv)
 			rr_rounds = 2000;
 			net_rounds = 1;
 			disk_mib = 32;
+		} else if (!strcmp(argv[i], "--rr")) {
+			disk = fs = 0;
+			rr_only = 1;
+		} else if (!strcmp(argv[i], "--workdir") && i + 1 < argc) {
+			workbase = argv[++i];
 		} else if (!strcmp(argv[i], "--disk-opts") && i + 1 < argc) {
 			disk_opts = argv[++i];
 		} else if (!strcmp(argv[i], "--kernel") && i + 1 < argc) {
@@ -716,10 +755,13 @@ int main(int argc, char **argv)
 					"(--help)\n", argv[i]);
 				return 2;
 			}
-			printf("usage: lx-devbench [--quick] [--net|--disk|--fs] "
-			       "[--kernel ARGS] [--disk-opts OPTS]\n"
+			printf("usage: lx-devbench [--quick] [--net|--rr|--disk|--fs] "
+			       "[--kernel ARGS] [--disk-opts OPTS] [--workdir DIR]\n"
 			       "Network and disk of lx against native Linux; needs root.\n"
 			       "  --net, --disk, --fs  only the network, disk or virtio-fs part\n"
+			       "  --rr           only the network's 1-byte round trips\n"
+			       "  --workdir DIR  where the disk image and the shares go\n"
+			       "                 (default /var/tmp; e.g. /dev/shm for tmpfs)\n"
 			       "  --quick        shorter: 0.3 s flows, one per figure,\n"
 			       "                 32 MiB files, 2,000 files\n"
 			       "  --kernel ARGS  more kernel arguments after mem=1G\n"
@@ -738,7 +780,7 @@ int main(int argc, char **argv)
 	lx_net_config();
 	if (net) {
 		fprintf(stderr, "lx-devbench: network (about %d s)\n",
-			net_rounds > 1 ? 130 : 15);
+			rr_only ? 10 : net_rounds > 1 ? 130 : 15);
 		bench_net();
 	}
 	if (disk) {

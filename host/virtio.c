@@ -590,8 +590,9 @@ void lx_vdev_config_changed(struct lx_vdev *dev)
 
 /*
  * Wait for a kick.  The next request of a busy driver often follows within
- * microseconds, while waking a sleeping host thread costs tens of them
- * here: spin a little first (LX_VQ_SPIN_NS, well under 50 us), then sleep.
+ * microseconds, while waking a sleeping host thread costs several to tens
+ * of them in a VM: spin a little first (LX_VQ_SPIN_NS, well under 50 us),
+ * then sleep; after a wake-up that brought no kick, sleep again at once.
  * The spin yields its host CPU at each look: the host's scheduler lets a
  * running thread finish its slice before a task it woke runs on the same
  * CPU, and that task is often the one the device just completed a request
@@ -601,17 +602,18 @@ void lx_vq_wait(struct lx_vdev *dev, struct lx_vq *vq, uint32_t *seen)
 {
 	uint32_t *word = &vq->regs->kick, k;
 	uint64_t end = 0;
+	bool spin = true;
 
 	(void)dev;
 	while ((k = __atomic_load_n(word, __ATOMIC_ACQUIRE)) == *seen &&
 	       !__atomic_load_n(&lx_devices_stopping, __ATOMIC_ACQUIRE)) {
 		if (!end)
 			end = lx_mono_ns() + LX_VQ_SPIN_NS;
-		if (end != 1 && lx_mono_ns() < end) {
+		if (spin && lx_mono_ns() < end) {
 			sched_yield();
 			continue;
 		}
-		end = 1;
+		spin = false;
 		futex_wait(word, k);
 	}
 	*seen = k;
