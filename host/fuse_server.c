@@ -1862,11 +1862,16 @@ static int access_mask(int acc, int flags)
 	return (flags & O_TRUNC) ? mask | W_OK : mask;
 }
 
+/*
+ * A file's FLUSH at close only drops the POSIX locks set through its
+ * handle (op_flush): FOPEN_NOFLUSH spares the round trip, and lx's kernel
+ * still flushes a file that set such a lock (kernel/patches/0013).
+ */
 static uint32_t fopen_flags(const struct lx_fuse_server *s, bool dir)
 {
-	if (s->strict)
-		return 0;
-	return dir ? FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR : FOPEN_KEEP_CACHE;
+	if (dir)
+		return s->strict ? 0 : FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR;
+	return s->strict ? FOPEN_NOFLUSH : FOPEN_KEEP_CACHE | FOPEN_NOFLUSH;
 }
 
 static long op_open(struct req *r)

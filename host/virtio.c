@@ -311,10 +311,19 @@ unsigned long long lx_mmio_read(unsigned long addr, int size)
 	}
 }
 
+/*
+ * A notify.  The queue's thread is most often in its spin, and a wake-up
+ * of a shared futex word costs a system call and a page-table walk: wake
+ * it only if it sleeps.  The bump and the look at sleeping, and that
+ * thread's store to sleeping and its futex_wait()'s look at kick, are
+ * each ordered (a locked add, a sequentially consistent store): one of
+ * the two sides sees the other's write.
+ */
 static void kick(struct lx_vq_regs *r)
 {
 	__atomic_fetch_add(&r->kick, 1, __ATOMIC_SEQ_CST);
-	futex_wake(&r->kick);
+	if (__atomic_load_n(&r->sleeping, __ATOMIC_SEQ_CST))
+		futex_wake(&r->kick);
 }
 
 static void write_status(struct lx_vdev *dev, uint32_t val)
@@ -614,7 +623,9 @@ void lx_vq_wait(struct lx_vdev *dev, struct lx_vq *vq, uint32_t *seen)
 			continue;
 		}
 		spin = false;
+		__atomic_store_n(&vq->regs->sleeping, 1, __ATOMIC_SEQ_CST);
 		futex_wait(word, k);
+		__atomic_store_n(&vq->regs->sleeping, 0, __ATOMIC_RELAXED);
 	}
 	*seen = k;
 }

@@ -69,6 +69,8 @@ struct lx_vq_regs {
 	uint32_t ready_gen;
 	/* bumped by each notify; the queue's thread waits on it */
 	uint32_t kick;
+	/* 1 while that thread sleeps: only then does a notify wake it */
+	uint32_t sleeping;
 	/* 1 while the queue's thread works on the rings (reset waits) */
 	uint32_t busy;
 };

@@ -383,6 +383,101 @@ static void test_permissions(void)
 	      "suid mode %o", st.st_mode);
 }
 
+/*
+ * open(O_CREAT) of names lx has not looked up yet (made on the host after
+ * the mount) in both cache modes: lx's kernel sends an exclusive CREATE
+ * first, then falls back to a lookup (kernel/patches/0014).  A new name is
+ * made and its creator gets the fd even with mode 0; an existing file is
+ * opened as it is, with an open's permission checks.  Runs after
+ * test_permissions, which made /mnt 0777.
+ */
+static void create_uncached(const char *lxdir, const char *hostdir)
+{
+	char p[128], buf[32] = { 0 };
+	struct stat st;
+	long fd, s;
+	pid_t pid;
+
+	CHECK_EQ(host_sh("cd %s && echo old > pre && echo old > excl && "
+			 "echo root > locked && chmod 600 locked && chmod 777 .",
+			 hostdir), 0);
+	snprintf(p, sizeof(p), "%s/pre", lxdir);
+	fd = lx_open(p, O_RDWR | O_CREAT, 0600);
+	CHECK(fd >= 0, "open(O_CREAT) of an existing file: %ld", fd);
+	CHECK_EQ(lx_syscall3(SYS_read, fd, buf, sizeof(buf) - 1), 4);
+	CHECK(!strcmp(buf, "old\n"), "read '%s'", buf);
+	close_fd(fd);
+	snprintf(hp, sizeof(hp), "%s/pre", hostdir);
+	CHECK(stat(hp, &st) == 0 && (st.st_mode & 0777) == 0644,
+	      "pre: mode %o", st.st_mode & 0777);
+	snprintf(p, sizeof(p), "%s/excl", lxdir);
+	CHECK_EQ(lx_open(p, O_RDWR | O_CREAT | O_EXCL, 0600), -EEXIST);
+	pid = lx_fork();
+	if (pid == 0) {
+		char q[128];
+
+		lx_syscall1(SYS_umask, 0);
+		CHILD_CHECK(lx_syscall3(SYS_setresuid, 1000, 1000, 1000) == 0);
+		snprintf(q, sizeof(q), "%s/locked", lxdir);
+		CHILD_CHECK(lx_open(q, O_WRONLY | O_CREAT, 0666) == -EACCES);
+		/* the creator of a mode-0 file may still use its fd */
+		snprintf(q, sizeof(q), "%s/mode0", lxdir);
+		fd = lx_open(q, O_RDWR | O_CREAT, 0);
+		CHILD_CHECK(fd >= 0);
+		CHILD_CHECK(lx_syscall3(SYS_write, fd, "m", 1) == 1);
+		lx_syscall1(SYS_exit_group, child_fail);
+		_exit(99);
+	}
+	s = reap(pid);
+	CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 0, "child %#lx", s);
+	snprintf(hp, sizeof(hp), "%s/locked", hostdir);
+	CHECK(host_get(hp, buf, sizeof(buf)) == 5 && !strcmp(buf, "root\n"),
+	      "locked: '%s'", buf);
+	snprintf(hp, sizeof(hp), "%s/mode0", hostdir);
+	CHECK(stat(hp, &st) == 0 && st.st_uid == 1000 &&
+	      (st.st_mode & 0777) == 0 && st.st_size == 1,
+	      "mode0: uid %d mode %o size %ld", st.st_uid, st.st_mode & 0777,
+	      (long)st.st_size);
+}
+
+static void test_create_uncached(void)
+{
+	create_uncached("/mnt", share);
+	create_uncached("/strict", strict);
+}
+
+/*
+ * close() drops the POSIX locks its process set through the file, though
+ * another fd of that open file stays: lx's server opens files with
+ * FOPEN_NOFLUSH, and the kernel still flushes a file that set a lock
+ * (kernel/patches/0013).  The server's locks are OFD locks on the host.
+ */
+static void test_close_drops_locks(void)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = 0, .l_len = 4 };
+	struct flock t;
+	long fd, fd2;
+	int hfd;
+
+	CHECK_OK(lx_put("/mnt/closelock", "lock"));
+	fd = lx_open("/mnt/closelock", O_RDWR, 0);
+	CHECK_OK(lx_syscall3(SYS_fcntl, fd, F_SETLK, &fl));
+	fd2 = lx_syscall1(SYS_dup, fd);
+	CHECK(fd2 >= 0, "dup: %ld", fd2);
+	hfd = open(host("closelock"), O_RDWR);
+	CHECK(hfd >= 0, "host open: %s", strerror(errno));
+	t = fl;
+	CHECK(fcntl(hfd, F_OFD_GETLK, &t) == 0 && t.l_type == F_WRLCK,
+	      "the host sees no lock: %d", t.l_type);
+	close_fd(fd);
+	t = fl;
+	CHECK(fcntl(hfd, F_OFD_GETLK, &t) == 0 && t.l_type == F_UNLCK,
+	      "the lock outlived close(): %d", t.l_type);
+	close(hfd);
+	close_fd(fd2);
+}
+
 static void test_symlink_escape(void)
 {
 	char buf[64];
@@ -868,6 +963,10 @@ int main(void)
 		test_locks_and_child);
 	tap_run("a non-root caller, ownership, umask, setgid dirs, suid cleared",
 		test_permissions);
+	tap_run("open(O_CREAT) of names lx has not looked up: new ones made, "
+		"existing ones opened as they are", test_create_uncached);
+	tap_run("close() drops the POSIX locks of its process",
+		test_close_drops_locks);
 	tap_run("symlinks made inside never lead out of the share",
 		test_symlink_escape);
 	tap_run("10,000 files each way with nofile=1024", test_many_files);

@@ -17,6 +17,11 @@
 
 struct lx_fuse_ref;
 
+/* A task's run word (park_wait()) */
+#define LX_RUN_NOT 0		/* parked, and maybe spinning */
+#define LX_RUN_GO 1		/* its turn came */
+#define LX_RUN_SLEEPING 2	/* parked, asleep on the word */
+
 struct lx_host_ops {
 	/* Write kernel log text (not NUL-terminated). */
 	void (*print)(const char *str, int len);
@@ -65,12 +70,16 @@ struct lx_host_ops {
 	/* Wake up to n waiters on word. */
 	void (*futex_wake)(unsigned int *word, int n);
 	/*
-	 * futex_wait() for a task's host thread parked until the task runs
-	 * again: a program thread keeps the host's process-directed signals
-	 * for the process's CPU time from itself meanwhile, so that the host
-	 * gives them to a thread that runs (lx_park_block_signals()).
+	 * A task's host thread parked until the task runs again waits here
+	 * while its run word is LX_RUN_NOT (spurious returns allowed).  It
+	 * may spin first; before it sleeps it turns the word into
+	 * LX_RUN_SLEEPING, and a waker that exchanges LX_RUN_GO for that
+	 * must futex_wake() it.  A program thread keeps the host's
+	 * process-directed signals for the process's CPU time from itself
+	 * meanwhile, so that the host gives them to a thread that runs
+	 * (lx_park_block_signals()).
 	 */
-	void (*park_wait)(unsigned int *word, unsigned int val);
+	void (*park_wait)(unsigned int *run);
 	/*
 	 * Wake up to n of the host futex waiters on a program's word whose
 	 * bitset meets bitset, private and shared (a nommu kernel does not

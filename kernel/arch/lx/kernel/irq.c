@@ -16,6 +16,8 @@
 
 unsigned long lx_irq_flags = ARCH_IRQ_DISABLED;
 unsigned long lx_irq_pending;
+/* Interrupts being run by a thread that took a free CPU (no code under) */
+static bool irq_on_free_cpu;
 
 void lx_trigger_irq(int irq)
 {
@@ -45,6 +47,25 @@ void lx_run_pending_irqs(void)
 		set_irq_regs(old);
 	}
 	lx_irq_flags = ARCH_IRQ_ENABLED;
+}
+
+/*
+ * Run the pending interrupts on a CPU no kernel code runs on: current is
+ * idle, a host task gone back to user code or one done switching away.
+ * Their handlers may then take locks that process context takes without
+ * disabling interrupts (arch_irq_interrupted_nothing()).
+ */
+void lx_run_pending_irqs_free(void)
+{
+	irq_on_free_cpu = true;
+	lx_run_pending_irqs();
+	irq_on_free_cpu = false;
+}
+
+bool arch_irq_interrupted_nothing(void)
+{
+	/* not an interrupt run by a softirq that enabled interrupts */
+	return irq_on_free_cpu && in_hardirq() && !in_serving_softirq();
 }
 
 static void lx_irq_noop(struct irq_data *data)

@@ -318,8 +318,10 @@ void lx_task_wake(struct task_struct *t)
 	}
 	/* from now on t's process holds the CPU, whether it runs yet or not */
 	WRITE_ONCE(lx_cpu_holder, t->thread.host_pid);
-	__atomic_store_n(&t->thread.run, 1, __ATOMIC_RELEASE);
-	lx_host->futex_wake(&t->thread.run, 1);
+	/* a thread still spinning in park_wait() needs no wake-up call */
+	if (__atomic_exchange_n(&t->thread.run, LX_RUN_GO, __ATOMIC_SEQ_CST) ==
+	    LX_RUN_SLEEPING)
+		lx_host->futex_wake(&t->thread.run, 1);
 }
 
 /* The task the dying one switched to, woken once off the dead stack. */
@@ -357,9 +359,9 @@ struct task_struct *lx_task_park(struct task_struct *t)
 		}
 		if (unlikely(t->thread.flags & LX_THREAD_ORPHAN))
 			lx_orphan_parked();
-		while (__atomic_exchange_n(&t->thread.run, 0,
-					   __ATOMIC_ACQUIRE) == 0)
-			lx_host->park_wait(&t->thread.run, 0);
+		while (__atomic_exchange_n(&t->thread.run, LX_RUN_NOT,
+					   __ATOMIC_ACQUIRE) != LX_RUN_GO)
+			lx_host->park_wait(&t->thread.run);
 	}
 	return park_done(t);
 }
@@ -483,7 +485,7 @@ void lx_cpu_release(void)
 				return;
 		}
 		lx_irq_flags = ARCH_IRQ_ENABLED;
-		lx_run_pending_irqs();
+		lx_run_pending_irqs_free();
 		/* current has no thread here: let the scheduler run it */
 		if (need_resched() && lx_become(NULL))
 			return;
@@ -523,7 +525,7 @@ void lx_task_leave(void)
 {
 	lx_irq_flags = ARCH_IRQ_ENABLED;
 	if (READ_ONCE(lx_irq_pending))
-		lx_run_pending_irqs();
+		lx_run_pending_irqs_free();
 	if (need_resched() && lx_become(NULL))
 		return;
 	lx_cpu_release();
@@ -670,7 +672,7 @@ void arch_cpu_idle(void)
 
 	lx_irq_flags = ARCH_IRQ_ENABLED;
 	if (READ_ONCE(lx_irq_pending)) {
-		lx_run_pending_irqs();
+		lx_run_pending_irqs_free();
 		return;
 	}
 	idle_parked = true;
@@ -678,7 +680,7 @@ void arch_cpu_idle(void)
 	if (READ_ONCE(lx_irq_pending) && cpu_try_take()) {
 		if (current == idle) {
 			idle_parked = false;
-			lx_run_pending_irqs();
+			lx_run_pending_irqs_free();
 			return;
 		}
 		/* a borrower made another task current meanwhile: not ours */

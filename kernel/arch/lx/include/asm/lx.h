@@ -52,6 +52,9 @@ long lx_call_on_stack(long (*fn)(void *), void *arg, void *stack_top);
 struct task_struct *lx_task_create(struct task_struct *anchor,
 				   unsigned long flags);
 void lx_irq_from_host(void);
+/* Interrupts run on a free CPU, where they interrupt no kernel code */
+void lx_run_pending_irqs_free(void);
+bool arch_irq_interrupted_nothing(void);
 void lx_threads_stop(void);
 void lx_boot_done(void);
 void lx_boot_thread_start(void);
