@@ -31,7 +31,8 @@ void *lx_guest_ptr(uint64_t pa, uint64_t len);
  * adopter, kernel threads): every host signal blocked but the faults lx's
  * uaccess fixup handles.  0 or -errno.
  */
-int lx_home_thread(pthread_t *t, void *(*fn)(void *), void *arg);
+int lx_home_thread(pthread_t *t, const char *name, void *(*fn)(void *),
+		   void *arg);
 
 /*
  * A file of size bytes whose host pages are 2 MiB where the host has them

@@ -261,10 +261,11 @@ void *lx_shared_alloc(size_t size)
 
 /*
  * Threads of the home process take no host signal meant for a program.
- * cpus, if not NULL, is where the thread may run.
+ * cpus, if not NULL, is where the thread may run.  name (its first 15
+ * characters) is what ps, top and perf show for it.
  */
-static int home_thread(pthread_t *t, void *(*fn)(void *), void *arg,
-		       const cpu_set_t *cpus)
+static int home_thread(pthread_t *t, const char *name,
+		       void *(*fn)(void *), void *arg, const cpu_set_t *cpus)
 {
 	pthread_attr_t attr;
 	sigset_t all, old;
@@ -281,12 +282,19 @@ static int home_thread(pthread_t *t, void *(*fn)(void *), void *arg,
 	err = pthread_create(t, &attr, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
+	if (!err) {
+		char n[16];	/* the host keeps 15 characters */
+
+		snprintf(n, sizeof(n), "%s", name);
+		pthread_setname_np(*t, n);
+	}
 	return -err;
 }
 
-int lx_home_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+int lx_home_thread(pthread_t *t, const char *name, void *(*fn)(void *),
+		   void *arg)
 {
-	return home_thread(t, fn, arg, NULL);
+	return home_thread(t, name, fn, arg, NULL);
 }
 
 /* The host threads behind kernel threads, joined at halt. */
@@ -407,7 +415,7 @@ static int host_thread_start(void (*fn)(void *), void *arg)
 		kthreads = k;
 		max_kthreads = n;
 	}
-	err = home_thread(&t, kthread_main, s,
+	err = home_thread(&t, "lx-kthread", kthread_main, s,
 			  boot_pinned ? &boot_cpus : NULL);
 	if (!err)
 		kthreads[nr_kthreads++] = t;
@@ -949,7 +957,7 @@ static int start_kernel(const char *cmdline)
 	ret = events_init();
 	if (ret)
 		goto fail_events;
-	ret = lx_home_thread(&timer_thread, timer_main, NULL);
+	ret = lx_home_thread(&timer_thread, "lx-timer", timer_main, NULL);
 	if (ret)
 		goto fail_events;
 	sigemptyset(&sa.sa_mask);
@@ -967,7 +975,8 @@ static int start_kernel(const char *cmdline)
 	if (ret)
 		goto fail_devices;
 	lx_ram_ahead_start();
-	ret = lx_home_thread(&adopter_thread, adopter_main, NULL);
+	ret = lx_home_thread(&adopter_thread, "lx-adopter", adopter_main,
+			     NULL);
 	if (ret)
 		return ret;	/* the kernel runs; lx_halt() stops it */
 	adopter_started = 1;

@@ -209,7 +209,7 @@ int lx_hostfd_start(void)
 		lx_hostfd_stop();
 		return err;
 	}
-	err = lx_home_thread(&poller, poller_main, NULL);
+	err = lx_home_thread(&poller, "lx-hostfd", poller_main, NULL);
 	if (err) {
 		lx_hostfd_stop();
 		return err;

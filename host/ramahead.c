@@ -217,7 +217,7 @@ void lx_ram_ahead_start(void)
 {
 	if (started || !st)
 		return;
-	started = lx_home_thread(&thread, ahead_main, NULL) == 0;
+	started = lx_home_thread(&thread, "lx-ramahead", ahead_main, NULL) == 0;
 }
 
 /* At halt, before RAM goes. */

@@ -387,7 +387,8 @@ static int blk_start(struct lx_vdev *dev)
 	int ret;
 
 	while (b->nr_helpers < BLK_HELPERS) {
-		ret = lx_home_thread(&b->helpers[b->nr_helpers], blk_helper, b);
+		ret = lx_home_thread(&b->helpers[b->nr_helpers], "lx-blk-io",
+				     blk_helper, b);
 		if (ret)
 			return ret;
 		b->nr_helpers++;

@@ -289,6 +289,8 @@ static void fs_destroy(struct lx_vdev *dev)
 static const struct lx_vdev_ops fs_ops = {
 	.queue_work = fs_queue_work,
 	.destroy = fs_destroy,
+	/* the hiprio queue: FORGETs, which need no answer soon */
+	.lazy_queues = 1U << 0,
 };
 
 int lx_fs_add(const char *spec, char *err, size_t errlen)

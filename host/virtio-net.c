@@ -376,9 +376,12 @@ static void *net_rx_thread(void *arg)
 static int net_start(struct lx_vdev *dev)
 {
 	struct net *n = dev->priv;
+	char name[48];
 	int ret;
 
-	ret = lx_home_thread(&n->rx_thread, net_rx_thread, n);
+	/* its receive thread: "lx-net0-rx"; the queues' are "lx-net0-q0"... */
+	snprintf(name, sizeof(name), "lx-%s-rx", dev->name);
+	ret = lx_home_thread(&n->rx_thread, name, net_rx_thread, n);
 	if (ret)
 		return ret;
 	n->rx_started = true;

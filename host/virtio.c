@@ -518,13 +518,19 @@ static int walk(struct lx_vreq *req, const struct vring_desc *table,
 int lx_vq_pop(struct lx_vdev *dev, struct lx_vq *vq, struct lx_vreq *req)
 {
 	uint16_t avail_idx, head;
+	bool lazy;
 
 	if (!lx_vq_live(dev, vq))
 		return 0;
 	avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
 	if (avail_idx == vq->last_avail) {
-		/* empty: ask for a kick on the next request, then look again */
-		__atomic_store_n(avail_event(vq), vq->last_avail,
+		/*
+		 * Empty: ask for a kick on the next request (a lazy queue: on
+		 * the LX_VQ_LAZY_BATCH-th), then look again.
+		 */
+		lazy = dev->ops->lazy_queues & 1U << (vq - dev->vq);
+		__atomic_store_n(avail_event(vq), (uint16_t)(vq->last_avail +
+				 (lazy ? LX_VQ_LAZY_BATCH - 1 : 0)),
 				 __ATOMIC_RELAXED);
 		full_fence();
 		avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
@@ -598,6 +604,29 @@ void lx_vdev_config_changed(struct lx_vdev *dev)
 }
 
 /*
+ * From the thread of another queue of the device, before it sleeps: kick
+ * the lazy queues that have requests waiting (fewer than a batch: no
+ * notify came).  Their ring state is their own thread's: read once, a
+ * stale look costs at most a kick too many.
+ */
+static void kick_lazy(struct lx_vdev *dev)
+{
+	unsigned int q;
+
+	for (q = 0; q < dev->nvq; q++) {
+		struct lx_vq *vq = &dev->vq[q];
+		struct vring_avail *avail;
+
+		if (!(dev->ops->lazy_queues & 1U << q))
+			continue;
+		avail = __atomic_load_n(&vq->avail, __ATOMIC_ACQUIRE);
+		if (avail && __atomic_load_n(&avail->idx, __ATOMIC_ACQUIRE) !=
+			     __atomic_load_n(&vq->last_avail, __ATOMIC_RELAXED))
+			kick(vq->regs);
+	}
+}
+
+/*
  * Wait for a kick.  The next request of a busy driver often follows within
  * microseconds, while waking a sleeping host thread costs several to tens
  * of them in a VM: spin a little first (LX_VQ_SPIN_NS, well under 50 us),
@@ -613,7 +642,6 @@ void lx_vq_wait(struct lx_vdev *dev, struct lx_vq *vq, uint32_t *seen)
 	uint64_t end = 0;
 	bool spin = true;
 
-	(void)dev;
 	while ((k = __atomic_load_n(word, __ATOMIC_ACQUIRE)) == *seen &&
 	       !__atomic_load_n(&lx_devices_stopping, __ATOMIC_ACQUIRE)) {
 		if (!end)
@@ -623,6 +651,8 @@ void lx_vq_wait(struct lx_vdev *dev, struct lx_vq *vq, uint32_t *seen)
 			continue;
 		}
 		spin = false;
+		if (dev->ops->lazy_queues & ~(1U << (vq - dev->vq)))
+			kick_lazy(dev);
 		__atomic_store_n(&vq->regs->sleeping, 1, __ATOMIC_SEQ_CST);
 		futex_wait(word, k);
 		__atomic_store_n(&vq->regs->sleeping, 0, __ATOMIC_RELAXED);
@@ -674,6 +704,7 @@ struct queue_thread {
 	struct lx_vq *vq;
 };
 
+
 static struct queue_thread queue_threads[LX_VDEV_MAX * LX_VQ_MAX];
 
 /* A queue's host thread: sleep on the kick word, work, repeat. */
@@ -700,6 +731,7 @@ int lx_vdevs_start(char *cmdline, size_t len)
 {
 	size_t used = strlen(cmdline);
 	unsigned int i, q;
+	char name[48];
 	int ret, n;
 
 	lx_devices_stopping = 0;
@@ -719,7 +751,9 @@ int lx_vdevs_start(char *cmdline, size_t len)
 				continue;
 			qt->dev = dev;
 			qt->vq = &dev->vq[q];
-			ret = lx_home_thread(&dev->vq[q].thread, queue_main, qt);
+			snprintf(name, sizeof(name), "lx-%s-q%u", dev->name, q);
+			ret = lx_home_thread(&dev->vq[q].thread, name,
+					     queue_main, qt);
 			if (ret)
 				return ret;
 			dev->vq[q].has_thread = true;

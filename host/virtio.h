@@ -35,6 +35,7 @@
 #define LX_VREQ_IOV 320		/* buffers in one chain (direct + indirect) */
 #define LX_FIRST_IRQ 4		/* below: the timer and reserved ones */
 #define LX_VQ_SPIN_NS 30000	/* a queue thread's spin before it sleeps */
+#define LX_VQ_LAZY_BATCH 64	/* a lazy queue's requests per notify */
 
 struct lx_vdev;
 
@@ -128,6 +129,13 @@ struct lx_vdev_ops {
 	 * kick): the device starts that thread in its start().
 	 */
 	uint32_t own_queues;
+	/*
+	 * Queues whose requests may wait (virtio-fs's FORGETs): the driver
+	 * is asked for a notify only every LX_VQ_LAZY_BATCH requests, and a
+	 * thread of another queue of the device kicks the queue after its
+	 * own rounds of work if requests wait there.
+	 */
+	uint32_t lazy_queues;
 	/* Start the device's threads (after boot structures exist). */
 	int (*start)(struct lx_vdev *dev);
 };

@@ -475,17 +475,30 @@ void lx_wake_dead_next(void)
 	lx_task_wake(dead_next);
 }
 
+/*
+ * Softirqs raised outside interrupts (Tiny RCU's at a context switch after
+ * call_rcu(), a wake-up of a socket...) wake no ksoftirqd (a fiber: a hand
+ * over to the runner thread; kernel/patches/0015): they run here, when the
+ * CPU is given up, and when it goes idle.  Interrupts are enabled.
+ */
+bool arch_runs_pending_softirqs(void)
+{
+	return true;
+}
+
 /* Give the CPU up; interrupts raised meanwhile are run first. */
 void lx_cpu_release(void)
 {
 	for (;;) {
-		if (!READ_ONCE(lx_irq_pending)) {
+		if (!READ_ONCE(lx_irq_pending) && !local_softirq_pending()) {
 			cpu_release_word();
 			if (!READ_ONCE(lx_irq_pending) || !cpu_try_take())
 				return;
 		}
 		lx_irq_flags = ARCH_IRQ_ENABLED;
 		lx_run_pending_irqs_free();
+		if (local_softirq_pending())
+			do_softirq();
 		/* current has no thread here: let the scheduler run it */
 		if (need_resched() && lx_become(NULL))
 			return;
@@ -673,6 +686,10 @@ void arch_cpu_idle(void)
 	lx_irq_flags = ARCH_IRQ_ENABLED;
 	if (READ_ONCE(lx_irq_pending)) {
 		lx_run_pending_irqs_free();
+		return;
+	}
+	if (local_softirq_pending()) {
+		do_softirq();
 		return;
 	}
 	idle_parked = true;

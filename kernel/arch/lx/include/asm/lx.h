@@ -55,6 +55,7 @@ void lx_irq_from_host(void);
 /* Interrupts run on a free CPU, where they interrupt no kernel code */
 void lx_run_pending_irqs_free(void);
 bool arch_irq_interrupted_nothing(void);
+bool arch_runs_pending_softirqs(void);
 void lx_threads_stop(void);
 void lx_boot_done(void);
 void lx_boot_thread_start(void);
