@@ -634,7 +634,9 @@ static void kick_lazy(struct lx_vdev *dev)
  * The spin yields its host CPU at each look: the host's scheduler lets a
  * running thread finish its slice before a task it woke runs on the same
  * CPU, and that task is often the one the device just completed a request
- * for (a program's thread, the peer of a network round trip).
+ * for (a program's thread, the peer of a network round trip).  Before it
+ * sleeps, the thread kicks its device's lazy queues that have requests
+ * waiting, and says it sleeps (only then does a notify wake it).
  */
 void lx_vq_wait(struct lx_vdev *dev, struct lx_vq *vq, uint32_t *seen)
 {
@@ -703,7 +705,6 @@ struct queue_thread {
 	struct lx_vdev *dev;
 	struct lx_vq *vq;
 };
-
 
 static struct queue_thread queue_threads[LX_VDEV_MAX * LX_VQ_MAX];
 
