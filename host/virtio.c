@@ -326,6 +326,30 @@ static void kick(struct lx_vq_regs *r)
 		futex_wake(&r->kick);
 }
 
+/*
+ * A notify of a lazy queue: while another queue thread of the device is
+ * awake (spinning or working), it kicks this queue before it sleeps
+ * (lx_vq_wait()), so a sleeping thread of this one is left asleep.  The
+ * bump and the look at the others' sleeping words here, and their store
+ * to sleeping and look at this queue's ring there, are each ordered: an
+ * awake thread seen here sees the request there.
+ */
+static void notify_lazy(struct lx_vdev *dev, struct lx_vq_regs *r)
+{
+	unsigned int q;
+
+	__atomic_fetch_add(&r->kick, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&r->sleeping, __ATOMIC_SEQ_CST))
+		return;
+	for (q = 0; q < dev->nvq; q++)
+		if (!(dev->ops->lazy_queues & 1U << q) &&
+		    !(dev->ops->own_queues & 1U << q) &&
+		    !__atomic_load_n(&dev->regs->vq[q].sleeping,
+				     __ATOMIC_SEQ_CST))
+			return;
+	futex_wake(&r->kick);
+}
+
 static void write_status(struct lx_vdev *dev, uint32_t val)
 {
 	struct lx_vregs *regs = dev->regs;
@@ -415,7 +439,11 @@ void lx_mmio_write(unsigned long addr, int size, unsigned long long val)
 			write_ready(vq, val);
 		break;
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
-		if (val < dev->nvq)
+		if (val >= dev->nvq)
+			break;
+		if (dev->ops->lazy_queues & 1U << val)
+			notify_lazy(dev, &regs->vq[val]);
+		else
 			kick(&regs->vq[val]);
 		break;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
@@ -518,19 +546,13 @@ static int walk(struct lx_vreq *req, const struct vring_desc *table,
 int lx_vq_pop(struct lx_vdev *dev, struct lx_vq *vq, struct lx_vreq *req)
 {
 	uint16_t avail_idx, head;
-	bool lazy;
 
 	if (!lx_vq_live(dev, vq))
 		return 0;
 	avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
 	if (avail_idx == vq->last_avail) {
-		/*
-		 * Empty: ask for a kick on the next request (a lazy queue: on
-		 * the LX_VQ_LAZY_BATCH-th), then look again.
-		 */
-		lazy = dev->ops->lazy_queues & 1U << (vq - dev->vq);
-		__atomic_store_n(avail_event(vq), (uint16_t)(vq->last_avail +
-				 (lazy ? LX_VQ_LAZY_BATCH - 1 : 0)),
+		/* empty: ask for a kick on the next request, then look again */
+		__atomic_store_n(avail_event(vq), vq->last_avail,
 				 __ATOMIC_RELAXED);
 		full_fence();
 		avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
@@ -604,24 +626,28 @@ void lx_vdev_config_changed(struct lx_vdev *dev)
 }
 
 /*
- * From the thread of another queue of the device, before it sleeps: kick
- * the lazy queues that have requests waiting (fewer than a batch: no
- * notify came).  Their ring state is their own thread's: read once, a
- * stale look costs at most a kick too many.
+ * From the thread of another queue of the device: kick the lazy queues
+ * that have at least min requests waiting (notify_lazy()).  Their ring
+ * state is their own thread's: read once, a stale look costs at most a
+ * kick too many.
  */
-static void kick_lazy(struct lx_vdev *dev)
+static void kick_lazy(struct lx_vdev *dev, uint16_t min)
 {
 	unsigned int q;
 
 	for (q = 0; q < dev->nvq; q++) {
 		struct lx_vq *vq = &dev->vq[q];
 		struct vring_avail *avail;
+		uint16_t waiting;
 
 		if (!(dev->ops->lazy_queues & 1U << q))
 			continue;
 		avail = __atomic_load_n(&vq->avail, __ATOMIC_ACQUIRE);
-		if (avail && __atomic_load_n(&avail->idx, __ATOMIC_ACQUIRE) !=
-			     __atomic_load_n(&vq->last_avail, __ATOMIC_RELAXED))
+		if (!avail)
+			continue;
+		waiting = __atomic_load_n(&avail->idx, __ATOMIC_ACQUIRE) -
+			  __atomic_load_n(&vq->last_avail, __ATOMIC_RELAXED);
+		if (waiting && waiting >= min)
 			kick(vq->regs);
 	}
 }
@@ -635,8 +661,8 @@ static void kick_lazy(struct lx_vdev *dev)
  * running thread finish its slice before a task it woke runs on the same
  * CPU, and that task is often the one the device just completed a request
  * for (a program's thread, the peer of a network round trip).  Before it
- * sleeps, the thread kicks its device's lazy queues that have requests
- * waiting, and says it sleeps (only then does a notify wake it).
+ * sleeps, the thread says so (only then does a notify wake it) and kicks
+ * its device's lazy queues that have requests waiting.
  */
 void lx_vq_wait(struct lx_vdev *dev, struct lx_vq *vq, uint32_t *seen)
 {
@@ -653,9 +679,9 @@ void lx_vq_wait(struct lx_vdev *dev, struct lx_vq *vq, uint32_t *seen)
 			continue;
 		}
 		spin = false;
-		if (dev->ops->lazy_queues & ~(1U << (vq - dev->vq)))
-			kick_lazy(dev);
 		__atomic_store_n(&vq->regs->sleeping, 1, __ATOMIC_SEQ_CST);
+		if (dev->ops->lazy_queues & ~(1U << (vq - dev->vq)))
+			kick_lazy(dev, 1);
 		futex_wait(word, k);
 		__atomic_store_n(&vq->regs->sleeping, 0, __ATOMIC_RELAXED);
 	}
@@ -724,6 +750,9 @@ static void *queue_main(void *arg)
 			dev->ops->queue_work(dev, vq);
 			lx_vq_leave(vq);
 		}
+		/* a busy device's lazy queues are served a batch at a time */
+		if (dev->ops->lazy_queues & ~(1U << (vq - dev->vq)))
+			kick_lazy(dev, LX_VQ_LAZY_BATCH);
 	}
 	return NULL;
 }

@@ -35,7 +35,7 @@
 #define LX_VREQ_IOV 320		/* buffers in one chain (direct + indirect) */
 #define LX_FIRST_IRQ 4		/* below: the timer and reserved ones */
 #define LX_VQ_SPIN_NS 30000	/* a queue thread's spin before it sleeps */
-#define LX_VQ_LAZY_BATCH 64	/* a lazy queue's requests per notify */
+#define LX_VQ_LAZY_BATCH 64	/* requests a busy device's lazy queue takes */
 
 struct lx_vdev;
 
@@ -130,10 +130,10 @@ struct lx_vdev_ops {
 	 */
 	uint32_t own_queues;
 	/*
-	 * Queues whose requests may wait (virtio-fs's FORGETs): the driver
-	 * is asked for a notify only every LX_VQ_LAZY_BATCH requests, and a
-	 * thread of another queue of the device kicks the queue after its
-	 * own rounds of work if requests wait there.
+	 * Queues whose requests may wait (virtio-fs's FORGETs): a notify
+	 * wakes their thread only when no other queue thread of the device
+	 * is awake; those kick them before they sleep, or after a round of
+	 * their own work once LX_VQ_LAZY_BATCH requests wait.
 	 */
 	uint32_t lazy_queues;
 	/* Start the device's threads (after boot structures exist). */

@@ -500,17 +500,36 @@ static int deleted_fds(const char *dir)
 	return n;
 }
 
+/* Wait up to a second for the server to hold no unlinked file in dir. */
+static int forgotten(const char *dir)
+{
+	int left = 0, tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		left = deleted_fds(dir);
+		if (!left)
+			break;
+		host_msleep(10);
+	}
+	return left;
+}
+
 /*
  * FORGETs go on the virtio-fs hiprio queue, which lx's device serves
- * lazily (a notify every 64, or when the request queue goes idle): the
- * inodes of files made and unlinked in lx are still forgotten by the
- * server soon after, which closes the O_PATH fd it held for each.  Fewer
- * files than a batch: only the idle request queue's kick serves them.
+ * lazily (its thread is woken by the request queue's before that sleeps,
+ * or by the notify when that one sleeps already): the inodes of files
+ * made and unlinked in lx are still forgotten by the server soon after,
+ * which closes the O_PATH fd it held for each.  Fewer files than a batch:
+ * only the request queue's kick before it sleeps serves them.  Then a
+ * FORGET that comes once the request queue sleeps (the last close of an
+ * unlinked file); test_umount() has one just before an unmount, which
+ * waits for the FORGETs in flight before it sends DESTROY.
  */
 static void test_forgets(void)
 {
 	char name[64], dir[128];
-	int left = 0, i, tries;
+	long fd;
+	int left, i;
 
 	CHECK_OK(lx_syscall2(SYS_mkdir, "/mnt/forget", 0755));
 	for (i = 0; i < 40; i++) {
@@ -522,13 +541,18 @@ static void test_forgets(void)
 		CHECK_OK(lx_syscall3(SYS_unlinkat, AT_FDCWD, name, 0));
 	}
 	snprintf(dir, sizeof(dir), "%s/forget/", share);
-	for (tries = 0; tries < 100; tries++) {
-		left = deleted_fds(dir);
-		if (!left)
-			break;
-		host_msleep(10);
-	}
+	left = forgotten(dir);
 	CHECK(!left, "a second on, the server holds %d unlinked files", left);
+
+	CHECK_OK(lx_put("/strict/open-unlinked", "x"));
+	fd = lx_open("/strict/open-unlinked", O_RDONLY, 0);
+	CHECK_OK(lx_syscall3(SYS_unlinkat, AT_FDCWD, "/strict/open-unlinked",
+			     0));
+	host_msleep(50);	/* the request queue's thread sleeps */
+	close_fd(fd);
+	snprintf(dir, sizeof(dir), "%s/open-unlinked", strict);
+	left = forgotten(dir);
+	CHECK(!left, "the last close's FORGET was not served");
 }
 
 static void test_symlink_escape(void)
@@ -990,6 +1014,14 @@ static void test_odirect(void)
 
 static void test_umount(void)
 {
+	long fd;
+
+	/* a FORGET sent while the request queue sleeps, then the unmount */
+	CHECK_OK(lx_put("/mnt/last", "x"));
+	fd = lx_open("/mnt/last", O_RDONLY, 0);
+	CHECK_OK(lx_syscall3(SYS_unlinkat, AT_FDCWD, "/mnt/last", 0));
+	host_msleep(50);
+	close_fd(fd);
 	CHECK_OK(lx_syscall2(SYS_umount2, "/mnt", 0));
 	CHECK_OK(lx_syscall2(SYS_umount2, "/strict", 0));
 	CHECK_OK(lx_syscall2(SYS_umount2, "/ro", 0));
