@@ -627,13 +627,15 @@ void lx_vdev_config_changed(struct lx_vdev *dev)
 
 /*
  * From the thread of another queue of the device: kick the lazy queues
- * that have at least min requests waiting (notify_lazy()).  Their ring
- * state is their own thread's: read once, a stale look costs at most a
- * kick too many.
+ * that have at least min requests waiting, or any that waited since the
+ * last such kick LX_VQ_LAZY_NS ago (notify_lazy()).  Their ring state is
+ * their own thread's: read once, a stale look costs at most a kick too
+ * many.
  */
 static void kick_lazy(struct lx_vdev *dev, uint16_t min)
 {
 	unsigned int q;
+	uint64_t now;
 
 	for (q = 0; q < dev->nvq; q++) {
 		struct lx_vq *vq = &dev->vq[q];
@@ -643,12 +645,21 @@ static void kick_lazy(struct lx_vdev *dev, uint16_t min)
 		if (!(dev->ops->lazy_queues & 1U << q))
 			continue;
 		avail = __atomic_load_n(&vq->avail, __ATOMIC_ACQUIRE);
-		if (!avail)
+		if (!avail || !__atomic_load_n(&vq->regs->ready,
+					       __ATOMIC_ACQUIRE))
 			continue;
-		waiting = __atomic_load_n(&avail->idx, __ATOMIC_ACQUIRE) -
+		/* sequentially consistent: after the caller's sleeping store */
+		waiting = __atomic_load_n(&avail->idx, __ATOMIC_SEQ_CST) -
 			  __atomic_load_n(&vq->last_avail, __ATOMIC_RELAXED);
-		if (waiting && waiting >= min)
+		if (!waiting)
+			continue;
+		now = lx_mono_ns();
+		if (waiting >= min || now - __atomic_load_n(&dev->lazy_kicked,
+					__ATOMIC_RELAXED) > LX_VQ_LAZY_NS) {
+			__atomic_store_n(&dev->lazy_kicked, now,
+					 __ATOMIC_RELAXED);
 			kick(vq->regs);
+		}
 	}
 }
 

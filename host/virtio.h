@@ -36,6 +36,7 @@
 #define LX_FIRST_IRQ 4		/* below: the timer and reserved ones */
 #define LX_VQ_SPIN_NS 30000	/* a queue thread's spin before it sleeps */
 #define LX_VQ_LAZY_BATCH 64	/* requests a busy device's lazy queue takes */
+#define LX_VQ_LAZY_NS 1000000	/* or what waited in it this long */
 
 struct lx_vdev;
 
@@ -133,7 +134,9 @@ struct lx_vdev_ops {
 	 * Queues whose requests may wait (virtio-fs's FORGETs): a notify
 	 * wakes their thread only when no other queue thread of the device
 	 * is awake; those kick them before they sleep, or after a round of
-	 * their own work once LX_VQ_LAZY_BATCH requests wait.
+	 * their own work once LX_VQ_LAZY_BATCH requests wait or
+	 * LX_VQ_LAZY_NS passed since the last such kick.  Each such other
+	 * queue needs a thread of its own (not in own_queues).
 	 */
 	uint32_t lazy_queues;
 	/* Start the device's threads (after boot structures exist). */
@@ -154,6 +157,7 @@ struct lx_vdev {
 	uint32_t config_len;
 	struct lx_vregs *regs;	/* shared */
 	struct lx_vq vq[LX_VQ_MAX];
+	uint64_t lazy_kicked;	/* when kick_lazy() last kicked (virtio.c) */
 };
 
 /* The register window, for the host ops table (any thread, CPU held). */

@@ -74,10 +74,11 @@ struct lx_host_ops {
 	 * while its run word is LX_RUN_NOT (spurious returns allowed).  It
 	 * may spin first; before it sleeps it turns the word into
 	 * LX_RUN_SLEEPING, and a waker that exchanges LX_RUN_GO for that
-	 * must futex_wake() it.  A program thread keeps the host's
-	 * process-directed signals for the process's CPU time from itself
-	 * meanwhile, so that the host gives them to a thread that runs
-	 * (lx_park_block_signals()).
+	 * must futex_wake() it.  While it sleeps, a program thread keeps
+	 * the host's process-directed signals for the process's CPU time
+	 * from itself, so that the host gives them to a thread that runs
+	 * (lx_park_block_signals()); one that comes during the spin is
+	 * noted and passed on as before.
 	 */
 	void (*park_wait)(unsigned int *run);
 	/*

@@ -52,8 +52,10 @@ void lx_run_pending_irqs(void)
 /*
  * Run the pending interrupts on a CPU no kernel code runs on: current is
  * idle, a host task gone back to user code or one done switching away.
- * Their handlers may then take locks that process context takes without
- * disabling interrupts (arch_irq_interrupted_nothing()).
+ * No task keeps a spinlock or interrupts off across a release of the CPU
+ * (one in a host call of a system call holds only sleeping locks, as any
+ * task that sleeps), so the handlers may take locks that process context
+ * takes without disabling interrupts (arch_irq_interrupted_nothing()).
  */
 void lx_run_pending_irqs_free(void)
 {

@@ -486,19 +486,28 @@ bool arch_runs_pending_softirqs(void)
 	return true;
 }
 
-/* Give the CPU up; interrupts raised meanwhile are run first. */
+/*
+ * Give the CPU up; interrupts raised meanwhile are run first, and pending
+ * softirqs once (what is left then is ksoftirqd's, which do_softirq()
+ * leaves alone while it is runnable).
+ */
 void lx_cpu_release(void)
 {
+	bool softirqs_ran = false;
+
 	for (;;) {
-		if (!READ_ONCE(lx_irq_pending) && !local_softirq_pending()) {
+		if (!READ_ONCE(lx_irq_pending) &&
+		    (softirqs_ran || !local_softirq_pending())) {
 			cpu_release_word();
 			if (!READ_ONCE(lx_irq_pending) || !cpu_try_take())
 				return;
 		}
 		lx_irq_flags = ARCH_IRQ_ENABLED;
 		lx_run_pending_irqs_free();
-		if (local_softirq_pending())
+		if (!softirqs_ran && local_softirq_pending()) {
 			do_softirq();
+			softirqs_ran = true;
+		}
 		/* current has no thread here: let the scheduler run it */
 		if (need_resched() && lx_become(NULL))
 			return;
