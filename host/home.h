@@ -21,6 +21,16 @@ static inline uint64_t lx_mono_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/*
+ * Look at *word for up to ns while it holds val, yielding the host CPU at
+ * each look: the thread that will change it may be waiting for this CPU
+ * (the host's scheduler lets a running thread finish its slice before one
+ * it woke runs there).  Whether it changed.  A host thread waiting for
+ * another spins here before it sleeps: waking a sleeping thread costs
+ * several to tens of microseconds in a VM.
+ */
+bool lx_spin_while(const uint32_t *word, uint32_t val, uint64_t ns);
+
 /* A shared, zeroed allocation for device state, made before boot. */
 void *lx_shared_alloc(size_t size);
 /* Kernel RAM as the host sees it: "physical" addresses are offsets. */

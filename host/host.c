@@ -456,26 +456,21 @@ void lx_park_block_signals(unsigned long long mask)
 }
 
 /*
- * A parked task's thread.  The wake-up often comes within microseconds (a
- * device that served the task's request, a task that answers it), while a
- * sleeping host thread takes several to tens of them to wake in a VM: look
- * at the word for LX_PARK_SPIN_NS first, yielding the host CPU at each
- * look (the waker may be waiting for this CPU), then say LX_RUN_SLEEPING
- * and sleep.  Waker and sleeper each exchange the word, so one of them
- * sees the other's value: the waker wakes only a sleeper.
+ * A parked task's thread: the wake-up often comes within microseconds (a
+ * device that served the task's request, a task that answers it), so spin
+ * LX_PARK_SPIN_NS first, then say LX_RUN_SLEEPING and sleep.  Waker and
+ * sleeper each exchange the word, so one of them sees the other's value:
+ * the waker wakes only a sleeper.
  */
 #define LX_PARK_SPIN_NS 20000
 
 static void host_park_wait(unsigned int *run)
 {
-	uint64_t mask = park_blocked, was, end = lx_mono_ns() + LX_PARK_SPIN_NS;
+	uint64_t mask = park_blocked, was;
 	unsigned int not = LX_RUN_NOT;
 
-	do {
-		if (__atomic_load_n(run, __ATOMIC_ACQUIRE) != LX_RUN_NOT)
-			return;
-		sched_yield();
-	} while (lx_mono_ns() < end);
+	if (lx_spin_while(run, LX_RUN_NOT, LX_PARK_SPIN_NS))
+		return;
 	if (!__atomic_compare_exchange_n(run, &not, LX_RUN_SLEEPING, 0,
 					 __ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE))
 		return;

@@ -663,35 +663,46 @@ static void kick_lazy(struct lx_vdev *dev, uint16_t min)
 	}
 }
 
+bool lx_spin_while(const uint32_t *word, uint32_t val, uint64_t ns)
+{
+	uint64_t end;
+
+	if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != val)
+		return true;
+	end = lx_mono_ns() + ns;
+	do {
+		sched_yield();
+		if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != val)
+			return true;
+	} while (lx_mono_ns() < end);
+	return false;
+}
+
+/* Whether vq's device has lazy queues other than vq. */
+static bool lazy_siblings(const struct lx_vdev *dev, const struct lx_vq *vq)
+{
+	return dev->ops->lazy_queues & ~(1U << (vq - dev->vq));
+}
+
 /*
  * Wait for a kick.  The next request of a busy driver often follows within
- * microseconds, while waking a sleeping host thread costs several to tens
- * of them in a VM: spin a little first (LX_VQ_SPIN_NS, well under 50 us),
- * then sleep; after a wake-up that brought no kick, sleep again at once.
- * The spin yields its host CPU at each look: the host's scheduler lets a
- * running thread finish its slice before a task it woke runs on the same
- * CPU, and that task is often the one the device just completed a request
- * for (a program's thread, the peer of a network round trip).  Before it
+ * microseconds: spin a little first (LX_VQ_SPIN_NS, well under 50 us; a
+ * task the device just completed a request for, a program's thread or the
+ * peer of a network round trip, often waits for this CPU), then sleep;
+ * after a wake-up that brought no kick, sleep again at once.  Before it
  * sleeps, the thread says so (only then does a notify wake it) and kicks
- * its device's lazy queues that have requests waiting.
+ * its device's lazy queues that have requests waiting.  lx_vdevs_stop()
+ * kicks every queue.
  */
 void lx_vq_wait(struct lx_vdev *dev, struct lx_vq *vq, uint32_t *seen)
 {
 	uint32_t *word = &vq->regs->kick, k;
-	uint64_t end = 0;
-	bool spin = true;
 
+	lx_spin_while(word, *seen, LX_VQ_SPIN_NS);
 	while ((k = __atomic_load_n(word, __ATOMIC_ACQUIRE)) == *seen &&
 	       !__atomic_load_n(&lx_devices_stopping, __ATOMIC_ACQUIRE)) {
-		if (!end)
-			end = lx_mono_ns() + LX_VQ_SPIN_NS;
-		if (spin && lx_mono_ns() < end) {
-			sched_yield();
-			continue;
-		}
-		spin = false;
 		__atomic_store_n(&vq->regs->sleeping, 1, __ATOMIC_SEQ_CST);
-		if (dev->ops->lazy_queues & ~(1U << (vq - dev->vq)))
+		if (lazy_siblings(dev, vq))
 			kick_lazy(dev, 1);
 		futex_wait(word, k);
 		__atomic_store_n(&vq->regs->sleeping, 0, __ATOMIC_RELAXED);
@@ -762,7 +773,7 @@ static void *queue_main(void *arg)
 			lx_vq_leave(vq);
 		}
 		/* a busy device's lazy queues are served a batch at a time */
-		if (dev->ops->lazy_queues & ~(1U << (vq - dev->vq)))
+		if (lazy_siblings(dev, vq))
 			kick_lazy(dev, LX_VQ_LAZY_BATCH);
 	}
 	return NULL;

@@ -208,7 +208,7 @@ static void fiber_runner(void *unused)
 			next = t->thread.fiber_next;
 			__atomic_store_n(&t->thread.fiber_queued, 0,
 					 __ATOMIC_SEQ_CST);
-			if (__atomic_exchange_n(&t->thread.run, 0,
+			if (__atomic_exchange_n(&t->thread.run, LX_RUN_NOT,
 						__ATOMIC_SEQ_CST))
 				fiber_run(t);
 		}
@@ -312,7 +312,7 @@ void lx_task_wake(struct task_struct *t)
 	}
 	if (t->thread.flags & LX_THREAD_FIBER) {
 		/* the runner makes the home the holder (fiber_run()) */
-		__atomic_store_n(&t->thread.run, 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&t->thread.run, LX_RUN_GO, __ATOMIC_SEQ_CST);
 		fiber_wake(t);
 		return;
 	}
@@ -680,7 +680,7 @@ void exit_thread(struct task_struct *tsk)
 		return;
 	}
 	tsk->thread.flags |= LX_THREAD_UNBORN;
-	__atomic_store_n(&tsk->thread.run, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&tsk->thread.run, LX_RUN_GO, __ATOMIC_RELEASE);
 	lx_host->futex_wake(&tsk->thread.run, 1);
 	while (!__atomic_load_n(&tsk->thread.unborn_ack, __ATOMIC_ACQUIRE))
 		lx_host->futex_wait(&tsk->thread.unborn_ack, 0);
