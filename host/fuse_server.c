@@ -11,8 +11,12 @@
  * (a (st_dev, st_ino) index).  Host fds are finite (nofile may be 1024):
  * the table holds at most max_fds O_PATH fds; beyond that the least
  * recently used inodes that are neither open nor in use by a request lose
- * their fd and are reopened with open_by_handle_at() when used again.
- * Inodes of a file system without file handles keep their fd.
+ * their fd and are reopened with open_by_handle_at() when used again.  A
+ * file CREATE makes is entered by its handle alone (its O_PATH fd would be
+ * one more open and fstat for a node often never used again): it gets an
+ * fd when a request needs one.  Inodes of a file system without file
+ * handles keep their fd, as all do when handles do not open (a server
+ * without CAP_DAC_READ_SEARCH, which is looked at once, at start).
  *
  * A single-file share.  Linux's virtio-fs driver wants a directory as the
  * root, so when the share is a regular file the root (node 1) is a
@@ -91,6 +95,7 @@
 #define SRV_ARG_STACK		4096	/* requests this big are copied on the stack */
 #define SRV_XATTR_MAX		65536
 #define SRV_COPY_MAX		(1U << 30)	/* one COPY_FILE_RANGE, fits a u32 */
+#define SRV_OPCODES		64	/* opcodes counted: above FUSE_SYNCFS */
 
 #define RESOLVE_ONE	(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | \
 			 RESOLVE_NO_SYMLINKS)
@@ -173,11 +178,14 @@ struct lx_fuse_server {
 	char *single_name;	/* the single file's name in the root */
 	uint64_t root_ino;	/* inode number of the synthetic root */
 	bool readonly, strict, switch_creds;
+	bool no_handles;	/* open_by_handle_at() refused: keep fds */
 	uid_t uid;
 	gid_t gid;
 	/* from INIT */
 	bool inited;
 	uint32_t minor;
+	/* requests served, by opcode (atomic) */
+	uint64_t served[SRV_OPCODES];
 };
 
 /* One request being served. */
@@ -750,12 +758,16 @@ out:
 }
 
 /*
- * Lock not held.  Count one lookup of the inode behind fd (an O_PATH fd,
- * consumed) that st describes, found as name in node parent, and give its
- * node id: the one it has if it is known, else a new one.
+ * Lock not held.  Count one lookup of the inode behind fd that st
+ * describes, found as name in node parent, and give it held (ino_put()):
+ * the node it has if it is known, else a new one.  With keep, fd is an
+ * O_PATH fd the table takes (or closes).  Without, fd stays the caller's
+ * and only its file handle is taken: the node is reopened by handle when
+ * a request needs it; -EOPNOTSUPP if fd has no handle the table can use.
  */
-static int ino_enter(struct lx_fuse_server *s, int fd, const struct stat *st,
-		     uint64_t parent, const char *name, uint64_t *nodeid)
+static int ino_enter(struct lx_fuse_server *s, int fd, bool keep,
+		     const struct stat *st, uint64_t parent, const char *name,
+		     struct lx_inode **out)
 {
 	uint64_t h = devino_hash(st->st_dev, st->st_ino);
 	struct lx_inode *ino = NULL;
@@ -764,7 +776,7 @@ static int ino_enter(struct lx_fuse_server *s, int fd, const struct stat *st,
 	union fhbuf fb;
 	bool has_fh;
 
-	has_fh = get_handle(fd, &fb, &mount_id);
+	has_fh = !s->no_handles && get_handle(fd, &fb, &mount_id);
 	pthread_mutex_lock(&s->lock);
 	for (l = ht_first(&s->inos, h); l; l = next) {
 		struct lx_inode *c = container_of(l, struct lx_inode, by_ino);
@@ -782,15 +794,16 @@ static int ino_enter(struct lx_fuse_server *s, int fd, const struct stat *st,
 		ht_del(&s->inos, &c->by_ino);
 		c->in_inos = false;
 	}
+	if (!keep)
+		fd = -1;
 	if (ino) {
 		ino->nlookup++;
-		if (ino->fd < 0) {
+		if (ino->fd < 0 && fd >= 0) {
 			ino->fd = fd;
 			s->nfds++;
 			fd = -1;
 		}
-		lru_del(s, ino);	/* now the most recently used */
-		lru_add(s, ino);
+		lru_del(s, ino);	/* held: off the list until put */
 		if (!ino->fh && name) {
 			char *n = strdup(name);
 
@@ -800,7 +813,11 @@ static int ino_enter(struct lx_fuse_server *s, int fd, const struct stat *st,
 				ino->parent = parent;
 			}
 		}
-		*nodeid = ino->nodeid;
+		goto out;
+	}
+	if (!keep && (!has_fh || S_ISDIR(st->st_mode) ||
+		      mnt_index(s, mount_id, -1, -1) < 0)) {
+		err = -EOPNOTSUPP;	/* known mounts only; see below */
 		goto out;
 	}
 	ino = calloc(1, sizeof(*ino));
@@ -844,15 +861,18 @@ static int ino_enter(struct lx_fuse_server *s, int fd, const struct stat *st,
 		ino->name = name ? strdup(name) : NULL;
 	}
 	ino->fd = fd;
-	s->nfds++;
+	if (fd >= 0)
+		s->nfds++;
 	fd = -1;
 	ht_add(&s->ids, &ino->by_id, mix64(ino->nodeid));
 	ino->in_ids = true;
 	ht_add(&s->inos, &ino->by_ino, h);
 	ino->in_inos = true;
-	lru_add(s, ino);
-	*nodeid = ino->nodeid;
 out:
+	if (ino && !err) {
+		ino->refs++;
+		*out = ino;
+	}
 	lru_trim(s);
 	pthread_mutex_unlock(&s->lock);
 	if (fd >= 0)
@@ -1135,6 +1155,17 @@ static size_t reply_room(const struct req *r)
 	return r->outcap - sizeof(struct fuse_out_header);
 }
 
+/* Fill e for node nodeid that st describes. */
+static void entry_fill(struct req *r, uint64_t nodeid, const struct stat *st,
+		       struct fuse_entry_out *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->nodeid = nodeid;
+	e->entry_valid = timeout(r->s);
+	e->attr_valid = timeout(r->s);
+	fill_attr(&e->attr, st);
+}
+
 /*
  * Fill e for the inode behind fd (an O_PATH fd, consumed), found as name
  * in node parent, counting one lookup of it.
@@ -1142,7 +1173,7 @@ static size_t reply_room(const struct req *r)
 static int make_entry(struct req *r, uint64_t parent, const char *name,
 		      int fd, struct fuse_entry_out *e)
 {
-	uint64_t nodeid;
+	struct lx_inode *ino;
 	struct stat st;
 	int err = xfstat(fd, &st);
 
@@ -1150,14 +1181,11 @@ static int make_entry(struct req *r, uint64_t parent, const char *name,
 		close(fd);
 		return err;
 	}
-	err = ino_enter(r->s, fd, &st, parent, name, &nodeid);
+	err = ino_enter(r->s, fd, true, &st, parent, name, &ino);
 	if (err)
 		return err;
-	memset(e, 0, sizeof(*e));
-	e->nodeid = nodeid;
-	e->entry_valid = timeout(r->s);
-	e->attr_valid = timeout(r->s);
-	fill_attr(&e->attr, &st);
+	entry_fill(r, ino->nodeid, &st, e);
+	ino_put(r->s, ino);
 	return 0;
 }
 
@@ -1201,11 +1229,7 @@ static int single_entry(struct req *r, struct fuse_entry_out *e)
 	pthread_mutex_lock(&s->lock);
 	s->single->nlookup++;
 	pthread_mutex_unlock(&s->lock);
-	memset(e, 0, sizeof(*e));
-	e->nodeid = s->single->nodeid;
-	e->entry_valid = timeout(s);
-	e->attr_valid = timeout(s);
-	fill_attr(&e->attr, &st);
+	entry_fill(r, s->single->nodeid, &st, e);
 	return 0;
 }
 
@@ -1969,20 +1993,23 @@ static long op_create(struct req *r)
 	if (!err && (ci.open_flags & FUSE_OPEN_KILL_SUIDGID) &&
 	    (flags & O_TRUNC))
 		kill_suidgid(fd);
-	/* the table's O_PATH fd, by name again: the same inode or -ESTALE */
-	pfd = err ? -1 : xopenat2(p->fd, name, O_PATH, 0);
-	if (!err && pfd < 0)
-		err = pfd;
-	if (!err && (xfstat(pfd, &pst) || pst.st_dev != st.st_dev ||
-		     pst.st_ino != st.st_ino)) {
-		close(pfd);
-		err = -ESTALE;
+	/* the node is reached again by the new file's handle */
+	if (!err)
+		err = ino_enter(r->s, fd, false, &st, p->nodeid, name, &ino);
+	if (err == -EOPNOTSUPP) {
+		/* no usable handle: the table's O_PATH fd, by name again */
+		pfd = xopenat2(p->fd, name, O_PATH, 0);
+		err = pfd < 0 ? pfd : xfstat(pfd, &pst);
+		if (!err && (pst.st_dev != st.st_dev || pst.st_ino != st.st_ino))
+			err = -ESTALE;	/* renamed or replaced meanwhile */
+		if (err && pfd >= 0)
+			close(pfd);
+		if (!err)
+			err = ino_enter(r->s, pfd, true, &st, p->nodeid, name,
+					&ino);
 	}
-	if (!err)
-		err = make_entry(r, p->nodeid, name, pfd, &out.e);
-	if (!err)
-		err = ino_get(r->s, out.e.nodeid, &ino);
 	if (!err) {
+		entry_fill(r, ino->nodeid, &st, &out.e);
 		err = file_new(r->s, ino, fd, acc, false, &fh);
 		fd = -1;
 	}
@@ -2891,6 +2918,7 @@ static const struct op ops[] = {
 	[FUSE_SYNCFS] = { op_syncfs, 0, 0, 0 },
 };
 #undef S
+_Static_assert(ARRAY_SIZE(ops) <= SRV_OPCODES, "SRV_OPCODES too small");
 
 /*
  * Nothing is made in, removed from or renamed into or out of a single-file
@@ -2949,8 +2977,10 @@ long lx_fuse_server_handle(struct lx_fuse_server *s, const struct iovec *in,
 	r.out = out;
 	r.nout = nout;
 	r.outcap = nout ? iov_total(out, nout) : 0;
-	if (r.h.opcode < ARRAY_SIZE(ops) && ops[r.h.opcode].fn)
+	if (r.h.opcode < ARRAY_SIZE(ops) && ops[r.h.opcode].fn) {
 		op = &ops[r.h.opcode];
+		__atomic_add_fetch(&s->served[r.h.opcode], 1, __ATOMIC_RELAXED);
+	}
 	if (!(op && (op->flags & OPF_NOREPLY)) && r.outcap < ohdr)
 		return -EINVAL;
 	/*
@@ -3143,6 +3173,18 @@ int lx_fuse_server_create(const struct lx_fuse_opts *o,
 	if (get_handle(fd, &fb, &mount_id) && (S_ISDIR(st.st_mode) || mfd >= 0))
 		m = mnt_index(s, mount_id, S_ISDIR(st.st_mode) ? fd : -1, mfd);
 	if (m >= 0) {
+		/* without CAP_DAC_READ_SEARCH handles do not open: no use */
+		int t = open_by_handle_at(s->mnts[m].fd, &fb.h,
+					  O_PATH | O_CLOEXEC);
+
+		if (t < 0) {
+			s->no_handles = true;
+			m = -1;
+		} else {
+			close(t);
+		}
+	}
+	if (m >= 0) {
 		size_t sz = sizeof(struct file_handle) + fb.h.handle_bytes;
 
 		ino->fh = malloc(sz);
@@ -3166,6 +3208,13 @@ fail:
 		snprintf(err, errlen, "fuse: %s: %s", o->dir, what);
 	lx_fuse_server_destroy(s);
 	return ret;
+}
+
+uint64_t lx_fuse_server_served(struct lx_fuse_server *s, uint32_t opcode)
+{
+	if (!s || opcode >= SRV_OPCODES)
+		return 0;
+	return __atomic_load_n(&s->served[opcode], __ATOMIC_RELAXED);
 }
 
 int lx_fuse_server_host_fd(struct lx_fuse_server *s, uint64_t nodeid,

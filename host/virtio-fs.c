@@ -43,6 +43,16 @@ int lx_fs_host_fd(int lx_fd, int flags)
 	return lx_fs_host_fd_ref(&ref, flags);
 }
 
+long lx_fs_served(const char *tag, uint32_t opcode)
+{
+	int i;
+
+	for (i = 0; i < nr_shares; i++)
+		if (shares[i].server && !strcmp(shares[i].tag, tag))
+			return lx_fuse_server_served(shares[i].server, opcode);
+	return -ENODEV;
+}
+
 int lx_fs_host_fd_ref(const struct lx_fuse_ref *ref, int flags)
 {
 	char tag[sizeof(ref->tag)];

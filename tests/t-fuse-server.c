@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/capability.h>
 #include <linux/fuse.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -30,6 +31,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -750,6 +752,41 @@ static void t_io(void)
 	CHECK_EQ(do_open(FUSE_OPEN, 1, O_RDONLY, 0, &fh), -EISDIR);
 	CHECK_EQ(do_open(FUSE_OPENDIR, e.nodeid, O_RDONLY, 0, &fh), -ENOTDIR);
 	CHECK_EQ(do_open(FUSE_OPEN, e.nodeid, O_ACCMODE, 0, &fh), -EINVAL);
+}
+
+static int count_fds(void);
+
+/*
+ * A CREATE enters the new inode by its file handle, without an O_PATH fd
+ * of its own: the node is the same one a LOOKUP finds, and reopened by
+ * handle for the requests that need it.
+ */
+static void t_create_node(void)
+{
+	struct fuse_entry_out e, l;
+	struct fuse_attr a;
+	uint64_t fh;
+	char buf[8];
+	int fds0;
+
+	fds0 = count_fds();
+	if (!CHECK_EQ(do_create(1, "cnode", O_RDWR, 0640, &e, &fh), 0))
+		return;
+	CHECK_EQ(do_write(e.nodeid, fh, 0, "cn", 2, 0), 2);
+	CHECK_EQ(do_release(FUSE_RELEASE, e.nodeid, fh), 0);
+	CHECK_EQ(count_fds(), fds0);
+	CHECK_EQ(lookup(1, "cnode", &l), 0);
+	CHECK_EQ(l.nodeid, e.nodeid);
+	CHECK_EQ(getattr(e.nodeid, &a), 0);
+	CHECK_EQ(a.ino, e.attr.ino);
+	CHECK_EQ(a.size, 2);
+	if (CHECK_EQ(do_open(FUSE_OPEN, e.nodeid, O_RDONLY, 0, &fh), 0)) {
+		CHECK_EQ(do_read(e.nodeid, fh, 0, sizeof(buf), buf), 2);
+		CHECK(!memcmp(buf, "cn", 2));
+		do_release(FUSE_RELEASE, e.nodeid, fh);
+	}
+	forget(e.nodeid, 2);
+	CHECK_EQ(count_fds(), fds0);
 }
 
 static void t_setattr(void)
@@ -2318,6 +2355,63 @@ out:
 	CHECK_EQ(umount2(p, MNT_DETACH), 0);
 }
 
+/*
+ * Without CAP_DAC_READ_SEARCH (a server not run as root) handles do not
+ * open: the server sees it when it starts and keeps every inode's fd, the
+ * ones CREATE makes too, whatever max_fds says.
+ */
+static void t_nocap(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	struct lx_fuse_server *keep = srv;
+	struct fuse_entry_out e[6], l;
+	char p[PATH_MAX], name[16], buf[8];
+	uint64_t fh;
+	int i, st;
+	pid_t pid;
+
+	path_of(p, sizeof(p), "nocap");
+	CHECK_EQ(mkdir(p, 0755), 0);
+	pid = fork();
+	if (pid == 0) {
+		t_failed = 0;
+		if (syscall(SYS_capget, &h, d))
+			_exit(100);
+		d[0].effective &= ~(1U << CAP_DAC_READ_SEARCH);
+		d[0].permitted &= ~(1U << CAP_DAC_READ_SEARCH);
+		if (syscall(SYS_capset, &h, d))
+			_exit(101);
+		srv = new_server(p, 0, 0, 2);
+		if (!srv)
+			_exit(102);
+		for (i = 0; i < 6; i++) {
+			snprintf(name, sizeof(name), "c%d", i);
+			CHECK_EQ(do_create(1, name, O_RDWR, 0644, &e[i], &fh), 0);
+			CHECK_EQ(do_write(e[i].nodeid, fh, 0, name, 2, 0), 2);
+			CHECK_EQ(do_release(FUSE_RELEASE, e[i].nodeid, fh), 0);
+		}
+		for (i = 0; i < 6; i++) {
+			snprintf(name, sizeof(name), "c%d", i);
+			CHECK_EQ(lookup(1, name, &l), 0);
+			CHECK_EQ(l.nodeid, e[i].nodeid);
+			if (CHECK_EQ(do_open(FUSE_OPEN, e[i].nodeid, O_RDONLY, 0,
+					     &fh), 0)) {
+				CHECK_EQ(do_read(e[i].nodeid, fh, 0, sizeof(buf),
+						 buf), 2);
+				CHECK(!memcmp(buf, name, 2));
+				do_release(FUSE_RELEASE, e[i].nodeid, fh);
+			}
+		}
+		lx_fuse_server_destroy(srv);
+		_exit(t_failed ? 1 : 0);
+	}
+	CHECK(pid > 0);
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	      WEXITSTATUS(st) == 0);
+	srv = keep;
+}
+
 /* ramfs gives no file handles: fds are kept, files reopened by name. */
 static void t_nohandles(void)
 {
@@ -2396,6 +2490,11 @@ static void t_nohandles(void)
 	CHECK_EQ(do_create(d.nodeid, "n", O_RDWR, 0644, &e, &fh), 0);
 	CHECK_EQ(do_write(e.nodeid, fh, 0, "nn", 2, 0), 2);
 	do_release(FUSE_RELEASE, e.nodeid, fh);
+	/* without handles a created node keeps an O_PATH fd: usable */
+	if (CHECK_EQ(do_open(FUSE_OPEN, e.nodeid, O_RDONLY, 0, &fh), 0)) {
+		CHECK_EQ(do_read(e.nodeid, fh, 0, sizeof(buf), buf), 2);
+		do_release(FUSE_RELEASE, e.nodeid, fh);
+	}
 	lx_fuse_server_destroy(srv);
 
 	/* a single handle-less file is reopened by the path given */
@@ -2465,6 +2564,8 @@ int main(void)
 	run("LOOKUP, GETATTR, FORGET, BATCH_FORGET", t_lookup);
 	run("MKDIR, MKNOD, SYMLINK, READLINK with umask", t_make);
 	run("CREATE, OPEN, READ, WRITE, FSYNC, FLUSH, RELEASE", t_io);
+	run("CREATE enters the new node by handle, without an fd",
+	    t_create_node);
 	run("SETATTR: mode, owner, size, times, through fh", t_setattr);
 	run("LINK, RENAME, RENAME2, UNLINK, RMDIR", t_names);
 	run("OPENDIR, READDIR, READDIRPLUS, FSYNCDIR, RELEASEDIR", t_readdir);
@@ -2482,6 +2583,7 @@ int main(void)
 	run("concurrent requests with 16 fds", t_threads);
 	run("a tmpfs mounted inside the share", t_submount);
 	run("a file system without file handles (ramfs)", t_nohandles);
+	run("a server without CAP_DAC_READ_SEARCH", t_nocap);
 	run("DESTROY and a new INIT", t_destroy);
 	lx_fuse_server_destroy(srv);
 	nftw(tdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);

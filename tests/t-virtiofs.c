@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
+#include <linux/fuse.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -478,8 +479,11 @@ static void test_close_drops_locks(void)
 	close_fd(fd2);
 }
 
-/* This process's fds (the server's among them) on deleted files in dir. */
-static int deleted_fds(const char *dir)
+/*
+ * This process's fds (the server's among them) on files whose path starts
+ * with dir; only on deleted ones if deleted.
+ */
+static int fds_in(const char *dir, bool deleted)
 {
 	char path[300], target[512];
 	DIR *d = opendir("/proc/self/fd");
@@ -493,7 +497,8 @@ static int deleted_fds(const char *dir)
 		if (len <= 0)
 			continue;
 		target[len] = 0;
-		n += strstr(target, dir) && strstr(target, " (deleted)");
+		n += !strncmp(target, dir, strlen(dir)) &&
+		     (!deleted || strstr(target, " (deleted)"));
 	}
 	if (d)
 		closedir(d);
@@ -506,7 +511,7 @@ static int forgotten(const char *dir)
 	int left = 0, tries;
 
 	for (tries = 0; tries < 100; tries++) {
-		left = deleted_fds(dir);
+		left = fds_in(dir, true);
 		if (!left)
 			break;
 		host_msleep(10);
@@ -519,7 +524,8 @@ static int forgotten(const char *dir)
  * lazily (its thread is woken by the request queue's before that sleeps,
  * or by the notify when that one sleeps already): the inodes of files
  * made and unlinked in lx are still forgotten by the server soon after,
- * which closes the O_PATH fd it held for each.  Fewer files than a batch:
+ * which closes the O_PATH fd a lookup made it keep for each (files made
+ * on the host, so that lx looks them up).  Fewer files than a batch:
  * only the request queue's kick before it sleeps serves them.  Then a
  * FORGET that comes once the request queue sleeps (the last close of an
  * unlinked file); test_umount() has one just before an unmount, which
@@ -531,20 +537,24 @@ static void test_forgets(void)
 	long fd;
 	int left, i;
 
-	CHECK_OK(lx_syscall2(SYS_mkdir, "/mnt/forget", 0755));
+	struct stat st;
+
+	CHECK_EQ(host_sh("mkdir %s/forget && cd %s/forget && seq 0 39 | "
+			 "sed s/^/f/ | xargs touch", share, share), 0);
+	snprintf(dir, sizeof(dir), "%s/forget/", share);
 	for (i = 0; i < 40; i++) {
 		snprintf(name, sizeof(name), "/mnt/forget/f%d", i);
-		CHECK_OK(lx_put(name, "x"));
+		CHECK_OK(lx_syscall2(SYS_stat, name, &st));
 	}
+	CHECK(fds_in(dir, false) == 40, "looked up: %d fds", fds_in(dir, false));
 	for (i = 0; i < 40; i++) {
 		snprintf(name, sizeof(name), "/mnt/forget/f%d", i);
 		CHECK_OK(lx_syscall3(SYS_unlinkat, AT_FDCWD, name, 0));
 	}
-	snprintf(dir, sizeof(dir), "%s/forget/", share);
 	left = forgotten(dir);
 	CHECK(!left, "a second on, the server holds %d unlinked files", left);
 
-	CHECK_OK(lx_put("/strict/open-unlinked", "x"));
+	CHECK_EQ(host_sh("echo x > %s/open-unlinked", strict), 0);
 	fd = lx_open("/strict/open-unlinked", O_RDONLY, 0);
 	CHECK_OK(lx_syscall3(SYS_unlinkat, AT_FDCWD, "/strict/open-unlinked",
 			     0));
@@ -553,6 +563,82 @@ static void test_forgets(void)
 	snprintf(dir, sizeof(dir), "%s/open-unlinked", strict);
 	left = forgotten(dir);
 	CHECK(!left, "the last close's FORGET was not served");
+}
+
+/*
+ * The round trips of a create+unlink loop in the fast mode: one CREATE and
+ * one RELEASE per file made (no LOOKUP before the CREATE: kernel/patches/
+ * 0014; no FLUSH at close: 0013), one UNLINK per file removed, and no
+ * GETATTR of the directory although each of those changed it (0016).
+ * Its attributes are still fresh where they changed: stat() asks.
+ */
+static void test_round_trips(void)
+{
+	static const uint32_t ops[] = { FUSE_LOOKUP, FUSE_GETATTR, FUSE_CREATE,
+					FUSE_FLUSH, FUSE_RELEASE, FUSE_UNLINK };
+	static const long want[] = { 0, 0, 20, 0, 20, 20 };
+	long before[6], d;
+	char name[64];
+	unsigned int i;
+	long fd;
+
+	CHECK_OK(lx_syscall2(SYS_mkdir, "/mnt/rt", 0755));
+	CHECK_OK(lx_put("/mnt/rt/first", "x"));
+	for (i = 0; i < 6; i++)
+		before[i] = lx_fs_served("share", ops[i]);
+	for (i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "/mnt/rt/f%u", i);
+		fd = lx_open(name, O_WRONLY | O_CREAT, 0644);
+		CHECK(fd >= 0, "create %s: %ld", name, fd);
+		close_fd(fd);
+	}
+	for (i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "/mnt/rt/f%u", i);
+		CHECK_OK(lx_syscall3(SYS_unlinkat, AT_FDCWD, name, 0));
+	}
+	for (i = 0; i < 6; i++) {
+		d = lx_fs_served("share", ops[i]) - before[i];
+		CHECK(d == want[i], "opcode %u: %ld requests, not %ld", ops[i],
+		      d, want[i]);
+	}
+	same_stat("/mnt/rt", host("rt"));
+	CHECK_OK(lx_syscall2(SYS_mkdir, "/mnt/rt/sub", 0755));
+	same_stat("/mnt/rt", host("rt"));
+	CHECK_OK(lx_syscall1(SYS_rmdir, "/mnt/rt/sub"));
+	same_stat("/mnt/rt", host("rt"));
+	CHECK_EQ(lx_fs_served("nosuchtag", FUSE_LOOKUP), -ENODEV);
+}
+
+/*
+ * A file made in lx costs the server no fd of its own until a request
+ * needs its inode: it is reached again through its file handle.
+ */
+static void test_created_no_fd(void)
+{
+	char name[64], dir[128];
+	struct stat st;
+	int i, bad = 0;
+	long fd;
+
+	CHECK_OK(lx_syscall2(SYS_mkdir, "/mnt/nofd", 0755));
+	for (i = 0; i < 30; i++) {
+		snprintf(name, sizeof(name), "/mnt/nofd/f%d", i);
+		fd = lx_open(name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		CHECK(fd >= 0, "create %s: %ld", name, fd);
+		close_fd(fd);
+	}
+	snprintf(dir, sizeof(dir), "%s/nofd/", share);
+	CHECK(fds_in(dir, false) == 0, "the server holds %d fds",
+	      fds_in(dir, false));
+	/* a SETATTR on each: the inode reopened by its handle */
+	for (i = 0; i < 30; i++) {
+		snprintf(name, sizeof(name), "/mnt/nofd/f%d", i);
+		CHECK_OK(lx_syscall2(SYS_chmod, name, 0640));
+		snprintf(name, sizeof(name), "nofd/f%d", i);
+		bad += stat(host(name), &st) || (st.st_mode & 0777) != 0640;
+	}
+	CHECK_EQ(bad, 0);
+	same_stat("/mnt/nofd/f7", host("nofd/f7"));
 }
 
 static void test_symlink_escape(void)
@@ -1054,6 +1140,10 @@ int main(void)
 		test_close_drops_locks);
 	tap_run("the inodes of unlinked files are forgotten (lazy FORGETs)",
 		test_forgets);
+	tap_run("create+unlink: one round trip per create, close and unlink",
+		test_round_trips);
+	tap_run("a file made in lx holds no server fd until needed",
+		test_created_no_fd);
 	tap_run("symlinks made inside never lead out of the share",
 		test_symlink_escape);
 	tap_run("10,000 files each way with nofile=1024", test_many_files);

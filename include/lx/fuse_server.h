@@ -106,6 +106,13 @@ long lx_fuse_server_handle(struct lx_fuse_server *s, const struct iovec *in,
 			   int nin, const struct iovec *out, int nout);
 
 /*
+ * How many requests with opcode the server has taken (well-formed ones of an
+ * opcode it serves), since it was made: for diagnostics, and for tests of
+ * how many round trips an operation in lx costs.  0 for other opcodes.
+ */
+uint64_t lx_fuse_server_served(struct lx_fuse_server *s, uint32_t opcode);
+
+/*
  * A new host fd (the caller closes it, it is O_CLOEXEC) of the regular file
  * behind open file handle fh of node nodeid, opened with flags O_RDONLY,
  * O_WRONLY or O_RDWR (O_CLOEXEC allowed), so a program process can mmap

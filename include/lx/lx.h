@@ -14,6 +14,7 @@
 #define _LX_LX_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -221,6 +222,14 @@ int lx_fs_host_fd_ref(const struct lx_fuse_ref *ref, int flags);
  * instead (guest/homefd.c).
  */
 extern int (*lx_fs_file_open)(const struct lx_fuse_ref *ref, int acc);
+
+/*
+ * How many FUSE requests with opcode (<linux/fuse.h>) the server of the
+ * virtio-fs share tag has taken since it was declared, in the process that
+ * declared it (diagnostics; tests count round trips with it); -ENODEV if
+ * no share has that tag.
+ */
+long lx_fs_served(const char *tag, uint32_t opcode);
 
 /*
  * Confine the home process (DESIGN.md decision 8), after its devices are
