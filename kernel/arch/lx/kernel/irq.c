@@ -5,7 +5,9 @@
  * A host thread (the timer thread, a device thread) marks its IRQ pending
  * and, if the CPU is free, runs it at once in the context of current;
  * otherwise the CPU's holder runs it when it enables interrupts or gives
- * the CPU up.
+ * the CPU up.  A handler that interrupted kernel code may instead have a
+ * call made as an interrupt the next time the CPU is free
+ * (arch_call_on_free_cpu()).
  */
 #include <linux/interrupt.h>
 #include <linux/irq.h>
@@ -18,6 +20,11 @@ unsigned long lx_irq_flags = ARCH_IRQ_DISABLED;
 unsigned long lx_irq_pending;
 /* Interrupts being run by a thread that took a free CPU (no code under) */
 static bool irq_on_free_cpu;
+/*
+ * Calls to make as interrupts on a free CPU (arch_call_on_free_cpu()),
+ * last queued first; only the CPU's holder touches the list.
+ */
+static struct callback_head *free_cpu_calls;
 
 void lx_trigger_irq(int irq)
 {
@@ -25,16 +32,24 @@ void lx_trigger_irq(int irq)
 	lx_irq_from_host();
 }
 
-void lx_run_pending_irqs(void)
+/* Run the pending interrupts; on a free CPU, the queued calls too. */
+static void run_irqs(bool free)
 {
 	struct pt_regs regs = { 0 };
+	struct callback_head *calls;
 	struct pt_regs *old;
 	unsigned long pending;
 
 	/* interrupts are disabled while handlers run, as on hardware */
 	lx_irq_flags = ARCH_IRQ_DISABLED;
-	while ((pending = __atomic_exchange_n(&lx_irq_pending, 0,
-					      __ATOMIC_ACQUIRE))) {
+	for (;;) {
+		pending = __atomic_exchange_n(&lx_irq_pending, 0,
+					      __ATOMIC_ACQUIRE);
+		calls = free ? free_cpu_calls : NULL;
+		if (!pending && !calls)
+			break;
+		if (calls)
+			free_cpu_calls = NULL;
 		old = set_irq_regs(&regs);
 		irq_enter();
 		while (pending) {
@@ -43,10 +58,21 @@ void lx_run_pending_irqs(void)
 			pending &= pending - 1;
 			generic_handle_irq(irq);
 		}
+		while (calls) {
+			struct callback_head *c = calls;
+
+			calls = c->next;
+			c->func(c);
+		}
 		irq_exit();
 		set_irq_regs(old);
 	}
 	lx_irq_flags = ARCH_IRQ_ENABLED;
+}
+
+void lx_run_pending_irqs(void)
+{
+	run_irqs(false);
 }
 
 /*
@@ -60,14 +86,34 @@ void lx_run_pending_irqs(void)
 void lx_run_pending_irqs_free(void)
 {
 	irq_on_free_cpu = true;
-	lx_run_pending_irqs();
+	run_irqs(true);
 	irq_on_free_cpu = false;
+}
+
+/* Whether a thread about to free the CPU has interrupts to run first. */
+bool lx_irqs_pending_free(void)
+{
+	return READ_ONCE(lx_irq_pending) || free_cpu_calls;
 }
 
 bool arch_irq_interrupted_nothing(void)
 {
 	/* not an interrupt run by a softirq that enabled interrupts */
 	return irq_on_free_cpu && in_hardirq() && !in_serving_softirq();
+}
+
+/*
+ * A handler that would rather not hand work to a worker (virtio-fs) has
+ * cb called as an interrupt on a free CPU.  That comes soon: the CPU is
+ * freed each time the task on it goes back to user code, or sleeps with
+ * no other task to run (the worker would have waited for that CPU too).
+ * Called by the CPU's holder, with interrupts off.
+ */
+bool arch_call_on_free_cpu(struct callback_head *cb)
+{
+	cb->next = free_cpu_calls;
+	free_cpu_calls = cb;
+	return true;
 }
 
 static void lx_irq_noop(struct irq_data *data)

@@ -496,7 +496,7 @@ void lx_cpu_release(void)
 	bool softirqs_ran = false;
 
 	for (;;) {
-		if (!READ_ONCE(lx_irq_pending) &&
+		if (!lx_irqs_pending_free() &&
 		    (softirqs_ran || !local_softirq_pending())) {
 			cpu_release_word();
 			if (!READ_ONCE(lx_irq_pending) || !cpu_try_take())
@@ -546,7 +546,7 @@ void lx_task_enter(struct task_struct *t)
 void lx_task_leave(void)
 {
 	lx_irq_flags = ARCH_IRQ_ENABLED;
-	if (READ_ONCE(lx_irq_pending))
+	if (lx_irqs_pending_free())
 		lx_run_pending_irqs_free();
 	if (need_resched() && lx_become(NULL))
 		return;
@@ -693,7 +693,7 @@ void arch_cpu_idle(void)
 	struct task_struct *idle = current;
 
 	lx_irq_flags = ARCH_IRQ_ENABLED;
-	if (READ_ONCE(lx_irq_pending)) {
+	if (lx_irqs_pending_free()) {
 		lx_run_pending_irqs_free();
 		return;
 	}

@@ -54,7 +54,10 @@ struct task_struct *lx_task_create(struct task_struct *anchor,
 void lx_irq_from_host(void);
 /* Interrupts run on a free CPU, where they interrupt no kernel code */
 void lx_run_pending_irqs_free(void);
+bool lx_irqs_pending_free(void);
 bool arch_irq_interrupted_nothing(void);
+struct callback_head;
+bool arch_call_on_free_cpu(struct callback_head *cb);
 bool arch_runs_pending_softirqs(void);
 void lx_threads_stop(void);
 void lx_boot_done(void);
