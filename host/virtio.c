@@ -689,7 +689,9 @@ static bool lazy_siblings(const struct lx_vdev *dev, const struct lx_vq *vq)
  * microseconds: spin a little first (LX_VQ_SPIN_NS, well under 50 us; a
  * task the device just completed a request for, a program's thread or the
  * peer of a network round trip, often waits for this CPU), then sleep;
- * after a wake-up that brought no kick, sleep again at once.  Before it
+ * after a wake-up that brought no kick, sleep again at once.  A lazy
+ * queue's thread sleeps at once: its spin would only take a CPU from the
+ * threads that make and serve the other queues' requests.  Before it
  * sleeps, the thread says so (only then does a notify wake it) and kicks
  * its device's lazy queues that have requests waiting.  lx_vdevs_stop()
  * kicks every queue.
@@ -698,7 +700,8 @@ void lx_vq_wait(struct lx_vdev *dev, struct lx_vq *vq, uint32_t *seen)
 {
 	uint32_t *word = &vq->regs->kick, k;
 
-	lx_spin_while(word, *seen, LX_VQ_SPIN_NS);
+	if (!(dev->ops->lazy_queues & 1U << (vq - dev->vq)))
+		lx_spin_while(word, *seen, LX_VQ_SPIN_NS);
 	while ((k = __atomic_load_n(word, __ATOMIC_ACQUIRE)) == *seen &&
 	       !__atomic_load_n(&lx_devices_stopping, __ATOMIC_ACQUIRE)) {
 		__atomic_store_n(&vq->regs->sleeping, 1, __ATOMIC_SEQ_CST);

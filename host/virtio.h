@@ -135,7 +135,8 @@ struct lx_vdev_ops {
 	 * wakes their thread only when no other queue thread of the device
 	 * is awake; those kick them before they sleep, or after a round of
 	 * their own work once LX_VQ_LAZY_BATCH requests wait or
-	 * LX_VQ_LAZY_NS passed since the last such kick.  Each such other
+	 * LX_VQ_LAZY_NS passed since the last such kick.  Their thread
+	 * sleeps as soon as it is done, without a spin.  Each such other
 	 * queue needs a thread of its own (not in own_queues).
 	 */
 	uint32_t lazy_queues;
