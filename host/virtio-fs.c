@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/virtio_fs.h>
 #include <linux/virtio_ids.h>
 #include <pthread.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -78,11 +80,18 @@ int lx_fs_host_fd_ref(const struct lx_fuse_ref *ref, int flags)
  */
 #define FILE_FDS 32
 
+/* How a read may go to the host file without waiting for a disk. */
+enum nowait {
+	NOWAIT_NONE,		/* it may not: the FUSE way */
+	NOWAIT_FLAG,		/* preadv2(RWF_NOWAIT) */
+	NOWAIT_MEMORY,		/* any read: a file system in memory */
+};
+
 static struct file_fds {
 	char tag[40];
 	uint64_t nodeid;
 	int fd[2];		/* read-only, write-only; -1: not open yet */
-	int nowait;		/* 0: the host file system lacks RWF_NOWAIT */
+	int nowait;		/* enum nowait */
 	int pins;
 	int closing;		/* to close at the last unpin: 1 write fd, 2 all */
 	unsigned long used;	/* 0: a free entry */
@@ -162,7 +171,7 @@ static struct file_fds *file_pin(const struct lx_fuse_ref *ref, int w,
 		e->tag[sizeof(e->tag) - 1] = 0;
 		e->nodeid = ref->nodeid;
 		e->fd[0] = e->fd[1] = -1;
-		e->nowait = 1;
+		e->nowait = NOWAIT_FLAG;
 		e->pins = 0;
 		e->closing = 0;
 	}
@@ -192,6 +201,15 @@ static void file_unpin(struct file_fds *e)
 	pthread_mutex_unlock(&file_lock);
 }
 
+/* Whether fd's file system keeps its files in memory: no read waits. */
+static bool in_memory(int fd)
+{
+	struct statfs sf;
+
+	return !fstatfs(fd, &sf) &&
+	       (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC);
+}
+
 /* preadv2 (w 0) or pwritev (w 1) of ref's file: bytes moved or -errno */
 static long file_io(const struct lx_fuse_ref *ref, int w, const void *iov,
 		    int cnt, long long pos)
@@ -205,15 +223,21 @@ static long file_io(const struct lx_fuse_ref *ref, int w, const void *iov,
 		return -EOPNOTSUPP;	/* lx goes the FUSE way then */
 	if (w) {
 		n = pwritev(fd, iov, cnt, pos);
-	} else if (!e->nowait) {
+	} else if (e->nowait == NOWAIT_NONE) {
 		errno = EOPNOTSUPP;
 		n = -1;
+	} else if (e->nowait == NOWAIT_MEMORY) {
+		n = preadv(fd, iov, cnt, pos);
 	} else {
 		/* what the host has in memory only: a disk read waits the
 		 * FUSE way */
 		n = preadv2(fd, iov, cnt, pos, RWF_NOWAIT);
-		if (n < 0 && errno == EOPNOTSUPP)
-			e->nowait = 0;
+		if (n < 0 && errno == EOPNOTSUPP) {
+			/* tmpfs lacks the flag, and needs none */
+			e->nowait = in_memory(fd) ? NOWAIT_MEMORY : NOWAIT_NONE;
+			if (e->nowait == NOWAIT_MEMORY)
+				n = preadv(fd, iov, cnt, pos);
+		}
 	}
 	n = n < 0 ? -errno : n;
 	file_unpin(e);

@@ -15,6 +15,7 @@
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <linux/fuse.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,8 @@
 #define NFILES 10000
 
 static char top[64], share[96], strict[96], ro[96], single[96], hp[256];
+/* a share on tmpfs (/dev/shm), if the machine has one there */
+static char memdir[64];
 
 /* The host path of a file in the fast share. */
 static const char *host(const char *name)
@@ -78,6 +81,7 @@ static void setup(void)
 {
 	struct rlimit rl = { 1024, 1024 };
 	char *t = strdup("/tmp/lx-vfs-XXXXXX");
+	struct statfs sf;
 
 	if (!mkdtemp(t))
 		tap_bail("mkdtemp: %s", strerror(errno));
@@ -95,6 +99,11 @@ static void setup(void)
 		host_sh("rm -rf %s", top);
 		tap_bail("cannot make the shares under %s", top);
 	}
+	t = strdup("/dev/shm/lx-vfs-XXXXXX");
+	if (statfs("/dev/shm", &sf) == 0 && sf.f_type == TMPFS_MAGIC &&
+	    mkdtemp(t))
+		snprintf(memdir, sizeof(memdir), "%s", t);
+	free(t);
 	/* the server works with the limit containers get */
 	if (setrlimit(RLIMIT_NOFILE, &rl))
 		tap_bail("setrlimit: %s", strerror(errno));
@@ -124,6 +133,8 @@ static void add_shares(void)
 	CHECK_OK(add_device("fs:tag=strict,dir=%s,cache=strict", strict));
 	CHECK_OK(add_device("fs:tag=ro,dir=%s,ro", ro));
 	CHECK_OK(add_device("fs:tag=single,dir=%s", single));
+	if (memdir[0])
+		CHECK_OK(add_device("fs:tag=mem,dir=%s", memdir));
 }
 
 static void test_mount(void)
@@ -134,6 +145,11 @@ static void test_mount(void)
 	CHECK_OK(lx_syscall5(SYS_mount, "strict", "/strict", "virtiofs", 0, 0));
 	CHECK_OK(lx_syscall2(SYS_mkdir, "/ro", 0755));
 	CHECK_OK(lx_syscall5(SYS_mount, "ro", "/ro", "virtiofs", 0, 0));
+	if (memdir[0]) {
+		CHECK_OK(lx_syscall2(SYS_mkdir, "/memshare", 0755));
+		CHECK_OK(lx_syscall5(SYS_mount, "mem", "/memshare", "virtiofs",
+				     0, 0));
+	}
 	/* Linux's answer for a tag no device has */
 	CHECK_EQ(lx_syscall5(SYS_mount, "nosuchtag", "/ro", "virtiofs", 0, 0),
 		 -EINVAL);
@@ -863,6 +879,56 @@ static bool host_fd_soon(const char *name, int writing)
  * holds the old bytes; and with the host's page cache dropped, the FUSE
  * way gives the same bytes.
  */
+/*
+ * A read of a file the host has in memory goes to the host file, no FUSE
+ * READ: with RWF_NOWAIT on the disk's file system, and on tmpfs, which
+ * has no RWF_NOWAIT and needs none (nothing there waits for a disk).
+ */
+static void reads_served_by_host(const char *lxdir, const char *hostdir,
+				 const char *tag)
+{
+	const size_t len = 1 << 20;
+	unsigned char *want = malloc(len), *buf = malloc(len);
+	char p[128];
+	long fd, before, bad = 0;
+	size_t off;
+	int hfd;
+
+	if (!CHECK(want && buf, "malloc"))
+		goto out;
+	fill_pattern(want, len, 3);
+	snprintf(p, sizeof(p), "%s/inmem", hostdir);
+	hfd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (!CHECK(hfd >= 0 && write(hfd, want, len) == (ssize_t)len,
+		   "%s: %s", p, strerror(errno)))
+		goto out;
+	close(hfd);
+	snprintf(p, sizeof(p), "%s/inmem", lxdir);
+	fd = lx_open(p, O_RDONLY, 0);
+	CHECK(fd >= 0, "%s: %ld", p, fd);
+	before = lx_fs_served(tag, FUSE_READ);
+	for (off = 0; off < len; off += 65536)
+		bad += lx_syscall4(SYS_pread64, fd, buf + off, 65536, off) !=
+		       65536;
+	CHECK_EQ(bad, 0);
+	CHECK(!memcmp(buf, want, len), "%s: the bytes read differ", p);
+	CHECK_EQ(lx_fs_served(tag, FUSE_READ) - before, 0);
+	close_fd(fd);
+out:
+	free(want);
+	free(buf);
+}
+
+static void test_reads_in_memory(void)
+{
+	reads_served_by_host("/mnt", share, "share");
+	if (!memdir[0]) {
+		tap_skip("/dev/shm is not a tmpfs here");
+		return;
+	}
+	reads_served_by_host("/memshare", memdir, "mem");
+}
+
 static void test_host_reads(void)
 {
 	static const size_t sizes[] = { 1, 100, 4095, 4096, 4097, 65537,
@@ -1148,6 +1214,8 @@ static void test_umount(void)
 	CHECK_OK(lx_syscall2(SYS_umount2, "/ro", 0));
 	CHECK_OK(lx_syscall2(SYS_umount2, "/single", 0));
 	CHECK_OK(lx_syscall2(SYS_umount2, "/.single", 0));
+	if (memdir[0])
+		CHECK_OK(lx_syscall2(SYS_umount2, "/memshare", 0));
 	CHECK_EQ(kernel_log_errors(), 0);
 }
 
@@ -1159,8 +1227,10 @@ int main(void)
 		add_shares);
 	boot_kernel();
 	tap_run("mount -t virtiofs by tag", test_mount);
-	if (tap.failed)
+	if (tap.failed) {
+		host_sh("rm -rf %s %s", top, memdir);
 		tap_bail("no share mounted");
+	}
 	tap_run("files, attributes, directories, links, nodes, renames",
 		test_files);
 	tap_run("rename over an open file", test_rename_over_open);
@@ -1193,8 +1263,10 @@ int main(void)
 	tap_run("write() through the host file: sizes, writev, O_APPEND, "
 		"holes, lx's cache dropped", test_host_writes);
 	tap_run("O_DIRECT from a program's buffer", test_odirect);
+	tap_run("reads of files the host has in memory (disk, tmpfs) are "
+		"no FUSE READs", test_reads_in_memory);
 	tap_run("umount", test_umount);
 	halt_kernel();
-	host_sh("rm -rf %s", top);
+	host_sh("rm -rf %s %s", top, memdir);
 	return tap_done();
 }

@@ -9,7 +9,8 @@
  *
  * Reads and writes go to the host file too: lx's FUSE server shares the
  * host's page cache, so a read() of a virtio-fs file is a host
- * preadv2(RWF_NOWAIT) into the caller's buffer and a write() a pwritev
+ * preadv2(RWF_NOWAIT) into the caller's buffer (a plain preadv() on tmpfs,
+ * which lacks the flag and never waits for a disk) and a write() a pwritev
  * from it - one copy, as natively - instead of FUSE requests (128 KiB a
  * read, 1 MiB a write) and
  * a copy through lx's page cache.  What the host does not have in its page
