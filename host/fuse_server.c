@@ -15,8 +15,9 @@
  * file CREATE makes is entered by its handle alone (its O_PATH fd would be
  * one more open and fstat for a node often never used again): it gets an
  * fd when a request needs one.  Inodes of a file system without file
- * handles keep their fd, as all do when handles do not open (a server
- * without CAP_DAC_READ_SEARCH, which is looked at once, at start).
+ * handles keep their fd, as all do on a mount whose handles do not open
+ * (a server without CAP_DAC_READ_SEARCH, a file system that gives handles
+ * it cannot open: each mount is tried once, when first met).
  *
  * A single-file share.  Linux's virtio-fs driver wants a directory as the
  * root, so when the share is a regular file the root (node 1) is a
@@ -159,6 +160,7 @@ struct lx_file {
 struct lx_mnt {
 	int mount_id;
 	int fd;			/* any fd on it, for open_by_handle_at */
+	bool opens;		/* its handles open: they are used */
 };
 
 struct lx_fuse_server {
@@ -178,7 +180,6 @@ struct lx_fuse_server {
 	char *single_name;	/* the single file's name in the root */
 	uint64_t root_ino;	/* inode number of the synthetic root */
 	bool readonly, strict, switch_creds;
-	bool no_handles;	/* open_by_handle_at() refused: keep fds */
 	uid_t uid;
 	gid_t gid;
 	/* from INIT */
@@ -570,20 +571,42 @@ static bool fh_equal(const struct file_handle *a, const struct file_handle *b)
 	       !memcmp(a->f_handle, b->f_handle, a->handle_bytes);
 }
 
-/*
- * Index of mount mount_id in s->mnts; a new mount is added with an fd of
- * directory dirfd (an O_PATH fd on it) or, if dirfd < 0, with mfd.
- * open_by_handle_at() wants a real open fd there (it refuses O_PATH).
- */
-static int mnt_index(struct lx_fuse_server *s, int mount_id, int dirfd,
-		     int mfd)
+/* Index of known mount mount_id in s->mnts, or -1. */
+static int mnt_find(const struct lx_fuse_server *s, int mount_id)
 {
-	struct lx_mnt *m;
-	int i, nfd;
+	int i;
 
 	for (i = 0; i < s->nmnts; i++)
 		if (s->mnts[i].mount_id == mount_id)
 			return i;
+	return -1;
+}
+
+/* Index of a known mount whose handles open, or -1. */
+static int mnt_opens(const struct lx_fuse_server *s, int mount_id)
+{
+	int i = mnt_find(s, mount_id);
+
+	return i >= 0 && s->mnts[i].opens ? i : -1;
+}
+
+/*
+ * Index of mount mount_id in s->mnts; a new mount is added with an fd of
+ * directory dirfd (an O_PATH fd on it) or, if dirfd < 0, with mfd, and
+ * fh, a handle of a file on it, is opened once to see whether its handles
+ * open: without CAP_DAC_READ_SEARCH (a server not run as root), or on a
+ * file system that gives handles it cannot open, they are not used.
+ * open_by_handle_at() wants a real open fd there (it refuses O_PATH).
+ */
+static int mnt_index(struct lx_fuse_server *s, int mount_id, int dirfd,
+		     int mfd, struct file_handle *fh)
+{
+	struct lx_mnt *m;
+	int i, nfd, t;
+
+	i = mnt_find(s, mount_id);
+	if (i >= 0)
+		return i;
 	if (dirfd >= 0) {
 		/* as the server: the caller may lack search permission */
 		uid_t ou = s->switch_creds ? syscall(SYS_setfsuid, s->uid) : 0;
@@ -605,6 +628,10 @@ static int mnt_index(struct lx_fuse_server *s, int mount_id, int dirfd,
 	s->mnts = m;
 	m[s->nmnts].mount_id = mount_id;
 	m[s->nmnts].fd = nfd;
+	t = open_by_handle_at(nfd, fh, O_PATH | O_CLOEXEC);
+	m[s->nmnts].opens = t >= 0;
+	if (t >= 0)
+		close(t);
 	return s->nmnts++;
 }
 
@@ -776,7 +803,7 @@ static int ino_enter(struct lx_fuse_server *s, int fd, bool keep,
 	union fhbuf fb;
 	bool has_fh;
 
-	has_fh = !s->no_handles && get_handle(fd, &fb, &mount_id);
+	has_fh = get_handle(fd, &fb, &mount_id);
 	pthread_mutex_lock(&s->lock);
 	for (l = ht_first(&s->inos, h); l; l = next) {
 		struct lx_inode *c = container_of(l, struct lx_inode, by_ino);
@@ -785,7 +812,7 @@ static int ino_enter(struct lx_fuse_server *s, int fd, bool keep,
 		if (c->dev != st->st_dev || c->ino != st->st_ino)
 			continue;
 		/* an fd held pins the inode: its number cannot be reused */
-		if (c->fd >= 0 || (has_fh && fh_equal(c->fh, &fb.h) &&
+		if (c->fd >= 0 || (has_fh && c->fh && fh_equal(c->fh, &fb.h) &&
 				   s->mnts[c->mnt].mount_id == mount_id)) {
 			ino = c;
 			break;
@@ -816,7 +843,7 @@ static int ino_enter(struct lx_fuse_server *s, int fd, bool keep,
 		goto out;
 	}
 	if (!keep && (!has_fh || S_ISDIR(st->st_mode) ||
-		      mnt_index(s, mount_id, -1, -1) < 0)) {
+		      mnt_opens(s, mount_id) < 0)) {
 		err = -EOPNOTSUPP;	/* known mounts only; see below */
 		goto out;
 	}
@@ -832,28 +859,23 @@ static int ino_enter(struct lx_fuse_server *s, int fd, bool keep,
 	ino->nlookup = 1;
 	ino->mnt = -1;
 	/* a mount is entered through its root, a directory */
-	if (has_fh && S_ISDIR(st->st_mode)) {
-		int m = mnt_index(s, mount_id, fd, -1);
-
-		if (m < 0)
-			has_fh = false;
-	} else if (has_fh) {
-		int i;
-
-		for (i = 0; i < s->nmnts; i++)
-			if (s->mnts[i].mount_id == mount_id)
-				break;
-		has_fh = i < s->nmnts;
-	}
 	if (has_fh) {
-		int m = mnt_index(s, mount_id, -1, -1);
+		int m = S_ISDIR(st->st_mode) ?
+			mnt_index(s, mount_id, fd, -1, &fb.h) :
+			mnt_opens(s, mount_id);
 		size_t sz = sizeof(struct file_handle) + fb.h.handle_bytes;
 
-		ino->fh = m >= 0 ? malloc(sz) : NULL;
+		ino->fh = m >= 0 && s->mnts[m].opens ? malloc(sz) : NULL;
 		if (ino->fh) {
 			memcpy(ino->fh, &fb.h, sz);
 			ino->mnt = m;
 		}
+	}
+	if (!ino->fh && !keep) {
+		free(ino);	/* no fd and no handle: unreachable */
+		ino = NULL;
+		err = -EOPNOTSUPP;
+		goto out;
 	}
 	if (!ino->fh) {
 		s->n_nofh++;
@@ -3171,19 +3193,10 @@ int lx_fuse_server_create(const struct lx_fuse_opts *o,
 	}
 	m = -1;
 	if (get_handle(fd, &fb, &mount_id) && (S_ISDIR(st.st_mode) || mfd >= 0))
-		m = mnt_index(s, mount_id, S_ISDIR(st.st_mode) ? fd : -1, mfd);
-	if (m >= 0) {
-		/* without CAP_DAC_READ_SEARCH handles do not open: no use */
-		int t = open_by_handle_at(s->mnts[m].fd, &fb.h,
-					  O_PATH | O_CLOEXEC);
-
-		if (t < 0) {
-			s->no_handles = true;
-			m = -1;
-		} else {
-			close(t);
-		}
-	}
+		m = mnt_index(s, mount_id, S_ISDIR(st.st_mode) ? fd : -1, mfd,
+			      &fb.h);
+	if (m >= 0 && !s->mnts[m].opens)
+		m = -1;
 	if (m >= 0) {
 		size_t sz = sizeof(struct file_handle) + fb.h.handle_bytes;
 
