@@ -620,31 +620,38 @@ static double cpu_self(void)
 }
 
 /* One side of the metadata loops: seconds and CPU seconds per part. */
+enum { META_CREATE, META_STAT, META_UNLINK };
+enum { OP_CREATE, OP_CLOSE, OP_UNLINK, OP_N };
+
 struct meta {
 	sys_fn sys;
 	const char *dir;
 	char prefix;		/* of the file names: each side its own */
 	double stat_s, stat_cpu, cu_s, cu_cpu;
+	double *op_s[OP_N];	/* each file's create, close, unlink */
 };
-
-enum { META_CREATE, META_STAT, META_UNLINK };
 
 /* Part part of the metadata loops on files from..to-1 of m's dir. */
 static void meta_part(struct meta *m, int part, long from, long to)
 {
 	char path[256];
 	struct stat st;
+	double t0, t1;
 	long i, fd;
 
 	for (i = from; i < to; i++) {
 		snprintf(path, sizeof(path), "%s/%c%ld", m->dir, m->prefix, i);
+		t0 = now();
 		switch (part) {
 		case META_CREATE:
 			fd = m->sys(SYS_openat, AT_FDCWD, (long)path,
 				    O_CREAT | O_WRONLY | O_CLOEXEC, 0644, 0, 0);
 			if (fd < 0)
 				die("create %s: %s", path, strerror(-fd));
+			t1 = now();
 			m->sys(SYS_close, fd, 0, 0, 0, 0, 0);
+			m->op_s[OP_CREATE][i] = t1 - t0;
+			m->op_s[OP_CLOSE][i] = now() - t1;
 			break;
 		case META_STAT:
 			if (m->sys(SYS_newfstatat, AT_FDCWD, (long)path,
@@ -655,6 +662,7 @@ static void meta_part(struct meta *m, int part, long from, long to)
 			if (m->sys(SYS_unlinkat, AT_FDCWD, (long)path, 0, 0, 0,
 				   0))
 				die("unlink %s failed", path);
+			m->op_s[OP_UNLINK][i] = now() - t0;
 		}
 	}
 }
@@ -697,6 +705,33 @@ static void fs_meta(struct meta side[2], long nfiles)
 	}
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of v[0..n) in microseconds (v is sorted). */
+static double median_us(double *v, long n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[n / 2] * 1e6;
+}
+
+/* Each side's median create, close and unlink, on stderr. */
+static void meta_ops_report(const char *mode, struct meta side[2], long n)
+{
+	fprintf(stderr, "  virtio-fs %s, medians per file: create, close, "
+		"unlink lx %.1f %.1f %.1f us, native %.1f %.1f %.1f us\n", mode,
+		median_us(side[0].op_s[OP_CREATE], n),
+		median_us(side[0].op_s[OP_CLOSE], n),
+		median_us(side[0].op_s[OP_UNLINK], n),
+		median_us(side[1].op_s[OP_CREATE], n),
+		median_us(side[1].op_s[OP_CLOSE], n),
+		median_us(side[1].op_s[OP_UNLINK], n));
+}
+
 static char fastdir[128], strictdir[128];
 
 static void lx_fs(void)
@@ -722,6 +757,7 @@ static void bench_fs(void)
 	long nfiles = disk_mib >= 256 ? 10000 : 2000;
 	double lw, lr, hw, hr, lwc, lrc, hwc, hrc;
 	struct meta side[2];
+	int j;
 	char lxdir[32], path[160], name[80];
 	const char *hdir;
 	int m;
@@ -735,6 +771,12 @@ static void bench_fs(void)
 		if (lx_syscall5(SYS_mount, modes[m], lxdir, "virtiofs", 0, 0))
 			die("cannot mount the %s share in lx", modes[m]);
 		memset(side, 0, sizeof(side));
+		for (j = 0; j < 2 * OP_N; j++) {
+			side[j / OP_N].op_s[j % OP_N] =
+				calloc(nfiles, sizeof(double));
+			if (!side[j / OP_N].op_s[j % OP_N])
+				die("out of memory");
+		}
 		side[0].sys = sys_lx;
 		side[0].dir = lxdir;
 		side[0].prefix = 'l';
@@ -742,6 +784,9 @@ static void bench_fs(void)
 		side[1].dir = hdir;
 		side[1].prefix = 'n';
 		fs_meta(side, nfiles);
+		meta_ops_report(modes[m], side, nfiles);
+		for (j = 0; j < 2 * OP_N; j++)
+			free(side[j / OP_N].op_s[j % OP_N]);
 		snprintf(name, sizeof(name), "virtio-fs %s: stat of %ld files",
 			 modes[m], nfiles);
 		add_row(name, side[0].stat_s * 1e3, side[0].stat_cpu,
