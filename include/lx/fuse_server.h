@@ -106,9 +106,10 @@ long lx_fuse_server_handle(struct lx_fuse_server *s, const struct iovec *in,
 			   int nin, const struct iovec *out, int nout);
 
 /*
- * How many requests with opcode the server has taken (well-formed ones of an
- * opcode it serves), since it was made: for diagnostics, and for tests of
- * how many round trips an operation in lx costs.  0 for other opcodes.
+ * How many requests with opcode the server has been handed since it was
+ * made (of the opcodes it serves; malformed ones too): for diagnostics,
+ * and for tests of how many round trips an operation in lx costs.  0 for
+ * other opcodes.
  */
 uint64_t lx_fuse_server_served(struct lx_fuse_server *s, uint32_t opcode);
 
