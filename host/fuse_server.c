@@ -602,24 +602,32 @@ static int mnt_index(struct lx_fuse_server *s, int mount_id, int dirfd,
 		     int mfd, struct file_handle *fh)
 {
 	struct lx_mnt *m;
-	int i, nfd, t;
+	int i, nfd, err, t = -1;
+	uid_t ou;
+	gid_t og;
 
 	i = mnt_find(s, mount_id);
 	if (i >= 0)
 		return i;
-	if (dirfd >= 0) {
-		/* as the server: the caller may lack search permission */
-		uid_t ou = s->switch_creds ? syscall(SYS_setfsuid, s->uid) : 0;
-		gid_t og = s->switch_creds ? syscall(SYS_setfsgid, s->gid) : 0;
-
+	/*
+	 * As the server: the caller may lack search permission, and a
+	 * non-root fsuid drops the CAP_DAC_READ_SEARCH handles need.
+	 */
+	ou = s->switch_creds ? syscall(SYS_setfsuid, s->uid) : 0;
+	og = s->switch_creds ? syscall(SYS_setfsgid, s->gid) : 0;
+	if (dirfd >= 0)
 		nfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (s->switch_creds)
-			creds_set(ou, og);
-	} else {
+	else
 		nfd = fcntl(mfd, F_DUPFD_CLOEXEC, 0);
-	}
-	if (nfd < 0)
-		return -errno;
+	err = nfd < 0 ? -errno : 0;
+	if (nfd >= 0)
+		t = open_by_handle_at(nfd, fh, O_PATH | O_CLOEXEC);
+	if (s->switch_creds)
+		creds_set(ou, og);
+	if (err)
+		return err;
+	if (t >= 0)
+		close(t);
 	m = realloc(s->mnts, (s->nmnts + 1) * sizeof(*m));
 	if (!m) {
 		close(nfd);
@@ -628,10 +636,7 @@ static int mnt_index(struct lx_fuse_server *s, int mount_id, int dirfd,
 	s->mnts = m;
 	m[s->nmnts].mount_id = mount_id;
 	m[s->nmnts].fd = nfd;
-	t = open_by_handle_at(nfd, fh, O_PATH | O_CLOEXEC);
 	m[s->nmnts].opens = t >= 0;
-	if (t >= 0)
-		close(t);
 	return s->nmnts++;
 }
 
