@@ -2357,8 +2357,8 @@ out:
 
 /*
  * Without CAP_DAC_READ_SEARCH (a server not run as root) handles do not
- * open: the server sees it when it starts and keeps every inode's fd, the
- * ones CREATE makes too, whatever max_fds says.
+ * open: the server sees it when it first meets the mount and keeps every
+ * inode's fd, the ones CREATE makes too, whatever max_fds says.
  */
 static void t_nocap(void)
 {
