@@ -223,23 +223,24 @@ static long file_io(const struct lx_fuse_ref *ref, int w, const void *iov,
 		return -EOPNOTSUPP;	/* lx goes the FUSE way then */
 	if (w) {
 		n = pwritev(fd, iov, cnt, pos);
-	} else if (e->nowait == NOWAIT_NONE) {
-		errno = EOPNOTSUPP;
-		n = -1;
-	} else if (e->nowait == NOWAIT_MEMORY) {
-		n = preadv(fd, iov, cnt, pos);
+		n = n < 0 ? -errno : n;
 	} else {
 		/* what the host has in memory only: a disk read waits the
 		 * FUSE way */
-		n = preadv2(fd, iov, cnt, pos, RWF_NOWAIT);
-		if (n < 0 && errno == EOPNOTSUPP) {
+		n = -EOPNOTSUPP;
+		if (e->nowait == NOWAIT_FLAG) {
+			n = preadv2(fd, iov, cnt, pos, RWF_NOWAIT);
+			n = n < 0 ? -errno : n;
 			/* tmpfs lacks the flag, and needs none */
-			e->nowait = in_memory(fd) ? NOWAIT_MEMORY : NOWAIT_NONE;
-			if (e->nowait == NOWAIT_MEMORY)
-				n = preadv(fd, iov, cnt, pos);
+			if (n == -EOPNOTSUPP)
+				e->nowait = in_memory(fd) ? NOWAIT_MEMORY :
+							    NOWAIT_NONE;
+		}
+		if (e->nowait == NOWAIT_MEMORY) {
+			n = preadv(fd, iov, cnt, pos);
+			n = n < 0 ? -errno : n;
 		}
 	}
-	n = n < 0 ? -errno : n;
 	file_unpin(e);
 	return n;
 }

@@ -326,6 +326,12 @@ static void kick(struct lx_vq_regs *r)
 		futex_wake(&r->kick);
 }
 
+/* Whether queue q of dev is lazy (lx_vdev_ops.lazy_queues). */
+static bool lazy_queue(const struct lx_vdev *dev, unsigned int q)
+{
+	return dev->ops->lazy_queues & 1U << q;
+}
+
 /*
  * A notify of a lazy queue: while another queue thread of the device is
  * awake (spinning or working), it kicks this queue before it sleeps
@@ -342,8 +348,7 @@ static void notify_lazy(struct lx_vdev *dev, struct lx_vq_regs *r)
 	if (!__atomic_load_n(&r->sleeping, __ATOMIC_SEQ_CST))
 		return;
 	for (q = 0; q < dev->nvq; q++)
-		if (!(dev->ops->lazy_queues & 1U << q) &&
-		    !(dev->ops->own_queues & 1U << q) &&
+		if (!lazy_queue(dev, q) && !(dev->ops->own_queues & 1U << q) &&
 		    !__atomic_load_n(&dev->regs->vq[q].sleeping,
 				     __ATOMIC_SEQ_CST))
 			return;
@@ -441,7 +446,7 @@ void lx_mmio_write(unsigned long addr, int size, unsigned long long val)
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
 		if (val >= dev->nvq)
 			break;
-		if (dev->ops->lazy_queues & 1U << val)
+		if (lazy_queue(dev, val))
 			notify_lazy(dev, &regs->vq[val]);
 		else
 			kick(&regs->vq[val]);
@@ -642,7 +647,7 @@ static void kick_lazy(struct lx_vdev *dev, uint16_t min)
 		struct vring_avail *avail;
 		uint16_t waiting;
 
-		if (!(dev->ops->lazy_queues & 1U << q))
+		if (!lazy_queue(dev, q))
 			continue;
 		avail = __atomic_load_n(&vq->avail, __ATOMIC_ACQUIRE);
 		if (!avail || !__atomic_load_n(&vq->regs->ready,
@@ -700,7 +705,7 @@ void lx_vq_wait(struct lx_vdev *dev, struct lx_vq *vq, uint32_t *seen)
 {
 	uint32_t *word = &vq->regs->kick, k;
 
-	if (!(dev->ops->lazy_queues & 1U << (vq - dev->vq)))
+	if (!lazy_queue(dev, vq - dev->vq))
 		lx_spin_while(word, *seen, LX_VQ_SPIN_NS);
 	while ((k = __atomic_load_n(word, __ATOMIC_ACQUIRE)) == *seen &&
 	       !__atomic_load_n(&lx_devices_stopping, __ATOMIC_ACQUIRE)) {
